@@ -1,0 +1,32 @@
+#include "deeplab/core/logging.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::core {
+
+void set_log_level(const std::string& level) {
+  const auto parsed = spdlog::level::from_str(level);
+  // from_str maps unknown names to `off`; only "off" itself may mean off.
+  if (parsed == spdlog::level::off && level != "off") {
+    throw ConfigError("log level '" + level + "' is not known; expected trace, debug, info, warn, error or off");
+  }
+  spdlog::set_level(parsed);
+}
+
+void add_log_file(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+    spdlog::default_logger()->sinks().push_back(sink);
+  } catch (const spdlog::spdlog_ex& e) {
+    throw IoError("cannot open log file '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace deeplab::core

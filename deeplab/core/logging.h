@@ -1,0 +1,15 @@
+#pragma once
+// spdlog set-up: one logger for the project, to the console and optionally to
+// a log file in the run directory.
+
+#include <string>
+
+namespace deeplab::core {
+
+/// Sets the level ("trace".."off"); throws ConfigError naming a bad level.
+void set_log_level(const std::string& level);
+
+/// Also writes log lines to `path` (appending; directories are created).
+void add_log_file(const std::string& path);
+
+}  // namespace deeplab::core

@@ -1,0 +1,101 @@
+#include "deeplab/core/runtime.h"
+
+#include <dlfcn.h>
+#include <link.h>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
+#include <torch/version.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::core {
+
+int apply_threads(int threads, int inter_op_threads) {
+  const int wanted = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  at::set_num_threads(wanted);
+  // OpenBLAS keeps its own pool; Debian's torch does not forward to it.
+  using SetBlasThreads = void (*)(int);
+  if (auto set_blas = reinterpret_cast<SetBlasThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set_blas(wanted);
+  }
+  if (inter_op_threads > 0 && at::get_num_interop_threads() != inter_op_threads) {
+    try {
+      at::set_num_interop_threads(inter_op_threads);
+    } catch (const c10::Error&) {
+      throw RuntimeError("runtime.inter_op_threads: can only be set before any parallel work starts");
+    }
+  }
+  return at::get_num_threads();
+}
+
+void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
+
+c10::Device resolve_device(const std::string& spec) {
+  if (!is_device_spec(spec)) {
+    throw RuntimeError("runtime.device: '" + spec + "' is not a device; expected cpu, cuda, cuda:N or auto");
+  }
+  if (spec == "cpu") return c10::Device(c10::kCPU);
+  const bool have_cuda = torch::cuda::is_available();
+  if (spec == "auto") return have_cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (!have_cuda) {
+    throw RuntimeError("runtime.device: '" + spec +
+                       "' requested but CUDA is not available (no GPU visible or LibTorch built without CUDA); "
+                       "use 'cpu' or 'auto'");
+  }
+  const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count) {
+    throw RuntimeError("runtime.device: '" + spec + "' requested but only " + std::to_string(count) +
+                       " CUDA device(s) are visible");
+  }
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+c10::Device apply_runtime(const RuntimeConfig& runtime) {
+  apply_threads(runtime.threads, runtime.inter_op_threads);
+  seed_everything(static_cast<uint64_t>(runtime.seed));
+  return resolve_device(runtime.device);
+}
+
+std::string loaded_blas_library() {
+  std::string found;
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) -> int {
+        const std::string name = info->dlpi_name ? info->dlpi_name : "";
+        const std::string file = std::filesystem::path(name).filename().string();
+        if (file.rfind("libblas", 0) == 0 || file.rfind("libopenblas", 0) == 0 || file.rfind("libmkl_rt", 0) == 0) {
+          std::error_code ec;
+          const auto real = std::filesystem::canonical(name, ec);
+          *static_cast<std::string*>(out) = ec ? name : real.string();
+          return 1;
+        }
+        return 0;
+      },
+      &found);
+  return found.empty() ? "none loaded" : found;
+}
+
+std::string build_summary() {
+  std::ostringstream out;
+  out << "LibTorch " << TORCH_VERSION << "\n";
+  const std::string blas = loaded_blas_library();
+  const bool reference = blas.find("openblas") == std::string::npos && blas.find("mkl") == std::string::npos;
+  out << "BLAS: " << blas << (reference ? "  (reference BLAS: slow; install libopenblas0-pthread)" : "") << "\n";
+  out << "threads: " << at::get_num_threads() << " intra-op, " << at::get_num_interop_threads()
+      << " inter-op (hardware cores: " << std::thread::hardware_concurrency() << ")\n";
+  out << "CUDA: ";
+  if (torch::cuda::is_available()) {
+    out << "available, " << torch::cuda::device_count() << " device(s)\n";
+  } else {
+    out << "not available\n";
+  }
+  return out.str();
+}
+
+}  // namespace deeplab::core

@@ -1,0 +1,33 @@
+#pragma once
+// `runtime:` section of an experiment config: threads, seed, device, logging.
+
+#include <string>
+
+#include "deeplab/core/config_check.h"
+
+namespace deeplab::core {
+
+/// True for "cpu", "cuda", "cuda:N" and "auto".
+bool is_device_spec(const std::string& spec);
+
+struct RuntimeConfig {
+  int threads = 0;            // intra-op threads; 0: all hardware cores
+  int inter_op_threads = 0;   // 0: LibTorch's default
+  int64_t seed = 0;
+  std::string device = "auto";
+  std::string log_level = "info";
+  std::string work_dir = "work_dirs/default";
+
+  template <class V>
+  void fields(V& v) {
+    using namespace check;
+    v("threads", threads, non_negative());
+    v("inter_op_threads", inter_op_threads, non_negative());
+    v("seed", seed, non_negative());
+    v("device", device, satisfying(is_device_spec, "cpu, cuda, cuda:N or auto"));
+    v("log_level", log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}));
+    v("work_dir", work_dir);
+  }
+};
+
+}  // namespace deeplab::core

@@ -1,0 +1,79 @@
+#pragma once
+// `model:` section of an experiment config: which DeepLab, which backbone.
+
+#include <string>
+#include <vector>
+
+#include "deeplab/core/config_check.h"
+
+namespace deeplab::models {
+
+/// `model.backbone`: feature extractor and its output stride.
+struct BackboneConfig {
+  std::string name = "resnet50";
+  int output_stride = 16;
+  /// `torchvision` (first block of a dilated stage keeps the previous
+  /// dilation) or `paper` (every unit uses rate x multi_grid).
+  std::string dilation_rule = "torchvision";
+  std::vector<int> multi_grid = {1, 2, 4};
+  bool deep_stem = false;
+  double width_mult = 1.0;
+  /// ImageNet weights as a torchvision `.pth` file; never downloaded.
+  std::string pretrained;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("name", name, one_of({"vgg16", "resnet50", "resnet101", "xception65", "xception71", "mobilenet_v2",
+                             "mobilenet_v3_large", "mobilenet_v3_small"}));
+    v("output_stride", output_stride, one_of({"8", "16", "32"}));
+    v("dilation_rule", dilation_rule, one_of({"torchvision", "paper"}));
+    v("multi_grid", multi_grid, non_empty(at_least(1)));
+    v("deep_stem", deep_stem);
+    v("width_mult", width_mult, positive());
+    v("pretrained", pretrained);
+  }
+};
+
+/// `model.head`: ASPP / LargeFOV / decoder settings.
+struct HeadConfig {
+  /// `paper` (TF reference) or `torchvision` (torchvision's DeepLabHead).
+  std::string style = "paper";
+  std::vector<int> atrous_rates = {6, 12, 18};
+  int channels = 256;
+  double dropout = 0.1;
+  bool separable = false;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("style", style, one_of({"paper", "torchvision"}));
+    v("atrous_rates", atrous_rates, non_empty(at_least(1)));
+    v("channels", channels, at_least(1));
+    v("dropout", dropout, in_half_open(0, 1));
+    v("separable", separable);
+  }
+};
+
+struct ModelConfig {
+  std::string name = "deeplabv3";
+  int num_classes = 21;
+  BackboneConfig backbone;
+  HeadConfig head;
+  bool aux_loss = false;
+  /// Full-model weights to start from (a checkpoint or exported state dict).
+  std::string init;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("name", name, one_of({"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus", "panoptic_deeplab"}));
+    v("num_classes", num_classes, at_least(1));
+    v.section("backbone", backbone);
+    v.section("head", head);
+    v("aux_loss", aux_loss);
+    v("init", init);
+  }
+};
+
+}  // namespace deeplab::models

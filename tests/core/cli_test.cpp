@@ -1,0 +1,61 @@
+// The `deeplab` binary as users meet it: versions, config printing, and
+// errors as one clear line with a non-zero exit.
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/support/test_support.h"
+
+namespace deeplab {
+namespace {
+
+using testing::run_deeplab;
+
+void expect_no_crash_output(const std::string& output) {
+  EXPECT_EQ(output.find("terminate called"), std::string::npos) << output;
+  EXPECT_EQ(output.find("Exception raised from"), std::string::npos) << output;
+}
+
+TEST(Cli, VersionPrintsLibTorchBlasThreadsAndCuda) {
+  const auto result = run_deeplab("--version");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  for (const char* part : {"deeplab ", "LibTorch", "BLAS:", "threads:", "CUDA:"}) {
+    EXPECT_NE(result.output.find(part), std::string::npos) << result.output;
+  }
+}
+
+TEST(Cli, HelpListsSubcommands) {
+  const auto result = run_deeplab("--help");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.output.find("config"), std::string::npos) << result.output;
+}
+
+TEST(Cli, ConfigPrintShowsOverride) {
+  const std::string config = testing::source_dir() + "/configs/quickstart/synthetic_voc.yaml";
+  const auto result = run_deeplab("config print -c " + config + " --set train.lr=0.5");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("lr: 0.5"), std::string::npos) << result.output;
+}
+
+TEST(Cli, MisspelledSectionFailsWithOneClearLine) {
+  testing::TempDir dir;
+  const std::string file = dir.write("typo.yaml", "# a comment\nmodle:\n  num_classes: 3\n");
+  const auto result = run_deeplab("config print -c " + file);
+  EXPECT_NE(result.exit_code, 0);
+  for (const std::string& part : std::vector<std::string>{"error: ", "modle", file + ":2", "'model'"}) {
+    EXPECT_NE(result.output.find(part), std::string::npos) << part << " missing in: " << result.output;
+  }
+  expect_no_crash_output(result.output);
+}
+
+TEST(Cli, UnknownSubcommandAndBadLogLevelFail) {
+  EXPECT_NE(run_deeplab("frobnicate").exit_code, 0);
+  const auto result = run_deeplab("--log-level loud --version");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("'loud'"), std::string::npos) << result.output;
+  expect_no_crash_output(result.output);
+}
+
+}  // namespace
+}  // namespace deeplab

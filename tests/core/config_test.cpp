@@ -1,0 +1,102 @@
+// Config loading: defaults, `_base_` merge order, `--set` overrides, and the
+// effective config round trip.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "deeplab/core/config.h"
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+#include "tests/support/test_support.h"
+
+namespace deeplab::core {
+namespace {
+
+using testing::TempDir;
+
+TEST(Config, EmptyFileGivesDefaults) {
+  TempDir dir;
+  const Config config = load_config(dir.write("empty.yaml", ""));
+  const Config defaults;
+  EXPECT_EQ(config_to_yaml(config), config_to_yaml(defaults));
+  EXPECT_EQ(config.model.backbone.output_stride, 16);
+  EXPECT_EQ(config.data.crop_size, (std::vector<int>{513, 513}));
+}
+
+TEST(Config, BaseFilesMergeInOrderThenFileOnTop) {
+  TempDir dir;
+  dir.write("bases/a.yaml", "train:\n  lr: 0.1\n  max_iters: 100\nmodel:\n  num_classes: 5\n");
+  dir.write("bases/b.yaml", "train:\n  lr: 0.2\n  optimizer:\n    momentum: 0.5\n");
+  const std::string top = dir.write("top.yaml",
+                                    "_base_: [bases/a.yaml, bases/b.yaml]\n"
+                                    "train:\n  optimizer:\n    nesterov: true\n");
+  const Config config = load_config(top);
+  EXPECT_DOUBLE_EQ(config.train.lr, 0.2);          // b after a
+  EXPECT_EQ(config.train.max_iters, 100);          // kept from a: maps merge deeply
+  EXPECT_DOUBLE_EQ(config.train.optimizer.momentum, 0.5);
+  EXPECT_TRUE(config.train.optimizer.nesterov);    // the file itself on top
+  EXPECT_EQ(config.model.num_classes, 5);
+}
+
+TEST(Config, FileOverridesItsBaseAndBasesNest) {
+  TempDir dir;
+  dir.write("root.yaml", "train:\n  lr: 0.5\n  max_iters: 7\n");
+  dir.write("mid.yaml", "_base_: root.yaml\ntrain:\n  lr: 0.25\n");
+  const std::string top = dir.write("top.yaml", "_base_: mid.yaml\ntrain:\n  lr: 0.125\n");
+  const Config config = load_config(top);
+  EXPECT_DOUBLE_EQ(config.train.lr, 0.125);
+  EXPECT_EQ(config.train.max_iters, 7);
+}
+
+TEST(Config, ListsAreReplacedNotConcatenated) {
+  TempDir dir;
+  dir.write("base.yaml", "model:\n  head:\n    atrous_rates: [6, 12, 18]\n");
+  const std::string top = dir.write("top.yaml", "_base_: base.yaml\nmodel:\n  head:\n    atrous_rates: [12, 24]\n");
+  EXPECT_EQ(load_config(top).model.head.atrous_rates, (std::vector<int>{12, 24}));
+}
+
+TEST(Config, OverridesWinOverFilesAndParseYamlValues) {
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", "train:\n  lr: 0.1\nmodel:\n  backbone:\n    name: resnet50\n");
+  const Config config = load_config(file, {"train.lr=0.01", "model.backbone.name=resnet101",
+                                           "data.crop_size=[321, 257]", "train.optimizer.nesterov=true"});
+  EXPECT_DOUBLE_EQ(config.train.lr, 0.01);
+  EXPECT_EQ(config.model.backbone.name, "resnet101");
+  EXPECT_EQ(config.data.crop_size, (std::vector<int>{321, 257}));
+  EXPECT_TRUE(config.train.optimizer.nesterov);
+}
+
+TEST(Config, LaterOverrideWins) {
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", "");
+  EXPECT_DOUBLE_EQ(load_config(file, {"train.lr=0.3", "train.lr=0.4"}).train.lr, 0.4);
+}
+
+TEST(Config, EffectiveConfigRoundTrips) {
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", "train:\n  lr: 0.01\n  optimizer:\n    weight_decay: 4.0e-5\n");
+  const Config config = load_config(file, {"eval.scales=[0.5, 0.75, 1.0]"});
+  write_effective_config(config, dir.file("run"));
+  const std::string written = read_file(dir.file("run/config.yaml"));
+  EXPECT_NE(written.find("lr: 0.01"), std::string::npos) << written;
+  const Config reloaded = load_config(dir.file("run/config.yaml"));
+  EXPECT_EQ(config_to_yaml(reloaded), written);
+  EXPECT_DOUBLE_EQ(reloaded.train.optimizer.weight_decay, 4.0e-5);
+  EXPECT_EQ(reloaded.eval.scales, (std::vector<double>{0.5, 0.75, 1.0}));
+}
+
+TEST(Config, EveryShippedConfigLoads) {
+  namespace fs = std::filesystem;
+  int count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(testing::source_dir() + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_NO_THROW(load_config(entry.path().string()));
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+}
+
+}  // namespace
+}  // namespace deeplab::core
