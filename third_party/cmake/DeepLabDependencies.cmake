@@ -13,6 +13,8 @@ find_package(yaml-cpp REQUIRED)          # libyaml-cpp-dev
 find_package(spdlog REQUIRED)            # libspdlog-dev
 find_package(CLI11 REQUIRED)             # libcli11-dev
 find_package(PNG REQUIRED)               # libpng-dev
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)  # libopencv-dev
+include(FindMatio)                       # libmatio-dev (SBD .mat labels)
 find_package(nlohmann_json 3 REQUIRED)   # nlohmann-json3-dev
 find_package(Threads REQUIRED)
 # ATen's at::parallel_for is header code built on `#pragma omp parallel`
