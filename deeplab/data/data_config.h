@@ -8,9 +8,33 @@
 
 namespace deeplab::data {
 
+/// `data.photometric`: random brightness/contrast/saturation/hue, each applied
+/// with probability 0.5 (the mmseg/DeepLab recipe); off by default.
+struct PhotometricConfig {
+  bool enabled = false;
+  double brightness = 32;                        // max |delta| on the 0..255 scale
+  std::vector<double> contrast = {0.5, 1.5};     // multiplier range
+  std::vector<double> saturation = {0.5, 1.5};   // multiplier range
+  double hue = 18;                               // max |shift| in degrees
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("enabled", enabled);
+    v("brightness", brightness, in_range(0, 255));
+    v("contrast", contrast, with_length(non_negative(), 2));
+    v("saturation", saturation, with_length(non_negative(), 2));
+    v("hue", hue, in_range(0, 180));
+  }
+};
+
 struct DataConfig {
   std::string dataset = "voc";
   std::string root = "datasets/data/VOCdevkit/VOC2012";
+  /// Descriptor YAML (classes, palette, things); "" = datasets/<dataset>.yaml.
+  std::string descriptor;
+  /// voc_aug only: SBD's `dataset/` dir; its cls/*.mat are read when no PNG exists.
+  std::string sbd_root;
   std::string train_split = "train";
   std::string val_split = "val";
   int ignore_label = 255;
@@ -18,17 +42,25 @@ struct DataConfig {
   std::vector<double> scale_range = {0.5, 2.0};
   double scale_step = 0.25;                 // 0: continuous scales
   bool flip = true;
+  PhotometricConfig photometric;
   std::vector<double> mean = {0.485, 0.456, 0.406};
   std::vector<double> std = {0.229, 0.224, 0.225};
+  /// Evaluation: pad whole images (label with ignore) to a multiple of this; 0 = off.
+  int eval_pad_multiple = 0;
   int batch_size = 8;
   int workers = 2;
   int prefetch = 4;
+  bool drop_last = true;
+  /// Log and skip unreadable/inconsistent samples instead of stopping.
+  bool skip_bad_samples = false;
 
   template <class V>
   void fields(V& v) {
     using namespace core::check;
     v("dataset", dataset, one_of({"voc", "voc_aug", "cityscapes", "cityscapes_panoptic", "coco_panoptic", "folder"}));
     v("root", root);
+    v("descriptor", descriptor);
+    v("sbd_root", sbd_root);
     v("train_split", train_split);
     v("val_split", val_split);
     v("ignore_label", ignore_label, in_range(0, 255));
@@ -36,11 +68,15 @@ struct DataConfig {
     v("scale_range", scale_range, with_length(positive(), 2));
     v("scale_step", scale_step, non_negative());
     v("flip", flip);
+    v.section("photometric", photometric);
     v("mean", mean, with_length(in_range(0, 1), 3));
     v("std", std, with_length(positive(), 3));
+    v("eval_pad_multiple", eval_pad_multiple, non_negative());
     v("batch_size", batch_size, at_least(1));
     v("workers", workers, non_negative());
     v("prefetch", prefetch, at_least(1));
+    v("drop_last", drop_last);
+    v("skip_bad_samples", skip_bad_samples);
   }
 };
 

@@ -1,0 +1,43 @@
+#pragma once
+// Dataset descriptors: class names, palette, label map, ignore label and
+// things/stuff, read from the YAML files in `datasets/` -- the one place the
+// loaders, the generator and the visualisers take them from.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deeplab::data {
+
+using Rgb = std::array<uint8_t, 3>;
+
+/// What a dataset's labels mean.
+struct DatasetDescriptor {
+  std::string name;
+  std::string source;                 // file it was read from (for messages)
+  std::vector<std::string> classes;   // by train id
+  std::vector<Rgb> palette;           // by train id
+  int ignore_label = 255;
+  std::vector<int> things;            // train ids of countable classes
+  /// raw label value -> train id (256 entries); identity when the YAML has no label_map.
+  std::vector<uint8_t> label_map;
+  bool has_label_map = false;
+
+  int num_classes() const { return static_cast<int>(classes.size()); }
+  /// Palette colour of a train id; the ignore label (and anything unknown) is white.
+  Rgb color(int train_id) const;
+};
+
+/// Parses a descriptor file; throws IoError/ConfigError naming the file and key.
+DatasetDescriptor load_descriptor(const std::string& path);
+
+/// `configured` when set, else `datasets/<dataset>.yaml` looked up in the
+/// working directory and then the source tree; throws IoError listing the
+/// places tried.
+std::string resolve_descriptor_path(const std::string& configured, const std::string& dataset);
+
+/// The PASCAL VOC colour map (the devkit's bit-interleaving rule), 256 entries.
+std::vector<Rgb> voc_colormap();
+
+}  // namespace deeplab::data

@@ -1,0 +1,192 @@
+#include "deeplab/data/loader.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::data {
+
+LoaderOptions LoaderOptions::from_config(const DataConfig& c, bool train, uint64_t seed) {
+  LoaderOptions o;
+  o.batch_size = static_cast<size_t>(c.batch_size);
+  o.workers = c.workers;
+  o.prefetch = c.prefetch;
+  o.drop_last = train && c.drop_last;
+  o.skip_bad_samples = c.skip_bad_samples;
+  o.train = train;
+  o.seed = seed;
+  for (size_t i = 0; i < 3; ++i) {
+    o.mean[i] = static_cast<float>(c.mean[i]);
+    o.std[i] = static_cast<float>(c.std[i]);
+  }
+  return o;
+}
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset, Transform transform, LoaderOptions options)
+    : dataset_(std::move(dataset)),
+      transform_(std::move(transform)),
+      options_(options),
+      sampler_(SamplerOptions{dataset_->size(), options.rank, options.world_size, options.train, options.seed}) {
+  if (options_.batch_size == 0) throw ConfigError("loader batch size must be >= 1");
+}
+
+Loader::~Loader() { stop_workers(); }
+
+size_t Loader::num_batches() const {
+  const size_t n = sampler_.shard_size(), b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+void Loader::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  space_cv_.notify_all();
+  ready_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Loader::start_epoch(int64_t epoch) {
+  stop_workers();
+  epoch_ = epoch;
+  order_ = sampler_.indices(epoch);
+  batches_ = num_batches();
+  consumed_ = claimed_ = 0;
+  ready_.clear();
+  stop_ = false;
+  skipped_at_epoch_start_ = skipped_.load();
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+}
+
+void Loader::worker_loop() {
+  for (;;) {
+    size_t b = 0;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Bounded prefetch: never run more than `prefetch` batches ahead of the consumer.
+      space_cv_.wait(lock, [&] {
+        return stop_ || claimed_ >= batches_ || claimed_ < consumed_ + static_cast<size_t>(options_.prefetch);
+      });
+      if (stop_ || claimed_ >= batches_) return;
+      b = claimed_++;
+    }
+    Slot slot = load_batch(b);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_[b] = std::move(slot);
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+std::optional<Batch> Loader::next() {
+  if (epoch_ < 0) throw Error("Loader::next() called before start_epoch()");
+  for (;;) {
+    if (consumed_ >= batches_) {
+      const size_t skipped = skipped_.load() - skipped_at_epoch_start_;
+      if (skipped > 0) spdlog::warn("data: skipped {} bad sample(s) in epoch {}", skipped, epoch_);
+      skipped_at_epoch_start_ = skipped_.load();
+      return std::nullopt;
+    }
+    Slot slot;
+    if (threads_.empty()) {
+      slot = load_batch(consumed_);
+    } else {
+      std::unique_lock<std::mutex> lock(mutex_);
+      ready_cv_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+      slot = std::move(ready_[consumed_]);
+      ready_.erase(consumed_);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++consumed_;
+    }
+    space_cv_.notify_all();
+    if (slot.error) std::rethrow_exception(slot.error);
+    if (slot.batch) return std::move(slot.batch);
+    // Every sample of this batch was bad and skipped: go on to the next one.
+  }
+}
+
+Loader::Slot Loader::load_batch(size_t b) const {
+  Slot slot;
+  try {
+    const size_t begin = b * options_.batch_size, end = std::min(order_.size(), begin + options_.batch_size);
+    std::vector<Sample> samples;
+    std::vector<size_t> indices;
+    for (size_t pos = begin; pos < end; ++pos) {
+      const size_t index = order_[pos];
+      std::mt19937_64 rng(mix_seed(mix_seed(options_.seed, static_cast<uint64_t>(epoch_)),
+                                   static_cast<uint64_t>(pos) * 4096 + static_cast<uint64_t>(options_.rank)));
+      try {
+        Sample s = dataset_->get(index);
+        transform_.apply(s, rng);
+        samples.push_back(std::move(s));
+        indices.push_back(index);
+      } catch (const Error& e) {
+        if (!options_.skip_bad_samples) throw;
+        spdlog::warn("data: skipping sample {} ({}): {}", index, dataset_->id(index), e.what());
+        ++skipped_;
+      }
+    }
+    if (!samples.empty()) slot.batch = collate(samples, indices);
+  } catch (...) {
+    slot.error = std::current_exception();
+  }
+  return slot;
+}
+
+Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& indices) const {
+  int h = 0, w = 0;
+  bool with_instances = true;
+  for (const auto& s : samples) {
+    h = std::max(h, s.image.rows);
+    w = std::max(w, s.image.cols);
+    with_instances = with_instances && !s.instances.empty();
+  }
+  const int64_t n = static_cast<int64_t>(samples.size());
+  Batch batch;
+  // Zeros are the normalised mean, so smaller images in an eval batch pad with it.
+  batch.images = at::zeros({n, 3, h, w}, at::kFloat);
+  batch.labels = at::full({n, h, w}, dataset_->ignore_label(), at::kLong);
+  if (with_instances) batch.instances = at::zeros({n, h, w}, at::kInt);
+  std::array<std::array<float, 256>, 3> lut{};
+  for (size_t c = 0; c < 3; ++c) {
+    for (int v = 0; v < 256; ++v) lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.mean[c]) / options_.std[c];
+  }
+  float* img = batch.images.data_ptr<float>();
+  int64_t* lab = batch.labels.data_ptr<int64_t>();
+  const size_t plane = static_cast<size_t>(h) * static_cast<size_t>(w);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    float* base = img + i * 3 * plane;
+    for (int y = 0; y < s.image.rows; ++y) {
+      const uint8_t* px = s.image.ptr<uint8_t>(y);
+      const uint8_t* lb = s.label.ptr<uint8_t>(y);
+      float* r = base + static_cast<size_t>(y) * w;
+      int64_t* l = lab + i * plane + static_cast<size_t>(y) * w;
+      for (int x = 0; x < s.image.cols; ++x) {
+        r[x] = lut[0][px[3 * x]];
+        r[plane + x] = lut[1][px[3 * x + 1]];
+        r[2 * plane + x] = lut[2][px[3 * x + 2]];
+        l[x] = lb[x];
+      }
+    }
+    if (with_instances) {
+      int32_t* inst = batch.instances.data_ptr<int32_t>() + i * plane;
+      for (int y = 0; y < s.instances.rows; ++y) {
+        std::copy_n(s.instances.ptr<int32_t>(y), s.instances.cols, inst + static_cast<size_t>(y) * w);
+      }
+    }
+    batch.ids.push_back(s.id);
+  }
+  batch.indices = indices;
+  return batch;
+}
+
+}  // namespace deeplab::data
