@@ -1,0 +1,31 @@
+#pragma once
+// Synthetic scenes for offline demos and tests: VOC-like object scenes and
+// Cityscapes-like street scenes, each class a (shape, texture) pair drawn in
+// colours from one shared distribution.
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+
+namespace deeplab::data::synth {
+
+/// One rendered scene.
+struct Scene {
+  cv::Mat image;      // CV_8UC3 RGB
+  cv::Mat label;      // CV_8UC1: VOC class index with 255 boundaries, or Cityscapes labelIds
+  cv::Mat instances;  // CV_32SC1 Cityscapes instanceIds (id*1000+k, or id for stuff/crowd); empty for VOC
+};
+
+/// Number of distinct foreground classes the VOC layout can draw.
+constexpr int kMaxVocObjectClasses = 8;
+
+/// A VOC-layout scene: textured background (class 0), 2-6 overlapping objects of
+/// classes 1..num_classes at varied scales, and a 255 void band on object boundaries.
+Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed);
+
+/// A Cityscapes-layout scene (labelIds): sky, buildings, vegetation, road,
+/// sidewalk, poles with signs, several cars, persons and bicycles as
+/// instances, a crowd of persons without instance ids, and the ego vehicle.
+Scene render_cityscapes_scene(int height, int width, uint64_t seed);
+
+}  // namespace deeplab::data::synth

@@ -1,0 +1,96 @@
+#include "deeplab/data/synth/synth_writer.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+#include "deeplab/data/descriptor.h"
+#include "deeplab/data/label_writer.h"
+#include "deeplab/data/sampler.h"
+#include "deeplab/data/synth/scene_generator.h"
+
+namespace deeplab::data::synth {
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_image(const cv::Mat& rgb, const std::string& path, const std::vector<int>& params = {}) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(path, bgr, params)) throw IoError("cannot write image " + path);
+}
+
+std::string numbered(const char* format, int i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, i);
+  return buf;
+}
+
+bool is_val(const SynthOptions& o, int i) {
+  const int num_val = static_cast<int>(o.num * o.val_fraction + 0.5);
+  return i >= o.num - num_val;  // the last ones: train and val never share an index
+}
+
+SynthReport write_voc(const SynthOptions& o) {
+  const fs::path root(o.out);
+  for (const char* dir : {"JPEGImages", "SegmentationClass", "ImageSets/Segmentation"}) fs::create_directories(root / dir);
+  const auto palette = voc_colormap();
+  std::string train, val;
+  SynthReport report;
+  for (int i = 0; i < o.num; ++i) {
+    const std::string id = numbered("synth_%06d", i);
+    const Scene s = render_voc_scene(o.height, o.width, o.num_classes, mix_seed(o.seed, static_cast<uint64_t>(i)));
+    write_image(s.image, (root / "JPEGImages" / (id + ".jpg")).string(), {cv::IMWRITE_JPEG_QUALITY, 95});
+    write_palette_label(s.label, palette, (root / "SegmentationClass" / (id + ".png")).string());
+    (is_val(o, i) ? val : train) += id + "\n";
+    ++(is_val(o, i) ? report.val : report.train);
+  }
+  const fs::path sets = root / "ImageSets" / "Segmentation";
+  core::write_file_atomic((sets / "train.txt").string(), train);
+  core::write_file_atomic((sets / "val.txt").string(), val);
+  core::write_file_atomic((sets / "trainval.txt").string(), train + val);
+  return report;
+}
+
+SynthReport write_cityscapes(const SynthOptions& o) {
+  const fs::path root(o.out);
+  SynthReport report;
+  for (int i = 0; i < o.num; ++i) {
+    const bool val = is_val(o, i);
+    const std::string split = val ? "val" : "train";
+    const std::string city = val ? "simval" : numbered("simtrain%d", i % 2);
+    const std::string stem = city + numbered("_%06d", i) + "_000019";
+    const fs::path img_dir = root / "leftImg8bit" / split / city, gt_dir = root / "gtFine" / split / city;
+    fs::create_directories(img_dir);
+    fs::create_directories(gt_dir);
+    const Scene s = render_cityscapes_scene(o.height, o.width, mix_seed(o.seed, static_cast<uint64_t>(i)));
+    write_image(s.image, (img_dir / (stem + "_leftImg8bit.png")).string());
+    write_gray8_label(s.label, (gt_dir / (stem + "_gtFine_labelIds.png")).string());
+    write_gray16_label(s.instances, (gt_dir / (stem + "_gtFine_instanceIds.png")).string());
+    ++(val ? report.val : report.train);
+  }
+  return report;
+}
+
+}  // namespace
+
+SynthReport write_synthetic_dataset(const SynthOptions& o) {
+  if (o.out.empty()) throw ConfigError("synthetic dataset: no output directory given");
+  if (o.num < 1 || o.height < 16 || o.width < 16) {
+    throw ConfigError("synthetic dataset: need --num >= 1 and --size of at least 16x16, got " + std::to_string(o.num) +
+                      " images of " + std::to_string(o.height) + "x" + std::to_string(o.width));
+  }
+  if (o.num_classes < 1 || o.num_classes > kMaxVocObjectClasses) {
+    throw ConfigError("synthetic dataset: --classes must be in [1, " + std::to_string(kMaxVocObjectClasses) + "], got " +
+                      std::to_string(o.num_classes));
+  }
+  if (o.layout == "voc") return write_voc(o);
+  if (o.layout == "cityscapes") return write_cityscapes(o);
+  throw ConfigError("synthetic dataset: --layout must be voc or cityscapes, got '" + o.layout + "'");
+}
+
+}  // namespace deeplab::data::synth

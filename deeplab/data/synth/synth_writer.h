@@ -1,0 +1,31 @@
+#pragma once
+// Writes synthetic scenes as a dataset in the exact official layout.
+
+#include <cstdint>
+#include <string>
+
+namespace deeplab::data::synth {
+
+/// What `deeplab data synth` is asked for.
+struct SynthOptions {
+  std::string layout = "voc";  // voc | cityscapes
+  std::string out;
+  int num = 40;                // images in total (train + val)
+  int height = 128, width = 128;
+  uint64_t seed = 0;
+  double val_fraction = 0.25;
+  int num_classes = 8;         // VOC layout: foreground classes 1..num_classes
+};
+
+/// Counts of what was written.
+struct SynthReport {
+  int train = 0, val = 0;
+};
+
+/// VOC: JPEGImages/*.jpg, SegmentationClass/*.png (VOC palette, 255 boundaries),
+/// ImageSets/Segmentation/{train,val,trainval}.txt.
+/// Cityscapes: leftImg8bit/{train,val}/<city>/*_leftImg8bit.png, gtFine/... *_gtFine_labelIds.png
+/// (8-bit) and *_gtFine_instanceIds.png (16-bit). Image i depends only on (seed, i).
+SynthReport write_synthetic_dataset(const SynthOptions& options);
+
+}  // namespace deeplab::data::synth
