@@ -9,5 +9,6 @@ class App;
 namespace deeplab::tools {
 
 void add_config_command(CLI::App& app);
+void add_import_command(CLI::App& app);
 
 }  // namespace deeplab::tools

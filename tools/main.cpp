@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       ->each([](const std::string& level) { deeplab::core::set_log_level(level); });
 
   deeplab::tools::add_config_command(app);
+  deeplab::tools::add_import_command(app);
 
   try {
     app.parse(argc, argv);

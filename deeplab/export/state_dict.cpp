@@ -1,0 +1,125 @@
+#include "deeplab/export/state_dict.h"
+
+#include <torch/serialize.h>
+
+#include <map>
+#include <sstream>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+
+namespace deeplab::exporting {
+namespace {
+
+std::string shape_string(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+void append_list(std::ostringstream& out, const char* title, const std::vector<std::string>& keys) {
+  if (keys.empty()) return;
+  out << "\n  " << title << " (" << keys.size() << "):";
+  for (const auto& k : keys) out << "\n    " << k;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+}  // namespace
+
+std::string LoadReport::summary() const {
+  std::ostringstream out;
+  out << loaded.size() << " tensors loaded, " << missing.size() << " missing, " << unexpected.size()
+      << " unexpected, " << mismatched.size() << " shape mismatches";
+  append_list(out, "missing keys", missing);
+  append_list(out, "unexpected keys", unexpected);
+  append_list(out, "shape mismatches (source vs module)", mismatched);
+  return out.str();
+}
+
+StateDict module_state_dict(const torch::nn::Module& module) {
+  // Module by module, parameters before buffers: the order Python's
+  // state_dict() uses, so saved files list keys the way torchvision's do.
+  StateDict out;
+  for (const auto& item : module.named_modules("", /*include_self=*/true)) {
+    const std::string prefix = item.key().empty() ? "" : item.key() + ".";
+    for (const auto& p : item.value()->named_parameters(/*recurse=*/false)) out.emplace_back(prefix + p.key(), p.value());
+    for (const auto& b : item.value()->named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
+  }
+  return out;
+}
+
+StateDict rename_keys(const StateDict& entries, const std::vector<PrefixRule>& rules) {
+  StateDict out;
+  out.reserve(entries.size());
+  for (const auto& [key, tensor] : entries) {
+    std::string name = key;
+    for (const auto& rule : rules) {
+      if (starts_with(key, rule.from)) {
+        name = rule.to + key.substr(rule.from.size());
+        break;
+      }
+    }
+    out.emplace_back(std::move(name), tensor);
+  }
+  return out;
+}
+
+LoadReport load_state_dict(torch::nn::Module& module, const StateDict& entries, const LoadOptions& options) {
+  std::map<std::string, torch::Tensor> source;
+  std::vector<std::string> source_order;
+  for (auto& [key, tensor] : rename_keys(entries, options.rename)) {
+    bool ignored = false;
+    for (const auto& prefix : options.ignore) ignored = ignored || starts_with(key, prefix);
+    if (ignored) continue;
+    if (source.emplace(key, tensor).second) source_order.push_back(key);
+  }
+
+  LoadReport report;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (module tensor, source tensor)
+  std::map<std::string, bool> module_keys;
+  for (const auto& [key, target] : module_state_dict(module)) {
+    module_keys[key] = true;
+    auto it = source.find(key);
+    if (it == source.end()) {
+      report.missing.push_back(key);
+    } else if (it->second.sizes() != target.sizes()) {
+      report.mismatched.push_back(key + ": source " + shape_string(it->second) + " vs module " + shape_string(target));
+    } else {
+      report.loaded.push_back(key);
+      copies.emplace_back(target, it->second);
+    }
+  }
+  for (const auto& key : source_order) {
+    if (!module_keys.count(key)) report.unexpected.push_back(key);
+  }
+  if (options.strict && !report.ok()) {
+    throw IoError(options.source + ": does not match the model: " + report.summary());
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [target, tensor] : copies) target.copy_(tensor);
+  return report;
+}
+
+LoadReport load_state_dict_file(torch::nn::Module& module, const std::string& path, LoadOptions options) {
+  options.source = path;
+  return load_state_dict(module, read_state_dict(path), options);
+}
+
+void save_state_dict(const StateDict& entries, const std::string& path) {
+  // LibTorch's pickle_save writes the same zip layout as torch.save; Python
+  // reads a Dict[str, Tensor] back as a plain dict, which load_state_dict takes.
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [key, tensor] : entries) {
+    if (dict.contains(key)) throw IoError(path + ": duplicate state dict key '" + key + "'");
+    dict.insert(key, tensor.detach().cpu());
+  }
+  const std::vector<char> bytes = torch::pickle_save(dict);
+  core::write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+void save_module_state_dict(const torch::nn::Module& module, const std::string& path) {
+  save_state_dict(module_state_dict(module), path);
+}
+
+}  // namespace deeplab::exporting

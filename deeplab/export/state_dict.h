@@ -1,0 +1,63 @@
+#pragma once
+// Moving weights between a torch::nn::Module and state dicts by dotted name
+// (parameters and buffers, as Python's Module.state_dict() does), and saving
+// a module's weights as a file that Python's torch.load reads.
+
+#include <torch/nn/module.h>
+
+#include <string>
+#include <vector>
+
+#include "deeplab/export/pth_reader.h"
+
+namespace deeplab::exporting {
+
+/// Renames keys starting with `from` to start with `to` instead; an empty
+/// `to` strips the prefix, an empty `from` adds `to` to every key.
+struct PrefixRule {
+  std::string from;
+  std::string to;
+};
+
+/// How a state dict maps onto a module.
+struct LoadOptions {
+  bool strict = true;               // throw unless every key matches exactly
+  std::vector<PrefixRule> rename;   // applied to source keys; the first matching rule wins
+  std::vector<std::string> ignore;  // source keys (after renaming) with these prefixes are dropped silently
+  std::string source = "state dict";  // names the origin (a file) in messages
+};
+
+/// What a load matched and what it did not.
+struct LoadReport {
+  std::vector<std::string> missing;     // module keys with no source tensor (left as they were)
+  std::vector<std::string> unexpected;  // source keys (renamed) the module does not have
+  std::vector<std::string> mismatched;  // "key: source [a, b] vs module [c, d]"
+  std::vector<std::string> loaded;      // module keys that received a tensor
+
+  bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  /// One readable paragraph: counts, then every offending key.
+  std::string summary() const;
+};
+
+/// The module's parameters and buffers by dotted name, in registration order.
+StateDict module_state_dict(const torch::nn::Module& module);
+
+/// `entries` with `rules` applied to every key (first matching rule wins).
+StateDict rename_keys(const StateDict& entries, const std::vector<PrefixRule>& rules);
+
+/// Copies matching tensors into the module (dtype converted, no autograd).
+/// In strict mode nothing is copied and an Error with the summary is thrown
+/// unless the report is clean.
+LoadReport load_state_dict(torch::nn::Module& module, const StateDict& entries, const LoadOptions& options = {});
+
+/// read_state_dict(path) + load_state_dict, with `path` as the source.
+LoadReport load_state_dict_file(torch::nn::Module& module, const std::string& path, LoadOptions options = {});
+
+/// Writes `entries` as a torch.save-compatible zip of a plain dict of
+/// tensors: Python's `model.load_state_dict(torch.load(path))` accepts it.
+void save_state_dict(const StateDict& entries, const std::string& path);
+
+/// save_state_dict(module_state_dict(module), path).
+void save_module_state_dict(const torch::nn::Module& module, const std::string& path);
+
+}  // namespace deeplab::exporting
