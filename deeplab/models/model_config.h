@@ -15,8 +15,12 @@ struct BackboneConfig {
   /// `torchvision` (first block of a dilated stage keeps the previous
   /// dilation) or `paper` (every unit uses rate x multi_grid).
   std::string dilation_rule = "torchvision";
-  std::vector<int> multi_grid = {1, 2, 4};
+  /// Rates of the last stage's units; empty: the backbone's default
+  /// (ResNet paper rule (1, 2, 4), Xception (1, 1, 1)).
+  std::vector<int> multi_grid;
   bool deep_stem = false;
+  int cascade_blocks = 0;             // DeepLabv3 cascaded copies of ResNet block4
+  std::string layout = "largefov";    // VGG: largefov (DeepLab) or torchvision
   double width_mult = 1.0;
   /// ImageNet weights as a torchvision `.pth` file; never downloaded.
   std::string pretrained;
@@ -28,8 +32,10 @@ struct BackboneConfig {
                              "mobilenet_v3_large", "mobilenet_v3_small"}));
     v("output_stride", output_stride, one_of({"8", "16", "32"}));
     v("dilation_rule", dilation_rule, one_of({"torchvision", "paper"}));
-    v("multi_grid", multi_grid, non_empty(at_least(1)));
+    v("multi_grid", multi_grid, at_least(1));
     v("deep_stem", deep_stem);
+    v("cascade_blocks", cascade_blocks, in_range(0, 3));
+    v("layout", layout, one_of({"largefov", "torchvision"}));
     v("width_mult", width_mult, positive());
     v("pretrained", pretrained);
   }
@@ -39,39 +45,47 @@ struct BackboneConfig {
 struct HeadConfig {
   /// `paper` (TF reference) or `torchvision` (torchvision's DeepLabHead).
   std::string style = "paper";
-  std::vector<int> atrous_rates = {6, 12, 18};
+  /// Empty: by arch and style (v2: 6/12/18/24; v3 paper: 6/12/18 at OS16,
+  /// doubled at OS8; torchvision: 12/24/36).
+  std::vector<int> atrous_rates;
   int channels = 256;
-  double dropout = 0.1;
+  /// Dropout after the ASPP projection; -1: by style (paper 0.1, torchvision 0.5).
+  double dropout = -1.0;
   bool separable = false;
 
   template <class V>
   void fields(V& v) {
     using namespace core::check;
     v("style", style, one_of({"paper", "torchvision"}));
-    v("atrous_rates", atrous_rates, non_empty(at_least(1)));
+    v("atrous_rates", atrous_rates, at_least(1));
     v("channels", channels, at_least(1));
-    v("dropout", dropout, in_half_open(0, 1));
+    v("dropout", dropout, in_half_open(-1, 1));
     v("separable", separable);
   }
 };
 
 struct ModelConfig {
-  std::string name = "deeplabv3";
+  std::string arch = "deeplabv3";
   int num_classes = 21;
   BackboneConfig backbone;
   HeadConfig head;
   bool aux_loss = false;
+  bool align_corners = false;
+  /// DeepLabv2 multi-scale inputs (max-fused); empty: v2 uses (1, 0.75, 0.5), others none.
+  std::vector<double> msc_scales;
   /// Full-model weights to start from (a checkpoint or exported state dict).
   std::string init;
 
   template <class V>
   void fields(V& v) {
     using namespace core::check;
-    v("name", name, one_of({"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus", "panoptic_deeplab"}));
+    v("arch", arch, one_of({"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"}));
     v("num_classes", num_classes, at_least(1));
     v.section("backbone", backbone);
     v.section("head", head);
     v("aux_loss", aux_loss);
+    v("align_corners", align_corners);
+    v("msc_scales", msc_scales, positive());
     v("init", init);
   }
 };

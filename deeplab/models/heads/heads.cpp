@@ -1,0 +1,109 @@
+#include "deeplab/models/heads/heads.h"
+
+#include <torch/torch.h>
+
+#include "deeplab/models/layers/conv_bn_act.h"
+#include "deeplab/models/layers/resize.h"
+#include "deeplab/models/layers/separable_conv.h"
+
+namespace deeplab::models {
+
+namespace nn = torch::nn;
+
+namespace {
+nn::Conv2d classifier_conv(int64_t in, int64_t num_classes) {
+  return nn::Conv2d(nn::Conv2dOptions(in, num_classes, 1));
+}
+
+// Registers a Sequential's children directly under `owner` as "0", "1", ...
+// so names read like torchvision's `classifier.<i>`.
+nn::Sequential adopt_children(nn::Module& owner, nn::Sequential seq) {
+  for (size_t i = 0; i < seq->size(); ++i) owner.register_module(std::to_string(i), seq->ptr(i));
+  return seq;
+}
+}  // namespace
+
+LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes) : feature_(in.name) {
+  auto fc6 = nn::Conv2d(nn::Conv2dOptions(in.channels, 1024, 3).padding(12).dilation(12));
+  auto fc7 = nn::Conv2d(nn::Conv2dOptions(1024, 1024, 1));
+  layers_ = nn::Sequential(fc6, nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), fc7,
+                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), classifier_conv(1024, num_classes));
+  // Registered by role (so eval() reaches the dropouts too): fc6 relu6 drop6 fc7 relu7 drop7 fc8.
+  const char* names[] = {"fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"};
+  for (size_t i = 0; i < layers_->size(); ++i) register_module(names[i], layers_->ptr(i));
+}
+
+torch::Tensor LargeFovHeadImpl::forward(const Features& features) { return layers_->forward(features.at(feature_)); }
+
+AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates,
+                                 int64_t hidden)
+    : feature_(in.name) {
+  for (size_t i = 0; i < rates.size(); ++i) {
+    const int64_t r = rates[i];
+    nn::Sequential branch;
+    if (hidden > 0) {
+      branch = nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in.channels, hidden, 3).padding(r).dilation(r)),
+                              nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
+                              nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1)), nn::ReLU(nn::ReLUOptions(true)),
+                              nn::Dropout(0.5), classifier_conv(hidden, num_classes));
+    } else {
+      branch = nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in.channels, num_classes, 3).padding(r).dilation(r)));
+    }
+    branches_.push_back(register_module("branch" + std::to_string(i), branch));
+  }
+}
+
+torch::Tensor AsppSumHeadImpl::forward(const Features& features) {
+  const auto& x = features.at(feature_);
+  torch::Tensor sum = branches_[0]->forward(x);
+  for (size_t i = 1; i < branches_.size(); ++i) sum = sum + branches_[i]->forward(x);
+  return sum;
+}
+
+DeepLabV3HeadImpl::DeepLabV3HeadImpl(const DeepLabV3HeadOptions& o) : feature_(o.in().name) {
+  const int64_t ch = o.channels();
+  nn::Sequential seq(Aspp(AsppOptions(o.in().channels, o.rates()).channels(ch).dropout(o.dropout()).separable(o.separable())));
+  if (o.torchvision_style()) {
+    seq->push_back(same_conv(ch, ch, 3));
+    seq->push_back(nn::BatchNorm2d(ch));
+    seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
+  }
+  seq->push_back(classifier_conv(ch, o.num_classes()));
+  layers_ = adopt_children(*this, seq);
+}
+
+torch::Tensor DeepLabV3HeadImpl::forward(const Features& features) { return layers_->forward(features.at(feature_)); }
+
+DecoderHeadImpl::DecoderHeadImpl(const DeepLabV3HeadOptions& o, const FeatureSpec& low_level, bool align_corners)
+    : feature_(o.in().name), low_level_feature_(low_level.name), align_corners_(align_corners) {
+  const int64_t ch = o.channels();
+  aspp_ = register_module("aspp", Aspp(AsppOptions(o.in().channels, o.rates())
+                                           .channels(ch)
+                                           .dropout(o.dropout())
+                                           .separable(o.separable())));
+  low_level_project_ = register_module("low_level_project", conv_bn_act(ConvBnActOptions(low_level.channels, 48, 1)));
+  auto fuse_conv = [&](int64_t in) {
+    return o.separable() ? nn::AnyModule(SeparableConv(SeparableConvOptions(in, ch)))
+                         : nn::AnyModule(conv_bn_act(ConvBnActOptions(in, ch, 3)));
+  };
+  fuse_ = nn::Sequential();
+  fuse_->push_back(fuse_conv(ch + 48));
+  fuse_->push_back(fuse_conv(ch));
+  register_module("fuse", fuse_);
+  classifier_ = register_module("classifier", classifier_conv(ch, o.num_classes()));
+}
+
+torch::Tensor DecoderHeadImpl::forward(const Features& features) {
+  const auto& low = features.at(low_level_feature_);
+  auto context = resize_bilinear(aspp_->forward(features.at(feature_)), low, align_corners_);
+  auto fused = fuse_->forward(torch::cat({context, low_level_project_->forward(low)}, 1));
+  return classifier_->forward(fused);
+}
+
+nn::Sequential make_fcn_head(int64_t in_channels, int64_t num_classes) {
+  const int64_t inter = in_channels / 4;
+  return nn::Sequential(same_conv(in_channels, inter, 3), nn::BatchNorm2d(inter), nn::ReLU(nn::ReLUOptions(true)),
+                        nn::Dropout(0.1), classifier_conv(inter, num_classes));
+}
+
+}  // namespace deeplab::models

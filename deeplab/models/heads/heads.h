@@ -1,0 +1,88 @@
+#pragma once
+// The heads of each DeepLab version.  Children are registered as "0", "1",
+// ... where torchvision has a Sequential, so parameter names match it.
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+#include <string>
+#include <vector>
+
+#include "deeplab/models/heads/aspp.h"
+#include "deeplab/models/heads/head.h"
+#include "deeplab/models/layers/conv_bn_act.h"
+
+namespace deeplab::models {
+
+/// DeepLabv1 LargeFOV: fc6 (3x3, rate 12, 1024) -> fc7 (1x1, 1024) -> fc8, dropout 0.5.
+class LargeFovHeadImpl : public HeadImpl {
+ public:
+  LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes);
+  torch::Tensor forward(const Features& features) override;
+
+ private:
+  std::string feature_;
+  torch::nn::Sequential layers_{nullptr};
+};
+TORCH_MODULE(LargeFovHead);
+
+/// DeepLabv2 ASPP-L: parallel atrous branches (rates 6, 12, 18, 24), each
+/// ending in its own classifier; their logits are summed.  `hidden` > 0 gives
+/// VGG's fc6/fc7 (1024) per branch; 0 gives ResNet's single 3x3 classifier.
+class AsppSumHeadImpl : public HeadImpl {
+ public:
+  AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates, int64_t hidden);
+  torch::Tensor forward(const Features& features) override;
+
+ private:
+  std::string feature_;
+  std::vector<torch::nn::Sequential> branches_;
+};
+TORCH_MODULE(AsppSumHead);
+
+struct DeepLabV3HeadOptions {
+  DeepLabV3HeadOptions(FeatureSpec in, int64_t num_classes) : in_(std::move(in)), num_classes_(num_classes) {}
+  TORCH_ARG(FeatureSpec, in);
+  TORCH_ARG(int64_t, num_classes);
+  TORCH_ARG(std::vector<int64_t>, rates) = std::vector<int64_t>{6, 12, 18};
+  TORCH_ARG(int64_t, channels) = 256;
+  TORCH_ARG(double, dropout) = 0.1;
+  TORCH_ARG(bool, separable) = false;
+  /// torchvision's DeepLabHead adds a 3x3 conv + BN + ReLU before the classifier.
+  TORCH_ARG(bool, torchvision_style) = false;
+};
+
+/// DeepLabv3: ASPP ("0") [-> 3x3 conv, BN, ReLU ("1".."3")] -> 1x1 classifier.
+class DeepLabV3HeadImpl : public HeadImpl {
+ public:
+  explicit DeepLabV3HeadImpl(const DeepLabV3HeadOptions& options);
+  torch::Tensor forward(const Features& features) override;
+
+ private:
+  std::string feature_;
+  torch::nn::Sequential layers_{nullptr};
+};
+TORCH_MODULE(DeepLabV3Head);
+
+/// DeepLabv3+: ASPP, low-level projection to 48 ch, concat at stride 4, two
+/// 3x3 (optionally separable) convs, classifier.
+class DecoderHeadImpl : public HeadImpl {
+ public:
+  DecoderHeadImpl(const DeepLabV3HeadOptions& options, const FeatureSpec& low_level, bool align_corners);
+  torch::Tensor forward(const Features& features) override;
+
+ private:
+  std::string feature_, low_level_feature_;
+  bool align_corners_;
+  Aspp aspp_{nullptr};
+  Chain low_level_project_{nullptr};
+  torch::nn::Sequential fuse_{nullptr};
+  torch::nn::Conv2d classifier_{nullptr};
+};
+TORCH_MODULE(DecoderHead);
+
+/// torchvision's FCNHead (auxiliary loss): 3x3 to in/4, BN, ReLU, dropout 0.1, 1x1.
+torch::nn::Sequential make_fcn_head(int64_t in_channels, int64_t num_classes);
+
+}  // namespace deeplab::models

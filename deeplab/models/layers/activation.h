@@ -1,0 +1,29 @@
+#pragma once
+// Activation modules LibTorch 1.13 lacks as nn modules, plus one factory so
+// blocks can name their activation in their options.
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
+
+#include <string>
+
+namespace deeplab::models {
+
+/// x * relu6(x + 3) / 6 (MobileNet-V3); no parameters.
+class HardSwishImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x);
+};
+TORCH_MODULE(HardSwish);
+
+/// relu6(x + 3) / 6 (MobileNet-V3 squeeze-excitation gate); no parameters.
+class HardSigmoidImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x);
+};
+TORCH_MODULE(HardSigmoid);
+
+/// "relu" | "relu6" | "hardswish" -> a parameter-free module.
+torch::nn::AnyModule make_activation(const std::string& name);
+
+}  // namespace deeplab::models

@@ -1,0 +1,113 @@
+// Every arch x backbone at output stride 8 and 16: logits have the input's
+// size for odd inputs, features have the strides feature_specs() promises,
+// and a backward pass gives finite gradients to every trainable parameter.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <tuple>
+
+#include "deeplab/core/error.h"
+#include "deeplab/models/factory.h"
+
+namespace deeplab::models {
+namespace {
+
+const char* kBackbones[] = {"resnet50", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
+                            "vgg16",    "xception65",   "xception71"};
+const char* kArchs[] = {"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"};
+
+ModelConfig config_for(const std::string& arch, const std::string& backbone, int os) {
+  ModelConfig c;
+  c.arch = arch;
+  c.num_classes = 5;
+  c.backbone.name = backbone;
+  c.backbone.output_stride = os;
+  c.backbone.dilation_rule = "paper";
+  c.aux_loss = arch == "deeplabv3";
+  return c;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+class ModelShapes : public ::testing::TestWithParam<std::tuple<std::string, std::string, int>> {};
+
+TEST_P(ModelShapes, LogitsMatchInputAndFeaturesMatchSpecs) {
+  const auto& [arch, backbone, os] = GetParam();
+  torch::manual_seed(0);
+  DeepLab model = build_model(config_for(arch, backbone, os));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto images = torch::randn({1, 3, 65, 97});
+  const auto logits = model->forward(images);
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{1, 5, 65, 97}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+
+  const Features features = model->backbone().forward(images);
+  for (const auto& spec : model->backbone().feature_specs()) {
+    SCOPED_TRACE(spec.name);
+    ASSERT_TRUE(features.count(spec.name));
+    const auto& f = features.at(spec.name);
+    EXPECT_EQ(f.size(1), spec.channels);
+    // Every stride-2 layer here pads so that size = ceil(size / 2).
+    EXPECT_EQ(f.size(2), ceil_div(65, spec.stride));
+    EXPECT_EQ(f.size(3), ceil_div(97, spec.stride));
+  }
+  EXPECT_EQ(model->backbone().spec("out").stride, os);
+}
+
+std::vector<std::tuple<std::string, std::string, int>> all_combinations() {
+  std::vector<std::tuple<std::string, std::string, int>> out;
+  for (const char* arch : kArchs) {
+    for (const char* backbone : kBackbones) {
+      for (int os : {8, 16}) out.emplace_back(arch, backbone, os);
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchsAndBackbones, ModelShapes, ::testing::ValuesIn(all_combinations()),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_os" +
+                                  std::to_string(std::get<2>(info.param));
+                         });
+
+TEST(ModelBackward, EveryTrainableParameterGetsAFiniteGradient) {
+  for (const char* backbone : {"resnet50", "mobilenet_v3_large", "xception65", "vgg16"}) {
+    for (const char* arch : kArchs) {
+      SCOPED_TRACE(std::string(arch) + "/" + backbone);
+      torch::manual_seed(0);
+      auto config = config_for(arch, backbone, 16);
+      config.head.separable = std::string(arch) == "deeplabv3plus";
+      DeepLab model = build_model(config);
+      model->train();
+      const auto outputs = model->forward_train(torch::randn({2, 3, 33, 41}));
+      auto loss = outputs.out.square().mean();
+      if (outputs.aux.defined()) loss = loss + outputs.aux.square().mean();
+      for (const auto& scale : outputs.msc_scales) loss = loss + scale.mean();
+      loss.backward();
+      for (const auto& p : model->named_parameters()) {
+        ASSERT_TRUE(p.value().grad().defined()) << p.key();
+        EXPECT_TRUE(torch::isfinite(p.value().grad()).all().item<bool>()) << p.key();
+      }
+    }
+  }
+}
+
+TEST(ModelConfigErrors, InvalidCombinationsNameTheValue) {
+  ModelConfig c = config_for("deeplabv3", "vgg16", 16);
+  c.backbone.layout = "torchvision";
+  try {
+    build_model(c);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("output_stride 16"), std::string::npos) << e.what();
+  }
+  c = config_for("deeplabv3", "resnet50", 16);
+  c.backbone.multi_grid = {1, 2};
+  EXPECT_THROW(build_model(c), Error);
+}
+
+}  // namespace
+}  // namespace deeplab::models
