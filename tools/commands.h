@@ -10,5 +10,10 @@ namespace deeplab::tools {
 
 void add_config_command(CLI::App& app);
 void add_import_command(CLI::App& app);
+void add_eval_semantic_command(CLI::App& app);
+void add_eval_panoptic_command(CLI::App& app);
+/// `deeplab data ...`: creates the group; each data subcommand registers itself from cmd_data.cpp.
+void add_data_command(CLI::App& app);
+void add_data_cityscapes_panoptic(CLI::App& data);
 
 }  // namespace deeplab::tools
