@@ -1,13 +1,18 @@
 #include "tests/support/test_support.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
+#include <sstream>
 
 namespace deeplab::testing {
 namespace fs = std::filesystem;
@@ -54,17 +59,49 @@ std::string samples_dir() {
   return fs::is_directory(dir) ? fs::canonical(dir).string() : std::string();
 }
 
-CommandResult run_deeplab(const std::string& args) {
-  const std::string command = binary_dir() + "/deeplab " + args + " 2>&1";
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
+int run_shell(const std::string& command, std::string* output) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
   std::array<char, 4096> buffer{};
+  std::string text;
   size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) text.append(buffer.data(), n);
   const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+CommandResult run_deeplab(const std::string& args) {
+  CommandResult result;
+  result.exit_code = run_shell(binary_dir() + "/deeplab " + args, &result.output);
   return result;
+}
+
+bool have_python_oracle() {
+  static const bool present =
+      fs::exists("/usr/bin/python3") && run_shell("/usr/bin/python3 -c 'import torch, torchvision'") == 0;
+  return present;
+}
+
+std::string python_fixture_dir(const std::string& script) {
+  if (!have_python_oracle()) return "";
+  const std::string path = source_dir() + "/scripts/fixtures/" + script;
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  const fs::path dir = fs::path(binary_dir()) / "fixtures" /
+                       (fs::path(script).stem().string() + "-" + std::to_string(std::hash<std::string>{}(content.str())));
+  if (fs::exists(dir)) return dir.string();
+  const fs::path temp = dir.string() + ".tmp" + std::to_string(::getpid());
+  std::string output;
+  if (run_shell("/usr/bin/python3 " + path + " generate " + temp.string(), &output) != 0) {
+    ADD_FAILURE() << "fixture script " << path << " failed:\n" << output;
+    return "";
+  }
+  std::error_code ec;
+  fs::rename(temp, dir, ec);
+  if (ec) fs::remove_all(temp, ec);  // another test process finished first
+  return dir.string();
 }
 
 }  // namespace deeplab::testing

@@ -38,4 +38,17 @@ struct CommandResult {
 /// Runs `build/deeplab <args>` through the shell and captures its output.
 CommandResult run_deeplab(const std::string& args);
 
+/// Runs a shell command; returns its exit code, stdout+stderr in `output`.
+int run_shell(const std::string& command, std::string* output = nullptr);
+
+/// True when /usr/bin/python3 imports torch and torchvision (the test oracle).
+bool have_python_oracle();
+
+/// Runs `/usr/bin/python3 scripts/fixtures/<script> generate DIR` once and
+/// returns DIR (under the build tree, keyed by the script's content so an
+/// edited script regenerates; written to a temp folder and renamed, so
+/// parallel test processes never see half a set).  Empty when there is no
+/// oracle; a failing script is a test failure.
+std::string python_fixture_dir(const std::string& script);
+
 }  // namespace deeplab::testing
