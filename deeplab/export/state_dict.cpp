@@ -41,11 +41,14 @@ StateDict module_state_dict(const torch::nn::Module& module) {
   // Module by module, parameters before buffers: the order Python's
   // state_dict() uses, so saved files list keys the way torchvision's do.
   StateDict out;
-  for (const auto& item : module.named_modules("", /*include_self=*/true)) {
-    const std::string prefix = item.key().empty() ? "" : item.key() + ".";
-    for (const auto& p : item.value()->named_parameters(/*recurse=*/false)) out.emplace_back(prefix + p.key(), p.value());
-    for (const auto& b : item.value()->named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
-  }
+  const auto own = [&out](const torch::nn::Module& m, const std::string& prefix) {
+    for (const auto& p : m.named_parameters(/*recurse=*/false)) out.emplace_back(prefix + p.key(), p.value());
+    for (const auto& b : m.named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
+  };
+  // The root itself need not live in a shared_ptr, so it is not taken from
+  // named_modules(include_self=true).
+  own(module, "");
+  for (const auto& item : module.named_modules("", /*include_self=*/false)) own(*item.value(), item.key() + ".");
   return out;
 }
 

@@ -299,6 +299,7 @@ bool Unpickler::step_object(uint8_t op) {
   switch (op) {
     case kGlobal: {
       std::string module = read_line();
+      if (module == "__builtin__") module = "builtins";  // protocol 2 spells Python 2 names
       stack_.push_back(PickleValue::of_global(module + "." + read_line()));
       return true;
     }

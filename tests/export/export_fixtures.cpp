@@ -21,7 +21,7 @@ const char* kPython = "/usr/bin/python3";
 
 std::string script_path() { return source_dir() + "/scripts/fixtures/export_fixtures.py"; }
 
-int run_shell(const std::string& command, std::string* output) {
+int capture_shell(const std::string& command, std::string* output) {
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return -1;
   std::array<char, 4096> buffer{};
@@ -34,7 +34,7 @@ int run_shell(const std::string& command, std::string* output) {
 }
 
 std::string generate() {
-  if (!fs::exists(kPython) || run_shell(std::string(kPython) + " -c 'import torch, torchvision'", nullptr) != 0) {
+  if (!fs::exists(kPython) || capture_shell(std::string(kPython) + " -c 'import torch, torchvision'", nullptr) != 0) {
     return "";
   }
   // Keyed by the script's content so an edited script regenerates; built in
@@ -45,13 +45,20 @@ std::string generate() {
   if (fs::exists(dir)) return dir.string();
   const fs::path temp = dir.string() + ".tmp" + std::to_string(::getpid());
   std::string output;
-  if (run_shell(std::string(kPython) + " " + script_path() + " generate " + temp.string(), &output) != 0) {
+  if (capture_shell(std::string(kPython) + " " + script_path() + " generate " + temp.string(), &output) != 0) {
     ADD_FAILURE() << "fixture script failed:\n" << output;
     return "";
   }
   std::error_code ec;
   fs::rename(temp, dir, ec);
   if (ec) fs::remove_all(temp, ec);  // another process finished first
+  // Sets from earlier versions of the script are ~100 MB each: drop them.
+  for (const auto& entry : fs::directory_iterator(dir.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("export-", 0) == 0 && name.find(".tmp") == std::string::npos && entry.path() != dir) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
   return dir.string();
 }
 
@@ -63,7 +70,7 @@ const std::string& export_fixture_dir() {
 }
 
 int run_fixture_script(const std::string& args, std::string* output) {
-  return run_shell(std::string(kPython) + " " + script_path() + " " + args, output);
+  return capture_shell(std::string(kPython) + " " + script_path() + " " + args, output);
 }
 
 c10::Dict<c10::IValue, c10::IValue> load_plain_dict(const std::string& path) {
