@@ -19,6 +19,10 @@ void add_data_command(CLI::App& app) {
   auto* data = app.add_subcommand("data", "prepare datasets (conversions, label files)");
   data->require_subcommand(1);
   add_data_cityscapes_panoptic(*data);
+  add_data_synth(*data);
+  add_data_make_trainaug(*data);
+  add_data_stats(*data);
+  add_data_show(*data);
 }
 
 void add_data_cityscapes_panoptic(CLI::App& data) {

@@ -15,5 +15,11 @@ void add_eval_panoptic_command(CLI::App& app);
 /// `deeplab data ...`: creates the group; each data subcommand registers itself from cmd_data.cpp.
 void add_data_command(CLI::App& app);
 void add_data_cityscapes_panoptic(CLI::App& data);
+void add_data_synth(CLI::App& data);
+void add_data_make_trainaug(CLI::App& data);
+void add_data_stats(CLI::App& data);
+void add_data_show(CLI::App& data);
+/// `deeplab bench ...`: throughput measurements (loader).
+void add_bench_command(CLI::App& app);
 
 }  // namespace deeplab::tools

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   deeplab::tools::add_eval_semantic_command(app);
   deeplab::tools::add_eval_panoptic_command(app);
   deeplab::tools::add_data_command(app);
+  deeplab::tools::add_bench_command(app);
 
   try {
     app.parse(argc, argv);

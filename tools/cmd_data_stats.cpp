@@ -1,0 +1,33 @@
+// `deeplab data stats -c CONFIG --split S [--json]`: image count and per-class
+// pixel counts, read through the training loader without augmentation.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "deeplab/core/config.h"
+#include "deeplab/data/inspect.h"
+#include "tools/commands.h"
+
+namespace deeplab::tools {
+
+void add_data_stats(CLI::App& data) {
+  struct Args {
+    std::string config, split;
+    std::vector<std::string> sets;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = data.add_subcommand("stats", "count images and per-class pixels of a split");
+  cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
+  cmd->add_option("--split", args->split, "split to read (default: data.val_split)");
+  cmd->add_option("--set", args->sets, "override a key: --set data.root=DIR (repeatable)");
+  cmd->add_flag("--json", args->json, "print JSON instead of a table");
+  cmd->callback([args] {
+    const core::Config config = core::load_config(args->config, args->sets);
+    const auto stats = data::compute_stats(config, args->split.empty() ? config.data.val_split : args->split);
+    std::cout << (args->json ? data::stats_to_json(stats) : data::stats_to_text(stats));
+  });
+}
+
+}  // namespace deeplab::tools
