@@ -177,7 +177,9 @@ StateDict state_dict_from_object(const PickleRef& object, const std::string& sou
   StateDict out;
   out.reserve(dict->dict.size());
   for (const auto& [key, value] : dict->dict) {
-    if (key->kind != Kind::String) throw IoError(source + ": state dict has a non-string key (" + key->type_name() + ")");
+    if (key->kind != Kind::String) {
+      throw IoError(source + ": state dict has a non-string key (" + key->type_name() + ")");
+    }
     if (value->kind != Kind::Tensor) {
       throw IoError(source + ": state dict entry '" + key->text + "' is a " + value->type_name() + ", not a tensor");
     }

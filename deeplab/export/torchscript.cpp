@@ -87,7 +87,9 @@ ExportMetadata read_export_metadata(const std::string& path) {
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
     const std::string record = std::string("extra/") + kMetadataFile;
-    if (!reader.hasRecord(record)) throw IoError(path + ": has no " + kMetadataFile + " (not written by deeplab export)");
+    if (!reader.hasRecord(record)) {
+      throw IoError(path + ": has no " + kMetadataFile + " (not written by deeplab export)");
+    }
     auto [data, size] = reader.getRecord(record);
     json.assign(static_cast<const char*>(data.get()), size);
   } catch (const c10::Error& e) {

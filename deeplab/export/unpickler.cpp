@@ -256,6 +256,13 @@ bool Unpickler::step_container(uint8_t op) {
       stack_.push_back(v);
       return true;
     }
+    default: return step_fill(op);
+  }
+}
+
+bool Unpickler::step_fill(uint8_t op) {
+  using Kind = PickleValue::Kind;
+  switch (op) {
     case kDict: {
       auto v = PickleValue::make(Kind::Dict);
       set_items(v, pop_to_mark());

@@ -62,6 +62,7 @@ class Unpickler {
   bool step();  // executes one opcode; false on STOP
   bool step_scalar(uint8_t op);
   bool step_container(uint8_t op);
+  bool step_fill(uint8_t op);  // ops that fill dicts and lists
   bool step_memo(uint8_t op);
   bool step_object(uint8_t op);
   uint64_t read_uint(size_t n);

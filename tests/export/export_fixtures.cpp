@@ -41,7 +41,8 @@ std::string generate() {
   // a private folder and renamed, so parallel test processes never see a
   // half-written set.
   const std::string script = core::read_file(script_path());
-  const fs::path dir = fs::path(binary_dir()) / "fixtures" / ("export-" + std::to_string(std::hash<std::string>{}(script)));
+  const std::string key = std::to_string(std::hash<std::string>{}(script));
+  const fs::path dir = fs::path(binary_dir()) / "fixtures" / ("export-" + key);
   if (fs::exists(dir)) return dir.string();
   const fs::path temp = dir.string() + ".tmp" + std::to_string(::getpid());
   std::string output;

@@ -10,9 +10,10 @@ namespace deeplab::testing {
 
 struct SmallNetImpl : torch::nn::Module {
   SmallNetImpl() {
-    stem = register_module("stem", torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 4, 3).padding(1)),
+    using torch::nn::Conv2dOptions;
+    stem = register_module("stem", torch::nn::Sequential(torch::nn::Conv2d(Conv2dOptions(3, 4, 3).padding(1)),
                                                          torch::nn::BatchNorm2d(4)));
-    block = register_module("block", torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 6, 1).bias(false)),
+    block = register_module("block", torch::nn::Sequential(torch::nn::Conv2d(Conv2dOptions(4, 6, 1).bias(false)),
                                                            torch::nn::BatchNorm2d(6)));
     head = register_module("head", torch::nn::Conv2d(6, 2, 1));
   }

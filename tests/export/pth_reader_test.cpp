@@ -47,7 +47,8 @@ TEST(PthReader, ReadsTorchvisionResnet18StateDict) {
   expect_matches_reference(sd, fixture("resnet18_ref.pt"));
   EXPECT_EQ(sd.front().first, "conv1.weight");
   EXPECT_EQ(sd.front().second.sizes(), torch::IntArrayRef({64, 3, 7, 7}));
-  const auto tracked = std::find_if(sd.begin(), sd.end(), [](const auto& e) { return e.first == "bn1.num_batches_tracked"; });
+  const auto tracked =
+      std::find_if(sd.begin(), sd.end(), [](const auto& e) { return e.first == "bn1.num_batches_tracked"; });
   ASSERT_NE(tracked, sd.end());
   EXPECT_EQ(tracked->second.scalar_type(), torch::kLong);
   EXPECT_EQ(tracked->second.dim(), 0);
@@ -139,7 +140,9 @@ TEST(Unpickler, UnsupportedOpcodeNamesByteAndOffset) {
 
 TEST(Unpickler, DecodesScalarsContainersAndMemo) {
   // {'a': (1, -2, 3.5), 'b': [True, None, 'xy'], 'c': <memo of the tuple>, 'a' again: 7}
-  std::string p("\200\002}q\000(X\001\000\000\000aK\001J\376\377\377\377G@\014\000\000\000\000\000\000\207q\001X\001\000\000\000b](\210NX\002\000\000\000xyeX\001\000\000\000ch\001uX\001\000\000\000a\212\001\007s.", 69);
+  std::string p("\200\002}q\000(X\001\000\000\000aK\001J\376\377\377\377G@\014\000\000\000\000\000\000\207q"
+                "\001X\001\000\000\000b](\210NX\002\000\000\000xyeX\001\000\000\000ch\001uX\001\000\000\000"
+                "a\212\001\007s.", 69);
   std::string bytes = p;
   const PickleRef v = raw(bytes).load();
   ASSERT_EQ(v->kind, PickleValue::Kind::Dict);

@@ -124,6 +124,27 @@ TEST(TorchScript, ExportsListOutputs) {
   EXPECT_TRUE(testing::close_enough(got[1], expected[1]));
 }
 
+TEST(TorchScript, ExportsDictOutputs) {
+  testing::ResizeNet net;
+  net->eval();
+  testing::TempDir dir;
+  const std::string path = dir.file("dict.pt");
+  const auto named = [&](const torch::Tensor& x) {
+    const auto all = net->forward_all(x);
+    c10::Dict<std::string, torch::Tensor> out;
+    out.insert("logits", all[0]);
+    out.insert("low", all[1]);
+    return out;
+  };
+  export_torchscript(*net, named, torch::randn({1, 3, 24, 24}), {}, path);
+  torch::jit::Module loaded = torch::jit::load(path);
+  const torch::Tensor x = torch::randn({1, 3, 29, 37});
+  torch::NoGradGuard no_grad;
+  const auto got = loaded.forward({x}).toGenericDict();
+  EXPECT_TRUE(testing::close_enough(got.at("logits").toTensor(), named(x).at("logits")));
+  EXPECT_EQ(got.at("low").toTensor().sizes(), named(x).at("low").sizes());
+}
+
 TEST(TorchScript, ErrorsNameTheFile) {
   testing::TempDir dir;
   const std::string bogus = dir.write("bogus.pt", "not a zip");
