@@ -205,6 +205,36 @@ TEST(Transform, ImageAndLabelStayAlignedThroughCropAndFlip) {
   }
 }
 
+TEST(Transform, PhotometricChangesOnlyTheImageAndEvalPadsToAMultiple) {
+  TransformOptions o = train_options();
+  o.scale_min = o.scale_max = 1.0;
+  o.flip = false;
+  MemoryDataset ds(4);
+  o.photometric.enabled = true;
+  o.photometric.brightness = 0;  // contrast/saturation/hue may still fire with p = 0.5 each
+  bool changed = false;
+  for (uint64_t seed = 0; seed < 6 && !changed; ++seed) {
+    Sample s = ds.get(0), ref = ds.get(0);
+    std::mt19937_64 r1(seed), r2(seed);
+    Transform(o).apply(s, r1);
+    o.photometric.enabled = false;
+    Transform(o).apply(ref, r2);
+    o.photometric.enabled = true;
+    EXPECT_EQ(cv::countNonZero(s.label != ref.label), 0);
+    changed = cv::norm(s.image, ref.image, cv::NORM_L1) > 0;
+  }
+  EXPECT_TRUE(changed);
+
+  TransformOptions e = eval_options();
+  e.eval_pad_multiple = 16;
+  Sample whole = ds.get(3);  // 23x24
+  std::mt19937_64 rng(0);
+  Transform(e).apply(whole, rng);
+  EXPECT_EQ(whole.image.size(), cv::Size(32, 32));
+  EXPECT_EQ(whole.label.at<uint8_t>(31, 31), 255);
+  EXPECT_EQ(whole.label.at<uint8_t>(22, 23), ds.get(3).label.at<uint8_t>(22, 23));
+}
+
 TEST(Transform, SteppedScalesComeFromTheGrid) {
   std::mt19937_64 rng(1);
   std::set<double> seen;
