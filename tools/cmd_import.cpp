@@ -1,6 +1,7 @@
 // `deeplab import --inspect IN.pth`: what a Python torch.save file holds
-// (keys, dtypes, shapes), read by our own .pth reader.  Converting torchvision
-// weights for a given architecture (--from/--arch) is wired in by the models.
+// (keys, dtypes, shapes), read by our own .pth reader.
+// `deeplab import --from torchvision --arch ARCH IN.pth OUT`: torchvision
+// weights checked against (and loaded into) our model, written in our names.
 
 #include <CLI/CLI.hpp>
 
@@ -8,7 +9,10 @@
 #include <iostream>
 
 #include "deeplab/core/error.h"
+#include "deeplab/export/model_io.h"
 #include "deeplab/export/pth_reader.h"
+#include "deeplab/export/torchvision_import.h"
+#include "deeplab/models/factory.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -49,21 +53,67 @@ void inspect(const std::string& path) {
             << std::setprecision(1) << bytes / 1e6 << " MB\n";
 }
 
+struct ImportArgs {
+  std::string input, output, from = "torchvision", arch;
+  bool inspect = false;
+  int num_classes = 0;
+};
+
+// Segmentation files carry their class count and aux head; backbones don't.
+models::ModelConfig config_for_file(const ImportArgs& args, const exporting::StateDict& entries) {
+  int num_classes = args.num_classes > 0 ? args.num_classes : 21;
+  bool aux = false;
+  for (const auto& [key, tensor] : entries) {
+    if (key == "classifier.4.weight" && args.num_classes == 0) num_classes = static_cast<int>(tensor.size(0));
+    if (key.rfind("aux_classifier.", 0) == 0) aux = true;
+  }
+  return exporting::torchvision_model_config(args.arch, num_classes, aux);
+}
+
+void convert(const ImportArgs& args) {
+  if (args.from != "torchvision") throw ConfigError("import --from '" + args.from + "': only torchvision is known");
+  if (args.arch.empty() || args.output.empty()) {
+    throw ConfigError("import --from torchvision needs --arch ARCH and an output file: import --arch ARCH IN OUT");
+  }
+  const exporting::StateDict entries = exporting::read_state_dict(args.input);
+  const models::ModelConfig config = config_for_file(args, entries);
+  models::DeepLab model = models::build_model(config);
+  const auto report = exporting::import_torchvision(*model, args.input, config.backbone.name);
+  exporting::StateDict loaded;
+  const auto ours = exporting::module_state_dict(*model);
+  for (const auto& [key, tensor] : ours) {
+    if (std::find(report.loaded.begin(), report.loaded.end(), key) != report.loaded.end()) loaded.emplace_back(key, tensor);
+  }
+  exporting::save_state_dict(loaded, args.output);
+  std::cout << args.input << " -> " << args.output << ": " << loaded.size() << " of " << ours.size()
+            << " tensors of " << exporting::describe_arch(config) << " (" << config.num_classes << " classes"
+            << (config.aux_loss ? ", aux head" : "") << ")\n";
+  if (!report.missing.empty()) {
+    std::cout << report.missing.size() << " tensors are not in the file and keep their initialisation (e.g. "
+              << report.missing.front() << ")\n";
+  }
+}
+
 }  // namespace
 
 void add_import_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("import", "read Python torch.save weights (.pth)");
-  auto input = std::make_shared<std::string>();
-  auto show = std::make_shared<bool>(false);
-  cmd->add_flag("--inspect", *show, "list the state dict's keys, dtypes and shapes");
-  cmd->add_option("input", *input, "a torch.save file (state dict, or checkpoint with 'state_dict'/'model')")
+  auto* cmd = app.add_subcommand("import", "read Python torch.save weights (.pth), convert torchvision weights");
+  auto args = std::make_shared<ImportArgs>();
+  cmd->add_flag("--inspect", args->inspect, "list the state dict's keys, dtypes and shapes");
+  cmd->add_option("--from", args->from, "source framework (torchvision)");
+  cmd->add_option("--arch", args->arch,
+                  "deeplabv3_resnet50, deeplabv3_resnet101, deeplabv3_mobilenet_v3_large, or an ImageNet backbone: "
+                  "resnet50, resnet101, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, vgg16");
+  cmd->add_option("--num-classes", args->num_classes, "classes of the head (default: from the file, else 21)");
+  cmd->add_option("input", args->input, "a torch.save file (state dict, or checkpoint with 'state_dict'/'model')")
       ->required();
-  cmd->callback([input, show] {
-    if (!*show) {
-      throw ConfigError("import: converting weights needs --arch, which is not available yet; use --inspect " +
-                        *input + " to list what the file holds");
+  cmd->add_option("output", args->output, "where to write the weights in our names (not with --inspect)");
+  cmd->callback([args] {
+    if (args->inspect) {
+      inspect(args->input);
+    } else {
+      convert(*args);
     }
-    inspect(*input);
   });
 }
 

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
 
   deeplab::tools::add_config_command(app);
   deeplab::tools::add_import_command(app);
+  deeplab::tools::add_export_command(app);
+  deeplab::tools::add_model_command(app);
   deeplab::tools::add_eval_semantic_command(app);
   deeplab::tools::add_eval_panoptic_command(app);
   deeplab::tools::add_data_command(app);

@@ -1,0 +1,56 @@
+#include "deeplab/export/model_io.h"
+
+#include <torch/torch.h>
+
+#include "deeplab/core/error.h"
+#include "deeplab/data/descriptor.h"
+#include "deeplab/export/torchvision_import.h"
+#include "deeplab/models/factory.h"
+
+namespace deeplab::exporting {
+
+models::DeepLab load_model(const core::Config& config, const std::string& weights) {
+  models::DeepLab model = models::build_model(config.model);
+  if (weights.empty()) throw ConfigError("no weights given: pass --weights FILE");
+  load_state_dict_file(*model, weights);
+  return model;
+}
+
+std::string initialise_model(models::DeepLabImpl& model, const models::ModelConfig& config) {
+  if (!config.init.empty()) {
+    load_state_dict_file(model, config.init);
+    return config.init;
+  }
+  if (!config.backbone.pretrained.empty()) {
+    import_torchvision(model, config.backbone.pretrained, config.backbone.name);
+    return config.backbone.pretrained;
+  }
+  return "";
+}
+
+std::string describe_arch(const models::ModelConfig& config) {
+  return config.arch + "/" + config.backbone.name + "/os" + std::to_string(config.backbone.output_stride);
+}
+
+ExportMetadata export_metadata(const core::Config& config, int64_t height, int64_t width) {
+  ExportMetadata meta;
+  meta.arch = describe_arch(config.model);
+  const auto descriptor =
+      data::load_descriptor(data::resolve_descriptor_path(config.data.descriptor, config.data.dataset));
+  meta.class_names = descriptor.classes;
+  if (static_cast<int>(meta.class_names.size()) != config.model.num_classes) {
+    throw ConfigError("model.num_classes is " + std::to_string(config.model.num_classes) + " but the " +
+                      descriptor.name + " descriptor (" + descriptor.source + ") lists " +
+                      std::to_string(meta.class_names.size()) + " classes");
+  }
+  meta.mean = config.data.mean;
+  meta.std = config.data.std;
+  meta.input_size = {height, width};
+  meta.extra["num_classes"] = std::to_string(config.model.num_classes);
+  meta.extra["output_stride"] = std::to_string(config.model.backbone.output_stride);
+  meta.extra["align_corners"] = config.model.align_corners ? "true" : "false";
+  meta.extra["input"] = "RGB, 0..1 scaled, then (x - mean) / std, NCHW float32";
+  return meta;
+}
+
+}  // namespace deeplab::exporting

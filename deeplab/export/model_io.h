@@ -1,0 +1,29 @@
+#pragma once
+// A model from a config, with its weights: the one path `eval`, `export`,
+// `predict` and `train` use, so they agree on how weights are found.
+
+#include <string>
+
+#include "deeplab/core/config.h"
+#include "deeplab/export/export_metadata.h"
+#include "deeplab/export/state_dict.h"
+#include "deeplab/models/deeplab.h"
+
+namespace deeplab::exporting {
+
+/// Builds `config.model` and loads `weights` (our names, as `deeplab import`
+/// and the trainer write them; strict: every key and shape must match).
+models::DeepLab load_model(const core::Config& config, const std::string& weights);
+
+/// Start-of-training weights: `model.init` (full model, strict) when set,
+/// else `model.backbone.pretrained` (a torchvision ImageNet .pth) when set;
+/// returns what was loaded ("" when nothing).
+std::string initialise_model(models::DeepLabImpl& model, const models::ModelConfig& config);
+
+/// "deeplabv3plus/resnet101/os16": the architecture in one line.
+std::string describe_arch(const models::ModelConfig& config);
+
+/// Export metadata of a config: arch, class names (dataset descriptor), mean/std.
+ExportMetadata export_metadata(const core::Config& config, int64_t height, int64_t width);
+
+}  // namespace deeplab::exporting

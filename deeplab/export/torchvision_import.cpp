@@ -1,0 +1,139 @@
+#include "deeplab/export/torchvision_import.h"
+
+#include <torch/torch.h>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::exporting {
+namespace {
+
+bool has_prefix(const StateDict& entries, const std::string& prefix) {
+  for (const auto& entry : entries) {
+    if (entry.first.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+const torch::Tensor* find(const StateDict& entries, const std::string& key) {
+  for (const auto& entry : entries) {
+    if (entry.first == key) return &entry.second;
+  }
+  return nullptr;
+}
+
+// DeepLab-LargeFOV's decimation of VGG's fully connected layers: every 4th
+// output (4096 -> 1024), and for fc6 every 3rd tap of the 7x7 window (the
+// 3x3 dilated kernel covers it with rate 12 at stride 8).
+void add_subsampled_fc(const StateDict& entries, const std::string& fc6, const std::string& fc7, StateDict& out) {
+  using torch::indexing::Slice;
+  const torch::Tensor* w6 = find(entries, "classifier.0.weight");
+  const torch::Tensor* b6 = find(entries, "classifier.0.bias");
+  const torch::Tensor* w7 = find(entries, "classifier.3.weight");
+  const torch::Tensor* b7 = find(entries, "classifier.3.bias");
+  if (!w6 || !b6 || !w7 || !b7) return;  // a features-only file: the head stays random
+  const auto taps = Slice(0, 7, 3), every_4th = Slice(0, 4096, 4);
+  out.emplace_back(fc6 + ".weight", w6->view({4096, 512, 7, 7}).index({every_4th, Slice(), taps, taps}).contiguous());
+  out.emplace_back(fc6 + ".bias", b6->index({every_4th}).contiguous());
+  out.emplace_back(fc7 + ".weight", w7->index({every_4th, every_4th}).reshape({1024, 1024, 1, 1}).contiguous());
+  out.emplace_back(fc7 + ".bias", b7->index({every_4th}).contiguous());
+}
+
+std::vector<std::pair<std::string, std::string>> vgg_fc_targets(const models::DeepLabImpl& model) {
+  std::vector<std::pair<std::string, std::string>> targets;
+  const auto names = model.named_parameters();
+  if (names.contains("classifier.fc6.weight")) targets.emplace_back("classifier.fc6", "classifier.fc7");
+  for (int i = 0; names.contains("classifier.branch" + std::to_string(i) + ".0.weight"); ++i) {
+    if (names["classifier.branch" + std::to_string(i) + ".0.weight"].size(0) != 1024) break;  // ResNet-style branch
+    const std::string branch = "classifier.branch" + std::to_string(i);
+    targets.emplace_back(branch + ".0", branch + ".3");
+  }
+  return targets;
+}
+
+const char* kind_name(TorchvisionKind kind) {
+  switch (kind) {
+    case TorchvisionKind::kResNet: return "ResNet";
+    case TorchvisionKind::kMobileNet: return "MobileNet";
+    case TorchvisionKind::kVgg: return "VGG";
+    default: return "segmentation";
+  }
+}
+
+// One clear line before any per-key report when the file is another family.
+void check_family(TorchvisionKind kind, const std::string& backbone, const std::string& source) {
+  if (kind == TorchvisionKind::kSegmentation) return;
+  const bool fits = (kind == TorchvisionKind::kResNet && backbone.rfind("resnet", 0) == 0) ||
+                    (kind == TorchvisionKind::kMobileNet && backbone.rfind("mobilenet", 0) == 0) ||
+                    (kind == TorchvisionKind::kVgg && backbone == "vgg16");
+  if (!fits) {
+    throw IoError(source + ": holds " + kind_name(kind) + " ImageNet weights, but the backbone is " + backbone);
+  }
+}
+
+}  // namespace
+
+TorchvisionKind torchvision_kind(const StateDict& entries, const std::string& source) {
+  if (has_prefix(entries, "backbone.")) return TorchvisionKind::kSegmentation;
+  if (has_prefix(entries, "layer1.")) return TorchvisionKind::kResNet;
+  if (has_prefix(entries, "features.")) {
+    // VGG's features hold bare convs (features.0.weight); MobileNets' hold blocks.
+    return find(entries, "features.0.weight") ? TorchvisionKind::kVgg : TorchvisionKind::kMobileNet;
+  }
+  throw IoError(source + ": not a torchvision state dict (no backbone.*, layer1.* or features.* keys)");
+}
+
+models::ModelConfig torchvision_model_config(const std::string& arch, int num_classes, bool aux) {
+  models::ModelConfig c;
+  c.num_classes = num_classes;
+  c.aux_loss = aux;
+  c.arch = "deeplabv3";
+  c.head.style = "torchvision";
+  c.backbone.dilation_rule = "torchvision";
+  const std::string prefix = "deeplabv3_";
+  c.backbone.name = arch.rfind(prefix, 0) == 0 ? arch.substr(prefix.size()) : arch;
+  // torchvision dilates ResNets to stride 8 and MobileNet-V3 to 16.
+  c.backbone.output_stride = c.backbone.name.rfind("resnet", 0) == 0 ? 8 : 16;
+  if (c.backbone.name == "vgg16") {
+    c.arch = "deeplabv1";
+    c.backbone.output_stride = 8;
+  }
+  return c;
+}
+
+StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, const models::DeepLabImpl& model) {
+  if (kind == TorchvisionKind::kSegmentation) return entries;
+  StateDict out;
+  const std::string dropped = kind == TorchvisionKind::kResNet ? "fc." : "classifier.";
+  for (const auto& [key, tensor] : entries) {
+    if (key.rfind(dropped, 0) == 0) continue;
+    const std::string rest = kind == TorchvisionKind::kResNet ? key : key.substr(std::string("features.").size());
+    out.emplace_back("backbone." + rest, tensor);
+  }
+  if (kind == TorchvisionKind::kVgg) {
+    for (const auto& [fc6, fc7] : vgg_fc_targets(model)) add_subsampled_fc(entries, fc6, fc7, out);
+  }
+  return out;
+}
+
+LoadReport import_torchvision(models::DeepLabImpl& model, const std::string& path, const std::string& backbone) {
+  const StateDict entries = read_state_dict(path);
+  const TorchvisionKind kind = torchvision_kind(entries, path);
+  check_family(kind, backbone, path);
+  LoadOptions options;
+  options.source = path;
+  // A whole model must match exactly; a backbone-only file (torchvision's
+  // ImageNet weights, or `deeplab import` of one) leaves the head as it is.
+  options.strict = kind == TorchvisionKind::kSegmentation && has_prefix(entries, "classifier.");
+  const LoadReport report = load_state_dict(model, torchvision_to_ours(entries, kind, model), options);
+  std::vector<std::string> backbone_missing;
+  for (const auto& key : report.missing) {
+    if (key.rfind("backbone.", 0) == 0) backbone_missing.push_back(key);
+  }
+  if (!report.mismatched.empty() || !report.unexpected.empty() || !backbone_missing.empty()) {
+    throw IoError(path + ": does not fit the configured backbone (" + model.options().arch() + "):\n" +
+                  report.summary());
+  }
+  return report;
+}
+
+}  // namespace deeplab::exporting
