@@ -10,6 +10,11 @@ namespace deeplab::core {
 /// partial one, even if the process dies mid-write.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+/// Test hook that simulates the process dying mid-write (kill -9): the next
+/// write_file_atomic stops after `bytes` bytes and throws without renaming or
+/// cleaning up, exactly as a killed process leaves things.  Resets itself.
+void fail_next_atomic_write_after(size_t bytes);
+
 /// Reads a whole file; throws IoError naming it when it cannot.
 std::string read_file(const std::string& path);
 

@@ -51,12 +51,14 @@ void Loader::stop_workers() {
   threads_.clear();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, size_t first_batch) {
   stop_workers();
   epoch_ = epoch;
   order_ = sampler_.indices(epoch);
   batches_ = num_batches();
-  consumed_ = claimed_ = 0;
+  // A resumed run starts mid-epoch: batch b depends only on (seed, epoch,
+  // rank, b), so skipping to it reproduces the uninterrupted stream.
+  consumed_ = claimed_ = std::min(first_batch, batches_);
   ready_.clear();
   stop_ = false;
   skipped_at_epoch_start_ = skipped_.load();

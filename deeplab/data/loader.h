@@ -58,8 +58,9 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  /// Stops any running epoch and starts workers on `epoch`.
-  void start_epoch(int64_t epoch);
+  /// Stops any running epoch and starts workers on `epoch`, from batch
+  /// `first_batch` (a resumed run continues mid-epoch).
+  void start_epoch(int64_t epoch, size_t first_batch = 0);
   /// The next batch in order, or nullopt at the end of the epoch. Rethrows a
   /// worker's error (unless skip_bad_samples covers it).
   std::optional<Batch> next();
