@@ -10,8 +10,11 @@ namespace deeplab::tools {
 
 void add_config_command(CLI::App& app);
 void add_import_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_model_command(CLI::App& app);
+/// `deeplab eval` and `deeplab eval-merge` (cmd_eval.cpp).
+void add_eval_command(CLI::App& app);
 void add_eval_semantic_command(CLI::App& app);
 void add_eval_panoptic_command(CLI::App& app);
 /// `deeplab data ...`: creates the group; each data subcommand registers itself from cmd_data.cpp.

@@ -32,9 +32,11 @@ int main(int argc, char** argv) {
       ->each([](const std::string& level) { deeplab::core::set_log_level(level); });
 
   deeplab::tools::add_config_command(app);
+  deeplab::tools::add_train_command(app);
   deeplab::tools::add_import_command(app);
   deeplab::tools::add_export_command(app);
   deeplab::tools::add_model_command(app);
+  deeplab::tools::add_eval_command(app);
   deeplab::tools::add_eval_semantic_command(app);
   deeplab::tools::add_eval_panoptic_command(app);
   deeplab::tools::add_data_command(app);

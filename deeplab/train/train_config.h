@@ -10,20 +10,26 @@ namespace deeplab::train {
 
 struct OptimizerConfig {
   std::string name = "sgd";
-  double momentum = 0.9;
+  double momentum = 0.9;  // SGD momentum; Adam's beta1
+  double beta2 = 0.999;   // Adam/AdamW
   bool nesterov = false;
   double weight_decay = 1e-4;
   /// Exclude norm-layer parameters and biases from weight decay.
   bool no_decay_norm_bias = false;
+  /// Learning-rate multiplier of the heads (classifier, aux) vs the backbone
+  /// (DeepLab v1/v2 train the new classifier at x10).
+  double head_lr_mult = 1.0;
 
   template <class V>
   void fields(V& v) {
     using namespace core::check;
     v("name", name, one_of({"sgd", "adam", "adamw"}));
     v("momentum", momentum, in_half_open(0, 1));
+    v("beta2", beta2, in_half_open(0, 1));
     v("nesterov", nesterov);
     v("weight_decay", weight_decay, non_negative());
     v("no_decay_norm_bias", no_decay_norm_bias);
+    v("head_lr_mult", head_lr_mult, positive());
   }
 };
 
@@ -32,8 +38,8 @@ struct ScheduleConfig {
   double power = 0.9;
   double min_lr = 0.0;
   int warmup_iters = 0;
-  double warmup_factor = 0.1;
-  std::vector<int> steps;  // for `step`
+  double warmup_factor = 0.1;  // lr at iteration 0 = base * factor, rising linearly
+  std::vector<int> steps;      // for `step`: iterations where lr *= gamma
   double gamma = 0.1;
 
   template <class V>
@@ -49,19 +55,41 @@ struct ScheduleConfig {
   }
 };
 
+struct LossConfig {
+  /// Bootstrapped hard-pixel mining: the fraction of the hardest valid pixels
+  /// that count (DeepLab's top_k_percent_pixels); 1 = all pixels.
+  double top_k_percent = 1.0;
+  double label_smoothing = 0.0;
+  std::vector<double> class_weights;  // empty: all 1
+  double aux_weight = 0.4;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("top_k_percent", top_k_percent, in_range(0.001, 1));
+    v("label_smoothing", label_smoothing, in_half_open(0, 1));
+    v("class_weights", class_weights, non_negative());
+    v("aux_weight", aux_weight, non_negative());
+  }
+};
+
 struct TrainConfig {
   int max_iters = 30000;
   double lr = 0.007;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
-  std::string amp = "none";
-  int accumulate = 1;
-  double clip_grad_norm = 0.0;  // 0: no clipping
-  bool freeze_bn = false;
+  LossConfig loss;
+  std::string amp = "none";       // bf16 (CPU autocast) or fp16 (CUDA, with loss scaling)
+  int accumulate = 1;             // batches per optimizer step
+  double clip_grad_norm = 0.0;    // 0: no clipping
+  bool freeze_bn = false;         // BN in eval mode, no gradient (fine_tune_batch_norm: false)
+  bool channels_last = false;
+  bool skip_nonfinite = false;    // skip steps with a non-finite loss instead of stopping
   int log_every = 20;
   int checkpoint_every = 1000;
   int keep_checkpoints = 3;
-  int eval_every = 0;           // 0: only at the end
+  int eval_every = 0;             // 0: only at the end
+  int vis_samples = 4;            // rows of val_samples.png
 
   template <class V>
   void fields(V& v) {
@@ -70,14 +98,18 @@ struct TrainConfig {
     v("lr", lr, positive());
     v.section("optimizer", optimizer);
     v.section("schedule", schedule);
+    v.section("loss", loss);
     v("amp", amp, one_of({"none", "bf16", "fp16"}));
     v("accumulate", accumulate, at_least(1));
     v("clip_grad_norm", clip_grad_norm, non_negative());
     v("freeze_bn", freeze_bn);
+    v("channels_last", channels_last);
+    v("skip_nonfinite", skip_nonfinite);
     v("log_every", log_every, at_least(1));
     v("checkpoint_every", checkpoint_every, at_least(1));
     v("keep_checkpoints", keep_checkpoints, at_least(1));
     v("eval_every", eval_every, non_negative());
+    v("vis_samples", vis_samples, non_negative());
   }
 };
 

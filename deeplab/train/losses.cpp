@@ -1,0 +1,45 @@
+#include "deeplab/train/losses.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::train {
+
+namespace F = torch::nn::functional;
+
+SegmentationLoss::SegmentationLoss(LossConfig config, int num_classes, int ignore_label)
+    : config_(std::move(config)), ignore_label_(ignore_label) {
+  if (!config_.class_weights.empty()) {
+    if (static_cast<int>(config_.class_weights.size()) != num_classes) {
+      throw ConfigError("train.loss.class_weights has " + std::to_string(config_.class_weights.size()) +
+                        " values but the model has " + std::to_string(num_classes) + " classes");
+    }
+    class_weights_ = torch::tensor(config_.class_weights, torch::kFloat);
+  }
+}
+
+torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
+  auto options = F::CrossEntropyFuncOptions().ignore_index(ignore_label_).label_smoothing(config_.label_smoothing);
+  const auto logits32 = logits.to(torch::kFloat);  // losses in fp32 even under autocast
+  if (class_weights_.defined()) options.weight(class_weights_.to(logits.device()));
+  if (config_.top_k_percent >= 1.0) return F::cross_entropy(logits32, labels, options.reduction(torch::kMean));
+
+  // Bootstrapping: only the hardest k % of the valid pixels count.
+  const auto per_pixel = F::cross_entropy(logits32, labels, options.reduction(torch::kNone)).flatten();
+  const auto valid = per_pixel.masked_select(labels.flatten() != ignore_label_);
+  if (valid.numel() == 0) return per_pixel.sum() * 0.0;  // keeps the graph; no pixel counts
+  const auto k = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(config_.top_k_percent * valid.numel())));
+  return std::get<0>(valid.topk(k)).mean();
+}
+
+torch::Tensor SegmentationLoss::total(const models::DeepLabOutputs& outputs, const torch::Tensor& labels) const {
+  auto loss = (*this)(outputs.out, labels);
+  if (outputs.aux.defined() && config_.aux_weight > 0) loss = loss + config_.aux_weight * (*this)(outputs.aux, labels);
+  for (const auto& scale : outputs.msc_scales) loss = loss + (*this)(scale, labels);
+  return loss;
+}
+
+}  // namespace deeplab::train

@@ -1,0 +1,40 @@
+#pragma once
+// metrics.jsonl: one JSON object per logged training step and per
+// evaluation, appended as the run goes; also the history the curves are
+// drawn from.  A resumed run drops entries past its checkpoint.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deeplab::train {
+
+struct TrainPoint {
+  int64_t iteration;
+  double loss, lr, images_per_second;
+};
+struct EvalPoint {
+  int64_t iteration;
+  double miou;
+};
+
+class MetricsLog {
+ public:
+  /// Opens `<dir>/metrics.jsonl`; keeps (and reloads) entries up to `resume_iteration`.
+  MetricsLog(const std::string& dir, int64_t resume_iteration);
+  void add_train(const TrainPoint& point);
+  /// `details_json`: the evaluator's JSON object (merged into the line).
+  void add_eval(const EvalPoint& point, const std::string& details_json);
+  const std::vector<TrainPoint>& train() const { return train_; }
+  const std::vector<EvalPoint>& eval() const { return eval_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void append(const std::string& line);
+
+  std::string path_;
+  std::vector<TrainPoint> train_;
+  std::vector<EvalPoint> eval_;
+};
+
+}  // namespace deeplab::train
