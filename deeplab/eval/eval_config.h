@@ -9,13 +9,21 @@
 namespace deeplab::eval {
 
 struct EvalConfig {
-  std::string mode = "whole";             // whole image or sliding window
-  std::vector<double> scales = {1.0};     // test-time scales
-  bool flip = false;
+  /// `whole`: the whole image at once (padded to a multiple of the output
+  /// stride); `slide`: overlapping windows whose probabilities are averaged.
+  std::string mode = "whole";
+  std::vector<double> scales = {1.0};     // test-time scales; probabilities averaged
+  bool flip = false;                      // also the horizontally flipped image
   std::vector<int> window = {513, 513};   // sliding-window size (height, width)
   double overlap = 1.0 / 3.0;             // fraction of the window shared by neighbours
-  int output_stride = 0;                  // 0: as trained
+  int output_stride = 0;                  // 0: as trained (model.backbone.output_stride)
+  /// Pad inputs to a multiple of the output stride (so feature pixels align with
+  /// input pixels) and crop the logits back; off: the model sees the raw size.
+  bool pad_to_stride = true;
+  int batch_size = 1;                     // windows per forward pass (slide mode)
   std::string split = "val";
+  /// Progress lines when stderr is not a terminal: every N images (0: every ~10 %).
+  int log_every = 0;
 
   template <class V>
   void fields(V& v) {
@@ -26,7 +34,10 @@ struct EvalConfig {
     v("window", window, with_length(at_least(1), 2));
     v("overlap", overlap, in_half_open(0, 1));
     v("output_stride", output_stride, one_of({"0", "8", "16", "32"}));
+    v("pad_to_stride", pad_to_stride);
+    v("batch_size", batch_size, at_least(1));
     v("split", split);
+    v("log_every", log_every, non_negative());
   }
 };
 

@@ -1,0 +1,82 @@
+#include "deeplab/eval/eval_result.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+
+namespace deeplab::eval {
+
+EvalResult& EvalResult::merge(const EvalResult& other) {
+  if (other.matrix.num_classes() != matrix.num_classes()) {
+    throw DataError("cannot merge evaluation results of " + std::to_string(other.matrix.num_classes()) + " and " +
+                    std::to_string(matrix.num_classes()) + " classes");
+  }
+  matrix.merge(other.matrix);
+  images += other.images;
+  forward_passes += other.forward_passes;
+  seconds = std::max(seconds, other.seconds);  // shards run side by side
+  shards += other.shards;
+  return *this;
+}
+
+nlohmann::json eval_result_json(const EvalResult& result, const std::vector<std::string>& class_names) {
+  nlohmann::json out = semantic_scores_json(result.scores(), class_names, result.matrix);
+  out["images"] = result.images;
+  out["forward_passes"] = result.forward_passes;
+  out["seconds"] = result.seconds;
+  out["images_per_second"] = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
+  out["shards"] = result.shards;
+  return out;
+}
+
+EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& source) {
+  try {
+    const auto& rows = json.at("confusion_matrix");
+    const int n = static_cast<int>(rows.size());
+    EvalResult r;
+    r.matrix = ConfusionMatrix(n);
+    for (int g = 0; g < n; ++g) {
+      const auto& row = rows.at(static_cast<size_t>(g));
+      if (static_cast<int>(row.size()) != n) throw DataError(source + ": confusion_matrix row " + std::to_string(g) +
+                                                             " has " + std::to_string(row.size()) + " entries, expected " +
+                                                             std::to_string(n));
+      for (int p = 0; p < n; ++p) r.matrix.add_count(g, p, row.at(static_cast<size_t>(p)).get<int64_t>());
+    }
+    r.images = json.value("images", int64_t{0});
+    r.forward_passes = json.value("forward_passes", int64_t{0});
+    r.seconds = json.value("seconds", 0.0);
+    r.shards = json.value("shards", 1);
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(source + ": not an evaluation result (" + e.what() + ")");
+  }
+}
+
+EvalResult read_eval_result(const std::string& path) {
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(core::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  return eval_result_from_json(json, path);
+}
+
+std::string format_eval_report(const EvalResult& result, const std::vector<std::string>& class_names) {
+  const SemanticScores scores = result.scores();
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "mIoU %s  pixel acc %s  mean acc %s  | %lld images, %lld forward passes, %.2f s (%.2f img/s)%s\n",
+                format_percent(scores.miou).c_str(), format_percent(scores.pixel_accuracy).c_str(),
+                format_percent(scores.mean_accuracy).c_str(), static_cast<long long>(result.images),
+                static_cast<long long>(result.forward_passes), result.seconds,
+                result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0,
+                result.shards > 1 ? (", " + std::to_string(result.shards) + " shards merged").c_str() : "");
+  return format_semantic_table(scores, class_names) + summary;
+}
+
+}  // namespace deeplab::eval

@@ -1,0 +1,148 @@
+#include "deeplab/eval/evaluator.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "deeplab/core/config.h"
+#include "deeplab/core/error.h"
+#include "deeplab/data/dataset_factory.h"
+#include "deeplab/data/loader.h"
+#include "deeplab/eval/progress.h"
+#include "deeplab/models/deeplab.h"
+
+namespace deeplab::eval {
+namespace {
+
+data::Loader make_loader(const data::Dataset& dataset, const EvalOptions& options) {
+  // The loader shares ownership of its dataset; here the caller owns it and outlives the loader.
+  std::shared_ptr<const data::Dataset> borrowed(&dataset, [](const data::Dataset*) {});
+  data::TransformOptions transform;
+  transform.train = false;
+  transform.ignore_label = dataset.ignore_label();
+  transform.eval_pad_multiple = 0;  // the predictor pads in normalised space and crops back
+  data::LoaderOptions loader;
+  loader.batch_size = 1;  // images differ in size (VOC)
+  loader.workers = options.workers;
+  loader.prefetch = std::max(1, options.prefetch);
+  loader.drop_last = false;
+  loader.train = false;  // in order, unpadded shards: every image counts exactly once
+  loader.rank = options.rank;
+  loader.world_size = options.world_size;
+  loader.mean = options.mean;
+  loader.std = options.std;
+  return data::Loader(std::move(borrowed), data::Transform(transform), loader);
+}
+
+void check_shard(const EvalOptions& options) {
+  if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
+    throw ConfigError("--rank " + std::to_string(options.rank) + " --world-size " + std::to_string(options.world_size) +
+                      ": expected world size >= 1 and 0 <= rank < world size");
+  }
+}
+
+// uint8 RGB image of one normalised [3, H, W] tensor (for visualisations).
+cv::Mat denormalise(const at::Tensor& image, const EvalOptions& options) {
+  const auto mean = torch::tensor(std::vector<float>(options.mean.begin(), options.mean.end())).view({3, 1, 1});
+  const auto std = torch::tensor(std::vector<float>(options.std.begin(), options.std.end())).view({3, 1, 1});
+  const at::Tensor rgb = ((image.to(torch::kCPU) * std + mean) * 255.0).round().clamp(0, 255).to(torch::kByte);
+  const at::Tensor hwc = rgb.permute({1, 2, 0}).contiguous();
+  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()).clone();
+}
+
+cv::Mat to_mat8(const at::Tensor& values, const std::string& what, const std::string& id) {
+  if (values.numel() > 0 && values.max().item<int64_t>() > 255) {
+    throw DataError(id + ": " + what + " value " + std::to_string(values.max().item<int64_t>()) +
+                    " does not fit an 8-bit PNG");
+  }
+  const at::Tensor bytes = values.to(torch::kByte).contiguous();
+  return cv::Mat(static_cast<int>(bytes.size(0)), static_cast<int>(bytes.size(1)), CV_8UC1, bytes.data_ptr<uint8_t>())
+      .clone();
+}
+
+// Adds one batch to the matrix (and writes its outputs); returns the images seen.
+int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
+                    const PredictionWriter& writer, const EvalOptions& options, ConfusionMatrix& matrix,
+                    int ignore_label) {
+  const at::Tensor pred = predictor.predict(batch.images.to(device)).to(torch::kCPU).to(torch::kLong).contiguous();
+  const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
+  for (int64_t i = 0; i < pred.size(0); ++i) {
+    const at::Tensor p = pred[i], g = labels[i];
+    const std::string& id = batch.ids[static_cast<size_t>(i)];
+    matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
+    if (writer.active()) {
+      writer.write(id, denormalise(batch.images[i], options), to_mat8(g, "label", id), to_mat8(p, "prediction", id));
+    }
+  }
+  return pred.size(0);
+}
+
+}  // namespace
+
+EvalOptions EvalOptions::from_config(const core::Config& config, int output_stride) {
+  EvalOptions o;
+  o.predictor = PredictorOptions::from_config(config.eval, output_stride, config.model.align_corners);
+  o.workers = config.data.workers;
+  o.prefetch = config.data.prefetch;
+  for (size_t i = 0; i < 3; ++i) {
+    o.mean[i] = static_cast<float>(config.data.mean[i]);
+    o.std[i] = static_cast<float>(config.data.std[i]);
+  }
+  const data::DatasetDescriptor descriptor = data::load_config_descriptor(config.data);
+  o.class_names = descriptor.classes;
+  o.outputs.format = pred_format_for_dataset(config.data.dataset);
+  // VOC predictions carry the devkit's full 256-entry colour map, as its ground truth does.
+  const bool voc = config.data.dataset == "voc" || config.data.dataset == "voc_aug";
+  o.outputs.palette = voc ? data::voc_colormap() : descriptor.palette;
+  o.outputs.descriptor = descriptor;
+  o.log_every = config.eval.log_every;
+  return o;
+}
+
+int model_output_stride(models::DeepLabImpl& model) {
+  auto& backbone = model.backbone();
+  return static_cast<int>(backbone.spec(backbone.out_name()).stride);
+}
+
+EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
+                    c10::Device device) {
+  check_shard(options);
+  torch::NoGradGuard no_grad;
+  data::Loader loader = make_loader(dataset, options);
+  loader.start_epoch(0);
+  const PredictionWriter writer(options.outputs);
+  EvalResult result;
+  result.matrix = ConfusionMatrix(dataset.num_classes());
+  Progress progress("eval", static_cast<int64_t>(loader.num_batches()), options.progress, options.log_every);
+  progress.update(0);
+  while (auto batch = loader.next()) {
+    result.images += score_batch(predictor, *batch, device, writer, options, result.matrix, dataset.ignore_label());
+    result.forward_passes += predictor.passes(batch->images.size(2), batch->images.size(3)) * batch->images.size(0);
+    progress.update(result.images);
+  }
+  progress.finish();
+  result.seconds = progress.elapsed_seconds();
+  return result;
+}
+
+EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, const EvalOptions& options) {
+  if (model.options().num_classes() != dataset.num_classes()) {
+    throw ConfigError("model.num_classes is " + std::to_string(model.options().num_classes()) +
+                      " but the dataset has " + std::to_string(dataset.num_classes()) + " classes");
+  }
+  const auto params = model.parameters();
+  const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+  const bool was_training = model.is_training();
+  model.eval();
+  const Predictor predictor([&model](const at::Tensor& x) { return model.forward(x); }, options.predictor);
+  try {
+    EvalResult result = evaluate(predictor, dataset, options, device);
+    model.train(was_training);
+    return result;
+  } catch (...) {
+    model.train(was_training);
+    throw;
+  }
+}
+
+}  // namespace deeplab::eval

@@ -1,0 +1,56 @@
+#pragma once
+// Runs a model over a dataset (this rank's shard of it) under test-time
+// augmentation and fills a confusion matrix: the library behind `deeplab
+// eval` and the trainer's periodic evaluation.  Scores come from
+// semantic_metrics (the one mIoU implementation).
+
+#include <c10/core/Device.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "deeplab/data/dataset.h"
+#include "deeplab/eval/eval_result.h"
+#include "deeplab/eval/prediction_writer.h"
+#include "deeplab/eval/predictor.h"
+
+namespace deeplab::core {
+struct Config;
+}
+namespace deeplab::models {
+class DeepLabImpl;
+}
+
+namespace deeplab::eval {
+
+/// Everything evaluate() needs besides the model and the dataset.
+struct EvalOptions {
+  PredictorOptions predictor;
+  int rank = 0, world_size = 1;  // this process evaluates samples rank, rank + world_size, ...
+  int workers = 2;               // loader threads decoding ahead
+  int prefetch = 2;
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f}, std{0.229f, 0.224f, 0.225f};
+  PredictionWriterOptions outputs;        // --save-pred / --save-vis (off when the directories are empty)
+  std::vector<std::string> class_names;   // for the table and JSON
+  bool progress = true;
+  int log_every = 0;                      // see Progress
+
+  /// From an experiment config (eval:, data:, model.align_corners, the descriptor);
+  /// `output_stride` is the model's (see model_output_stride).
+  static EvalOptions from_config(const core::Config& config, int output_stride);
+};
+
+/// The stride of the model's main feature (what whole-image inference pads to).
+int model_output_stride(models::DeepLabImpl& model);
+
+/// Evaluates `model` (switched to eval mode and back) on this rank's shard of
+/// `dataset`, on the device of the model's parameters.  ConfigError when the
+/// model's and the dataset's class counts differ.
+EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, const EvalOptions& options);
+
+/// The same with any predictor; images are moved to `device`.
+EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
+                    c10::Device device = c10::Device(c10::kCPU));
+
+}  // namespace deeplab::eval

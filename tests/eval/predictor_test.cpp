@@ -1,0 +1,200 @@
+// Test-time inference identities: a single plain pass is the model bit for
+// bit, one window as large as the image is whole-image inference, flip TTA of
+// a flip-equivariant model changes nothing; windows cover every pixel.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "deeplab/core/error.h"
+#include "deeplab/eval/predictor.h"
+#include "deeplab/models/factory.h"
+
+namespace deeplab::eval {
+namespace {
+
+models::DeepLab small_model(int output_stride = 16) {
+  models::ModelConfig c;
+  c.num_classes = 6;
+  c.backbone.name = "mobilenet_v3_small";
+  c.backbone.output_stride = output_stride;
+  torch::manual_seed(3);
+  models::DeepLab model = models::build_model(c);
+  model->eval();
+  return model;
+}
+
+SegmentFn of(models::DeepLab model) {
+  return [model](const at::Tensor& x) mutable { return model->forward(x); };
+}
+
+// Per pixel (a 1x1 convolution): mirroring the input mirrors the output exactly.
+SegmentFn pixelwise_toy(int64_t classes) {
+  torch::manual_seed(5);
+  const auto weight = torch::randn({classes, 3, 1, 1});
+  const auto bias = torch::randn({classes});
+  return [weight, bias](const at::Tensor& x) { return torch::conv2d(x, weight, bias); };
+}
+
+bool differs_somewhere(const at::Tensor& probs) {
+  const auto labels = probs.argmax(1);
+  return (labels != labels.flatten()[0]).any().item<bool>() && probs.std().item<double>() > 1e-3;
+}
+
+TEST(Predictor, SingleScaleNoFlipIsPlainInferenceBitForBit) {
+  torch::NoGradGuard no_grad;
+  auto model = small_model();
+  const auto x = torch::randn({1, 3, 64, 96});
+  PredictorOptions o;
+  o.pad_multiple = 16;  // 64 x 96 needs no padding
+  const Predictor predictor(of(model), o);
+  const auto plain = torch::softmax(model->forward(x), 1);
+  const auto probs = predictor.probabilities(x);
+  ASSERT_TRUE(differs_somewhere(plain));
+  EXPECT_TRUE(torch::equal(probs, plain));
+  EXPECT_TRUE(torch::equal(predictor.predict(x), plain.argmax(1)));
+  EXPECT_EQ(predictor.passes(64, 96), 1);
+}
+
+TEST(Predictor, WindowAtLeastImageIsWholeImageInference) {
+  torch::NoGradGuard no_grad;
+  auto model = small_model();
+  const auto x = torch::randn({1, 3, 61, 90});  // padded to 64 x 96 in both modes
+  PredictorOptions whole;
+  whole.pad_multiple = 16;
+  PredictorOptions slide = whole;
+  slide.mode = "slide";
+  for (const auto& [h, w] : std::vector<std::pair<int, int>>{{61, 90}, {513, 513}, {61, 2000}}) {
+    slide.window_h = h;
+    slide.window_w = w;
+    EXPECT_TRUE(torch::equal(Predictor(of(model), slide).probabilities(x), Predictor(of(model), whole).probabilities(x)))
+        << "window " << h << "x" << w;
+  }
+}
+
+TEST(Predictor, WholeImagePadsToTheStrideAndCropsBack) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<int64_t>> seen;
+  const SegmentFn recorder = [&seen](const at::Tensor& x) {
+    seen.push_back(x.sizes().vec());
+    return torch::zeros({x.size(0), 4, x.size(2), x.size(3)});
+  };
+  PredictorOptions o;
+  o.pad_multiple = 8;
+  const auto probs = Predictor(recorder, o).probabilities(torch::randn({2, 3, 33, 41}));
+  EXPECT_EQ(probs.sizes(), (std::vector<int64_t>{2, 4, 33, 41}));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], (std::vector<int64_t>{2, 3, 40, 48}));
+}
+
+TEST(Predictor, FlipOnlyTtaOfFlipEquivariantModelIsPlainInference) {
+  torch::NoGradGuard no_grad;
+  const auto toy = pixelwise_toy(5);
+  const auto x = torch::randn({1, 3, 16, 32});
+  PredictorOptions o;
+  o.flip = true;
+  const Predictor predictor(toy, o);
+  const auto plain = torch::softmax(toy(x), 1);
+  ASSERT_TRUE(differs_somewhere(plain));
+  EXPECT_TRUE(torch::equal(predictor.probabilities(x), plain));
+  EXPECT_EQ(predictor.passes(16, 32), 2);
+}
+
+TEST(Predictor, FlipOfAnAsymmetricModelAveragesBothPasses) {
+  torch::NoGradGuard no_grad;
+  auto model = small_model();
+  const auto x = torch::randn({1, 3, 32, 48});
+  PredictorOptions o;
+  o.flip = true;
+  const auto plain = torch::softmax(model->forward(x), 1);
+  const auto mirrored = torch::softmax(model->forward(x.flip({3})), 1).flip({3});
+  const auto probs = Predictor(of(model), o).probabilities(x);
+  EXPECT_FALSE(torch::allclose(probs, plain, 1e-4, 1e-5));  // the model is not flip-equivariant
+  EXPECT_TRUE(torch::allclose(probs, (plain + mirrored) / 2, 1e-5, 1e-6));
+}
+
+TEST(Predictor, SmallWindowsOfAPixelwiseModelAgreeWithWholeImage) {
+  torch::NoGradGuard no_grad;
+  const auto toy = pixelwise_toy(4);
+  const auto x = torch::randn({2, 3, 37, 53});
+  PredictorOptions slide;
+  slide.mode = "slide";
+  slide.window_h = 16;
+  slide.window_w = 20;
+  slide.overlap = 0.5;
+  slide.batch_size = 3;
+  const Predictor predictor(toy, slide);
+  EXPECT_TRUE(torch::allclose(predictor.probabilities(x), torch::softmax(toy(x), 1), 1e-5, 1e-6));
+  EXPECT_EQ(predictor.passes(37, 53), static_cast<int64_t>(window_starts(37, 16, 0.5).size() * window_starts(53, 20, 0.5).size()));
+}
+
+TEST(Predictor, MultiScaleOfAnInputIndependentModelKeepsItsProbabilities) {
+  torch::NoGradGuard no_grad;
+  const auto logits = torch::tensor({0.5f, -1.0f, 2.0f}).view({1, 3, 1, 1});
+  const SegmentFn constant = [logits](const at::Tensor& x) { return logits.expand({x.size(0), 3, x.size(2), x.size(3)}) * 1; };
+  PredictorOptions o;
+  o.scales = {0.5, 0.75, 1.0, 1.25, 1.75};
+  o.flip = true;
+  o.pad_multiple = 8;
+  const Predictor predictor(constant, o);
+  const auto probs = predictor.probabilities(torch::randn({1, 3, 29, 43}));
+  EXPECT_EQ(probs.sizes(), (std::vector<int64_t>{1, 3, 29, 43}));
+  EXPECT_TRUE(torch::allclose(probs, torch::softmax(logits, 1).expand_as(probs), 1e-5, 1e-6));
+  EXPECT_EQ(predictor.passes(29, 43), 10);
+}
+
+TEST(Predictor, WindowStartsCoverEverythingAndEndAtTheBorder) {
+  for (int64_t size : {1, 7, 100, 513, 1024, 2048}) {
+    for (int64_t window : {1, 5, 100, 513, 769, 4000}) {
+      for (double overlap : {0.0, 1.0 / 3.0, 0.5, 0.9}) {
+        const auto starts = window_starts(size, window, overlap);
+        const int64_t win = std::min(window, size);
+        std::vector<int> covered(static_cast<size_t>(size), 0);
+        for (int64_t s : starts) {
+          ASSERT_GE(s, 0);
+          ASSERT_LE(s + win, size);
+          for (int64_t i = s; i < s + win; ++i) covered[static_cast<size_t>(i)] = 1;
+        }
+        EXPECT_EQ(starts.back() + win, size);
+        EXPECT_EQ(std::count(covered.begin(), covered.end(), 1), size) << size << " " << window << " " << overlap;
+      }
+    }
+  }
+  EXPECT_EQ(window_starts(2048, 769, 1.0 / 3.0), (std::vector<int64_t>{0, 513, 1026, 1279}));
+}
+
+TEST(Predictor, BadOptionsNameTheKey) {
+  const SegmentFn toy = pixelwise_toy(2);
+  auto expect_error = [&](PredictorOptions o, const std::string& key) {
+    try {
+      Predictor(toy, o);
+      ADD_FAILURE() << "no error for " << key;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  };
+  PredictorOptions o;
+  o.mode = "tiles";
+  expect_error(o, "eval.mode: 'tiles'");
+  o = {};
+  o.scales = {1.0, -0.5};
+  expect_error(o, "eval.scales");
+  o = {};
+  o.overlap = 1.0;
+  expect_error(o, "eval.overlap");
+  o = {};
+  o.window_w = 0;
+  expect_error(o, "eval.window");
+}
+
+TEST(Predictor, LogitsOfTheWrongSizeAreAnError) {
+  const SegmentFn shrinking = [](const at::Tensor& x) { return torch::zeros({x.size(0), 2, x.size(2) / 2, x.size(3) / 2}); };
+  try {
+    Predictor(shrinking, {}).probabilities(torch::zeros({1, 3, 8, 8}));
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("[1, 2, 4, 4]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace deeplab::eval
