@@ -15,6 +15,7 @@
 #include "deeplab/core/fs_util.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
+#include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -32,17 +33,7 @@ std::string src(const std::string& rel) { return testing::source_dir() + "/" + r
 // that its predictions vary over classes and positions.
 std::string write_random_weights(const std::string& config_path, const std::string& out) {
   const core::Config config = core::load_config(config_path);
-  torch::manual_seed(11);
-  models::DeepLab model = models::build_model(config.model);
-  torch::NoGradGuard no_grad;
-  for (const auto& m : model->modules(false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.normal_(0, 0.3);
-      bn->running_mean.normal_(0, 0.1);
-      bn->running_var.uniform_(0.5, 1.5);
-    }
-  }
+  const models::DeepLab model = testing::small_random_model(config.model, 11);
   exporting::save_module_state_dict(*model, out);
   return out;
 }

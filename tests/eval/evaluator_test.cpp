@@ -12,6 +12,7 @@
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
+#include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::eval {
@@ -174,8 +175,7 @@ TEST(Evaluator, ClassCountMismatchNamesBoth) {
 
 TEST(Evaluator, SameWeightsLoadAtAnotherOutputStride) {
   testing::TempDir dir;
-  torch::manual_seed(1);
-  models::DeepLab os16 = models::build_model(small_config(kClasses, 16));
+  models::DeepLab os16 = testing::small_random_model(small_config(kClasses, 16), 1);
   const std::string weights = dir.file("w.pth");
   exporting::save_module_state_dict(*os16, weights);
   core::Config config;
