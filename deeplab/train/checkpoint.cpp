@@ -30,11 +30,18 @@ void write_state(torch::serialize::OutputArchive& archive, const TrainState& s) 
   archive.write("state.skipped_steps", scalar(s.skipped_steps));
 }
 
+// A fresh tensor per read: InputArchive::read set_()s into a defined tensor,
+// which fails when that tensor's storage came from the archive.
+torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key, bool is_buffer = false) {
+  torch::Tensor t;
+  archive.read(key, t, is_buffer);
+  return t;
+}
+
 TrainState read_state(torch::serialize::InputArchive& archive) {
   TrainState s;
-  torch::Tensor t;
-  auto get_int = [&](const char* key) { archive.read(key, t); return t.item<int64_t>(); };
-  auto get_double = [&](const char* key) { archive.read(key, t); return t.item<double>(); };
+  auto get_int = [&](const char* key) { return read_tensor(archive, key).item<int64_t>(); };
+  auto get_double = [&](const char* key) { return read_tensor(archive, key).item<double>(); };
   s.iteration = get_int("state.iteration");
   s.epoch = get_int("state.epoch");
   s.batch_in_epoch = get_int("state.batch_in_epoch");
@@ -75,21 +82,13 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     torch::NoGradGuard no_grad;
-    torch::Tensor t;
-    for (auto& p : model.named_parameters()) {
-      archive.read("model." + p.key(), t);
-      p.value().copy_(t);
-    }
-    for (auto& b : model.named_buffers()) {
-      archive.read("model." + b.key(), t, true);
-      b.value().copy_(t);
-    }
+    for (auto& p : model.named_parameters()) p.value().copy_(read_tensor(archive, "model." + p.key()));
+    for (auto& b : model.named_buffers()) b.value().copy_(read_tensor(archive, "model." + b.key(), true));
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);
-    archive.read("rng.cpu", t);
     auto generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(t);
+    generator.set_state(read_tensor(archive, "rng.cpu"));
     return read_state(archive);
   } catch (const c10::Error& e) {
     throw IoError("checkpoint '" + path + "' cannot be loaded into this model/optimizer: " +
