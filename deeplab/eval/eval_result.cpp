@@ -67,16 +67,13 @@ EvalResult read_eval_result(const std::string& path) {
 }
 
 std::string format_eval_report(const EvalResult& result, const std::vector<std::string>& class_names) {
-  const SemanticScores scores = result.scores();
-  char summary[256];
-  std::snprintf(summary, sizeof summary,
-                "mIoU %s  pixel acc %s  mean acc %s  | %lld images, %lld forward passes, %.2f s (%.2f img/s)%s\n",
-                format_percent(scores.miou).c_str(), format_percent(scores.pixel_accuracy).c_str(),
-                format_percent(scores.mean_accuracy).c_str(), static_cast<long long>(result.images),
-                static_cast<long long>(result.forward_passes), result.seconds,
+  // The table ends with the scores' summary; this line adds what the run cost.
+  char summary[200];
+  std::snprintf(summary, sizeof summary, "%lld images, %lld forward passes, %.2f s (%.2f img/s)%s\n",
+                static_cast<long long>(result.images), static_cast<long long>(result.forward_passes), result.seconds,
                 result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0,
                 result.shards > 1 ? (", " + std::to_string(result.shards) + " shards merged").c_str() : "");
-  return format_semantic_table(scores, class_names) + summary;
+  return format_semantic_table(result.scores(), class_names) + summary;
 }
 
 }  // namespace deeplab::eval

@@ -39,4 +39,4 @@ run() {
 echo "deeplabv3 resnet50 os16, $NUM images of $SIZE, runtime.threads=$THREADS"
 run single-scale
 run multi-scale+flip --set "eval.scales=[0.5,0.75,1.0,1.25,1.5,1.75]" --set eval.flip=true
-run slide-129-overlap-1/3 --set eval.mode=slide --set "eval.window=[129,129]"
+run slide-129-overlap-0.33 --set eval.mode=slide --set "eval.window=[129,129]"
