@@ -8,11 +8,12 @@
 
 namespace deeplab::core {
 
-ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, int64_t log_every)
+ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, int64_t log_every, bool enabled)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
-      log_every_(std::max<int64_t>(1, log_every)),
+      log_every_(std::max<int64_t>(1, log_every > 0 ? log_every : total / 10)),
+      enabled_(enabled),
       tty_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
@@ -39,6 +40,7 @@ std::string ProgressBar::format_duration(double seconds) {
 }
 
 void ProgressBar::update(int64_t done, const std::string& detail) {
+  if (!enabled_) return;
   if (start_done_ < 0) {  // rates count from the first update (a resumed run starts mid-way)
     start_done_ = done;
     start_ = std::chrono::steady_clock::now();
@@ -50,7 +52,11 @@ void ProgressBar::update(int64_t done, const std::string& detail) {
   line << label_ << " " << done << "/" << total_ << " " << detail << (detail.empty() ? "" : " ") << std::fixed;
   line.precision(2);
   line << r << " " << unit_ << "/s ETA " << eta;
+  const auto now = std::chrono::steady_clock::now();
   if (tty_) {
+    // Redraw at most 10 times a second: cheap enough to call per image.
+    if (done != total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
     const int width = 24;
     const int filled = total_ > 0 ? static_cast<int>(width * done / total_) : width;
     std::fprintf(stderr, "\r\033[K[%s%s] %s", std::string(filled, '#').c_str(),
@@ -63,7 +69,8 @@ void ProgressBar::update(int64_t done, const std::string& detail) {
 }
 
 void ProgressBar::finish() {
-  if (tty_) std::fprintf(stderr, "\n");
+  if (enabled_ && tty_ && !finished_) std::fprintf(stderr, "\n");
+  finished_ = true;
 }
 
 }  // namespace deeplab::core

@@ -8,7 +8,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
-#include "deeplab/eval/progress.h"
+#include "deeplab/core/progress.h"
 #include "deeplab/models/deeplab.h"
 
 namespace deeplab::eval {
@@ -113,7 +113,9 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   const PredictionWriter writer(options.outputs);
   EvalResult result;
   result.matrix = ConfusionMatrix(dataset.num_classes());
-  Progress progress("eval", static_cast<int64_t>(loader.num_batches()), options.progress, options.log_every);
+  // This rank's shard: samples rank, rank + world_size, ...
+  const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
+  core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
   progress.update(0);
   while (auto batch = loader.next()) {
     result.images += score_batch(predictor, *batch, device, writer, options, result.matrix, dataset.ignore_label());
@@ -121,7 +123,7 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
     progress.update(result.images);
   }
   progress.finish();
-  result.seconds = progress.elapsed_seconds();
+  result.seconds = progress.elapsed();
   return result;
 }
 

@@ -34,7 +34,7 @@ struct EvalOptions {
   PredictionWriterOptions outputs;        // --save-pred / --save-vis (off when the directories are empty)
   std::vector<std::string> class_names;   // for the table and JSON
   bool progress = true;
-  int log_every = 0;                      // see Progress
+  int log_every = 0;                      // see core::ProgressBar
 
   /// From an experiment config (eval:, data:, model.align_corners, the descriptor);
   /// `output_stride` is the model's (see model_output_stride).
