@@ -1,6 +1,7 @@
 #include "deeplab/data/loader.h"
 
 #include <ATen/ATen.h>
+#include <opencv2/core/utility.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -31,6 +32,10 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, Transform transform, Load
       options_(options),
       sampler_(SamplerOptions{dataset_->size(), options.rank, options.world_size, options.train, options.seed}) {
   if (options_.batch_size == 0) throw ConfigError("loader batch size must be >= 1");
+  // The loader parallelises over samples itself; OpenCV's own pool (OpenMP,
+  // shared with LibTorch's) would only oversubscribe the cores and nest
+  // parallel regions inside the training step's.
+  cv::setNumThreads(0);
 }
 
 Loader::~Loader() { stop_workers(); }

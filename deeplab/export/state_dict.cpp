@@ -2,6 +2,7 @@
 
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -17,10 +18,14 @@ std::string shape_string(const torch::Tensor& t) {
   return out.str();
 }
 
+// At most 20 keys per list: a wrong file can miss hundreds, and the first few
+// already show the pattern (e.g. a missing prefix).
 void append_list(std::ostringstream& out, const char* title, const std::vector<std::string>& keys) {
   if (keys.empty()) return;
+  constexpr size_t kShown = 20;
   out << "\n  " << title << " (" << keys.size() << "):";
-  for (const auto& k : keys) out << "\n    " << k;
+  for (size_t i = 0; i < std::min(keys.size(), kShown); ++i) out << "\n    " << keys[i];
+  if (keys.size() > kShown) out << "\n    ... and " << keys.size() - kShown << " more";
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }

@@ -99,8 +99,8 @@ TEST(ConfigErrors, OutOfRangeNamesValueAndRange) {
   TempDir dir;
   const std::string file = dir.write("bad.yaml", "train:\n  lr: -0.1\n");
   expect_contains(error_of(file), {file + ":2", "train.lr", "-0.1", "out of range", "> 0"});
-  const std::string closed = dir.write("bad2.yaml", "model:\n  head:\n    dropout: 1.0\n");
-  expect_contains(error_of(closed), {"model.head.dropout", "1.0", "in [0, 1)"});
+  const std::string closed = dir.write("bad2.yaml", "train:\n  optimizer:\n    momentum: 1.0\n");
+  expect_contains(error_of(closed), {"train.optimizer.momentum", "1.0", "in [0, 1)"});
 }
 
 TEST(ConfigErrors, ValueNotAmongChoices) {

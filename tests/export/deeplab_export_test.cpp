@@ -156,3 +156,19 @@ TEST(DeepLabExport, ModelSummaryCountsParametersAndMacs) {
 
 }  // namespace
 }  // namespace deeplab::exporting
+
+namespace deeplab::exporting {
+namespace {
+
+TEST(LoadReportSummary, ListsAtMostTwentyKeysPerKind) {
+  LoadReport report;
+  for (int i = 0; i < 25; ++i) report.missing.push_back("backbone.key" + std::to_string(i));
+  const std::string text = report.summary();
+  EXPECT_NE(text.find("missing keys (25)"), std::string::npos) << text;
+  EXPECT_NE(text.find("backbone.key19"), std::string::npos);
+  EXPECT_EQ(text.find("backbone.key20"), std::string::npos);
+  EXPECT_NE(text.find("... and 5 more"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace deeplab::exporting
