@@ -16,7 +16,7 @@
 #include "deeplab/models/factory.h"
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/train/hooks.h"
-#include "deeplab/train/signals.h"
+#include "deeplab/core/stop_signal.h"
 #include "deeplab/train/trainer.h"
 #include "tools/commands.h"
 
@@ -85,7 +85,7 @@ void run_training(const TrainArgs& args) {
   trainer.add_hook(std::make_shared<train::CheckpointHook>());
   trainer.add_hook(
       std::make_shared<train::EvalHook>(log, val, eval_options, data::load_config_descriptor(config.data)));
-  train::install_stop_handlers();
+  core::enable_graceful_stop();
   const bool interrupted = trainer.run();
   print_summary(trainer, *progress, interrupted, args);
 }

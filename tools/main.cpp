@@ -9,6 +9,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/core/runtime.h"
+#include "deeplab/core/stop_signal.h"
 #include "tools/commands.h"
 
 #ifndef DEEPLAB_VERSION
@@ -25,6 +26,8 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the blocked mask.
+  deeplab::core::start_signal_thread();
   CLI::App app{"deeplab: DeepLab v1/v2/v3/v3+ and Panoptic-DeepLab on LibTorch", "deeplab"};
   bool show_version = false;
   app.add_flag("--version", show_version, "print versions of deeplab, LibTorch, BLAS, threads and CUDA");

@@ -8,7 +8,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/transforms.h"
-#include "deeplab/train/signals.h"
+#include "deeplab/core/stop_signal.h"
 
 namespace deeplab::train {
 namespace {
@@ -158,7 +158,7 @@ bool Trainer::run() {
   while (state_.iteration < config_.train.max_iters && !stop_requested_) {
     run_step();
     for (auto& hook : hooks_) hook->after_step(*this);
-    if (stop_signal_received()) stop_requested_ = true;
+    if (core::stop_requested()) stop_requested_ = true;
   }
   const bool interrupted = state_.iteration < config_.train.max_iters;
   for (auto& hook : hooks_) hook->after_train(*this, interrupted);

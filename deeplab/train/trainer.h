@@ -45,7 +45,7 @@ class Trainer {
   bool run();
   /// One optimizer step over train.accumulate batches.
   StepResult run_step();
-  /// Finish the current step, then stop (signal handlers call this via stop flag).
+  /// Finish the current step, then stop (SIGINT/SIGTERM do the same via core::stop_requested()).
   void request_stop() { stop_requested_ = true; }
 
   const core::Config& config() const { return config_; }
