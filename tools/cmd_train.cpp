@@ -36,9 +36,9 @@ std::string resume_path(const TrainArgs& args, const std::string& work_dir) {
   return latest;
 }
 
-void print_summary(const train::Trainer& trainer, const train::ProgressHook& progress, bool interrupted,
+void print_summary(train::Trainer& trainer, const train::ProgressHook& progress, bool interrupted,
                    const TrainArgs& args) {
-  const auto& state = const_cast<train::Trainer&>(trainer).state();
+  const auto& state = trainer.state();
   const std::string dir = trainer.work_dir();
   if (interrupted) {
     std::cout << "stopped at iteration " << state.iteration << "; resume with:\n  deeplab train -c " << args.config

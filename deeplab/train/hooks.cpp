@@ -3,13 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <opencv2/core.hpp>
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
 
+#include "deeplab/data/loader.h"
+#include "deeplab/data/transforms.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/train/plots.h"
@@ -17,23 +18,6 @@
 
 namespace deeplab::train {
 namespace fs = std::filesystem;
-
-namespace {
-
-// Whole validation image as the model sees it: RGB in [0, 1], then (x - mean) / std.
-torch::Tensor image_tensor(const data::Sample& sample, const std::vector<double>& mean, const std::vector<double>& std) {
-  const cv::Mat& rgb = sample.image;
-  auto image = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({2, 0, 1}).to(torch::kFloat);
-  image = image.div(255.0);
-  for (int c = 0; c < 3; ++c) image[c].sub_(mean[c]).div_(std[c]);
-  return image.contiguous();
-}
-
-torch::Tensor label_tensor(const data::Sample& sample) {
-  return torch::from_blob(sample.label.data, {sample.label.rows, sample.label.cols}, torch::kUInt8).to(torch::kLong);
-}
-
-}  // namespace
 
 double peak_rss_mib() {
   rusage usage{};
@@ -81,6 +65,7 @@ void CheckpointHook::save(Trainer& trainer) {
   if (!trainer.is_main_process()) return;
   const std::string dir = trainer.work_dir() + "/checkpoints";
   last_ = save_checkpoint(dir, *trainer.model(), trainer.optimizer().optimizer(), trainer.state());
+  last_iteration_ = trainer.state().iteration;
   prune_checkpoints(dir, trainer.config().train.keep_checkpoints);
 }
 
@@ -89,10 +74,7 @@ void CheckpointHook::after_step(Trainer& trainer) {
 }
 
 void CheckpointHook::after_train(Trainer& trainer, bool interrupted) {
-  if (fs::path(last_).filename().string().find(std::to_string(trainer.state().iteration)) == std::string::npos ||
-      last_.empty()) {
-    save(trainer);
-  }
+  if (last_iteration_ != trainer.state().iteration) save(trainer);
   if (!trainer.is_main_process()) return;
   if (interrupted) {
     spdlog::info("stopped at iteration {}; checkpoint {}", trainer.state().iteration, last_);
@@ -132,20 +114,26 @@ void EvalHook::evaluate(Trainer& trainer) {
 void EvalHook::write_samples(Trainer& trainer) {
   const int count = std::min<int>(trainer.config().train.vis_samples, static_cast<int>(val_->size()));
   if (count == 0) return;
+  // The first validation images through the evaluation pipeline (decode,
+  // normalise, pad) of the data library, one at a time.
+  const auto& data = trainer.config().data;
+  auto options = data::LoaderOptions::from_config(data, /*train=*/false, 0);
+  options.batch_size = 1;
+  options.workers = 0;
+  data::Loader loader(val_, data::Transform(data::TransformOptions::from_config(data, /*train=*/false)), options);
+  loader.start_epoch(0);
   auto& model = *trainer.model();
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
   std::vector<VisRow> rows;
   for (int i = 0; i < count; ++i) {
-    const auto sample = val_->get(static_cast<size_t>(i * val_->size() / count));
-    const auto& data = trainer.config().data;
-    const auto image = image_tensor(sample, data.mean, data.std);
-    const auto logits = model.forward(image.unsqueeze(0).to(trainer.device()));
-    rows.push_back({image, label_tensor(sample), logits.argmax(1)[0].cpu()});
+    const auto batch = loader.next();
+    if (!batch) break;
+    const auto logits = model.forward(batch->images.to(trainer.device()));
+    rows.push_back({batch->images[0], batch->labels[0], logits.argmax(1)[0].cpu()});
   }
   model.train(was_training);
-  const auto& data = trainer.config().data;
   write_samples_grid(rows, descriptor_, data.mean, data.std, trainer.work_dir() + "/val_samples.png");
 }
 

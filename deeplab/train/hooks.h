@@ -42,6 +42,7 @@ class CheckpointHook : public Hook {
  private:
   void save(Trainer& trainer);
   std::string last_;
+  int64_t last_iteration_ = -1;
 };
 
 /// Evaluates every train.eval_every steps and at the end: metrics.jsonl,
