@@ -39,9 +39,15 @@ void add_data_synth(CLI::App& data) {
   cmd->add_option("--val-fraction", args->options.val_fraction, "share of images in val")->capture_default_str();
   cmd->add_option("--classes", args->options.num_classes, "VOC layout: object classes 1..K (K <= 8)")
       ->capture_default_str();
+  cmd->add_flag("--force", args->options.force, "rewrite the dataset even if its synth.yaml says it is up to date");
   cmd->callback([args] {
     parse_size(args->size, args->options.height, args->options.width);
     const auto report = data::synth::write_synthetic_dataset(args->options);
+    if (report.up_to_date) {
+      std::cout << args->options.out << " is up to date (generator version " << data::synth::kGeneratorVersion
+                << ", same options): nothing written; --force rewrites it\n";
+      return;
+    }
     std::cout << "wrote " << args->options.layout << "-layout dataset to " << args->options.out << ": "
               << report.train << " train, " << report.val << " val images of " << args->size << "\n";
   });

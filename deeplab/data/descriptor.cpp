@@ -96,7 +96,16 @@ DatasetDescriptor load_descriptor(const std::string& path) {
 }
 
 std::string resolve_descriptor_path(const std::string& configured, const std::string& dataset) {
-  if (!configured.empty()) return configured;
+  if (!configured.empty()) {
+    // A relative path that is not under the working directory may name one of
+    // the source tree's descriptors (`datasets/synthetic_voc.yaml`), so configs
+    // work from any directory.
+    const fs::path in_source = fs::path(DEEPLAB_SOURCE_DIR) / configured;
+    if (!fs::exists(configured) && fs::path(configured).is_relative() && fs::is_regular_file(in_source)) {
+      return in_source.string();
+    }
+    return configured;
+  }
   std::string name = dataset;
   if (name == "voc_aug") name = "voc";
   if (name == "cityscapes_panoptic") name = "cityscapes";

@@ -32,9 +32,10 @@ struct DatasetDescriptor {
 /// Parses a descriptor file; throws IoError/ConfigError naming the file and key.
 DatasetDescriptor load_descriptor(const std::string& path);
 
-/// `configured` when set, else `datasets/<dataset>.yaml` looked up in the
-/// working directory and then the source tree; throws IoError listing the
-/// places tried.
+/// `configured` when set (a relative path missing from the working directory
+/// is looked up in the source tree too), else `datasets/<dataset>.yaml` looked
+/// up in the working directory and then the source tree; throws IoError
+/// listing the places tried.
 std::string resolve_descriptor_path(const std::string& configured, const std::string& dataset);
 
 /// The PASCAL VOC colour map (the devkit's bit-interleaving rule), 256 entries.

@@ -10,6 +10,7 @@
 
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/sample_io.h"
+#include "deeplab/data/synth/scene_generator.h"
 #include "deeplab/data/synth/synth_writer.h"
 #include "deeplab/data/voc_dataset.h"
 #include "deeplab/core/fs_util.h"
@@ -118,6 +119,39 @@ TEST(Synth, CityscapesScenesHaveSeveralInstancesPerThingAndACrowd) {
     EXPECT_TRUE(crowd) << s.id;
     EXPECT_GE(train_ids.size(), 8u) << s.id;  // stuff, things and the ignored ego vehicle
   }
+}
+
+TEST(Synth, UpToDateDatasetIsKeptAndStaleOneRewritten) {
+  TempDir dir;
+  synth::SynthOptions o = voc_options(dir.path(), 4);
+  EXPECT_FALSE(synth::write_synthetic_dataset(o).up_to_date);
+  const std::string stamp = core::read_file(dir.path() + "/synth.yaml");
+  EXPECT_NE(stamp.find("generator_version: " + std::to_string(synth::kGeneratorVersion) + "\n"), std::string::npos);
+  EXPECT_NE(stamp.find("seed: 3\n"), std::string::npos) << stamp;
+  const std::string image = dir.path() + "/JPEGImages/synth_000001.jpg";
+  fs::remove(image);  // marks whether the next call writes anything
+  const auto again = synth::write_synthetic_dataset(o);
+  EXPECT_TRUE(again.up_to_date);
+  EXPECT_EQ(again.train + again.val, 4);
+  EXPECT_FALSE(fs::exists(image));
+  o.force = true;
+  EXPECT_FALSE(synth::write_synthetic_dataset(o).up_to_date);
+  EXPECT_TRUE(fs::exists(image));
+  o.force = false;
+  o.seed = 4;  // other options: a different dataset, rewritten
+  fs::remove(image);
+  EXPECT_FALSE(synth::write_synthetic_dataset(o).up_to_date);
+  EXPECT_TRUE(fs::exists(image));
+  core::write_file_atomic(dir.path() + "/synth.yaml", "generator_version: 1\n");  // an older generator's dataset
+  EXPECT_FALSE(synth::write_synthetic_dataset(o).up_to_date);
+}
+
+TEST(Synth, DescriptorNamesEveryGeneratedClassInTheVocPalette) {
+  const DatasetDescriptor d = load_descriptor(testing::source_dir() + "/datasets/synthetic_voc.yaml");
+  ASSERT_EQ(d.num_classes(), synth::kMaxVocObjectClasses + 1) << "background + one name per generator class";
+  const auto voc_palette = voc_colormap();  // what the generator writes its PNGs with
+  for (int c = 0; c < d.num_classes(); ++c) EXPECT_EQ(d.color(c), voc_palette[static_cast<size_t>(c)]) << c;
+  EXPECT_EQ(d.ignore_label, 255);
 }
 
 // Nearest class-mean colour fitted on train, scored on val: the generator draws

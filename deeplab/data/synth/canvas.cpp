@@ -2,6 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -25,17 +26,29 @@ cv::Vec3b random_color(std::mt19937_64& rng) {
 
 namespace {
 
+constexpr double kMinTextureContrast = 80;  // RGB distance between a texture's two colours
+
 bool pattern_bit(Texture t, int x, int y, int p, double phase) {
   switch (t) {
     case Texture::kStripes: return ((y + static_cast<int>(phase)) / p) % 2 == 0;
+    case Texture::kColumns: return ((x + static_cast<int>(phase)) / p) % 2 == 0;
     case Texture::kChecker: return ((x / p) + (y / p)) % 2 == 0;
+    case Texture::kCrosshatch: {
+      // Shifted by a large multiple of the period so that x - y never goes negative.
+      const int u = x + y + 4096 * p, v = x - y + 4096 * p;
+      return ((u / p) + (v / p)) % 2 == 0;
+    }
     case Texture::kDiagonal: return (((x + y + static_cast<int>(phase)) / p) % 2) == 0;
     case Texture::kDots: {
       const int cx = x % (2 * p) - p, cy = y % (2 * p) - p;
       return cx * cx + cy * cy < p * p / 2;
     }
     case Texture::kRings: return static_cast<int>(std::sqrt(double(x) * x + double(y) * y) / p) % 2 == 0;
-    case Texture::kGrid: return (x % (2 * p)) < p / 2 + 1 || (y % (2 * p)) < p / 2 + 1;
+    case Texture::kChevron: {
+      const int tooth = std::abs(x % (2 * p) - p);  // 0..p and back: the zigzag's offset
+      return ((y + tooth + static_cast<int>(phase)) / p) % 2 == 0;
+    }
+    case Texture::kGrid: return (x % (2 * p)) < std::max(1, p / 3) || (y % (2 * p)) < std::max(1, p / 3);
     default: return true;
   }
 }
@@ -43,20 +56,31 @@ bool pattern_bit(Texture t, int x, int y, int p, double phase) {
 }  // namespace
 
 cv::Mat make_texture(Texture texture, cv::Size size, double scale, std::mt19937_64& rng) {
-  const cv::Vec3b a = random_color(rng), b = random_color(rng);
+  const cv::Vec3b a = random_color(rng);
+  // Redraw the second colour until the pattern is visible: a texture in two
+  // near-identical colours would carry no class information at all.
+  cv::Vec3b b = random_color(rng);
+  for (int tries = 0; tries < 32 && cv::norm(cv::Vec3d(a) - cv::Vec3d(b)) < kMinTextureContrast; ++tries) b = random_color(rng);
   cv::Mat patch(size, CV_8UC3, cv::Scalar(a[0], a[1], a[2]));
   const int p = std::max(2, static_cast<int>(std::lround(scale * rand_real(rng, 0.8, 1.25))));
   const double phase = rand_real(rng, 0, 2 * p);
-  if (texture == Texture::kNoise) {
-    // Smooth blotches: low-resolution noise blown up, thresholded between the two colours.
+  if (texture == Texture::kNoise || texture == Texture::kClouds) {
+    // Low-resolution noise blown up: thresholded into blotches, or a smooth blend.
     cv::Mat small(std::max(2, size.height / p), std::max(2, size.width / p), CV_32F);
     for (int y = 0; y < small.rows; ++y)
       for (int x = 0; x < small.cols; ++x) small.at<float>(y, x) = static_cast<float>(rand_real(rng, 0, 1));
     cv::Mat big;
     cv::resize(small, big, size, 0, 0, cv::INTER_CUBIC);
     for (int y = 0; y < size.height; ++y)
-      for (int x = 0; x < size.width; ++x)
-        if (big.at<float>(y, x) > 0.5f) patch.at<cv::Vec3b>(y, x) = b;
+      for (int x = 0; x < size.width; ++x) {
+        const float v = big.at<float>(y, x);
+        if (texture == Texture::kNoise) {
+          if (v > 0.5f) patch.at<cv::Vec3b>(y, x) = b;
+        } else {
+          const float w = std::clamp(v, 0.0f, 1.0f);
+          patch.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::Vec3f(a) * (1 - w) + cv::Vec3f(b) * w);
+        }
+      }
   } else if (texture != Texture::kPlain) {
     for (int y = 0; y < size.height; ++y)
       for (int x = 0; x < size.width; ++x)

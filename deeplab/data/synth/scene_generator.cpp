@@ -17,29 +17,33 @@ struct ClassStyle {
   Texture texture;
 };
 
-// Shapes and textures are both shared between classes, so only the pair
-// identifies one: 1 and 2 differ by shape, 2 and 3 by texture, 3 and 8 by
-// shape again.  No class wears a background texture (plain or noise), so an
-// object is told from the background by its texture, and from the other
-// classes by texture and outline -- learnable in minutes, but never by colour.
+// Every class has its own outline and its own texture, so each pixel carries
+// its class in its neighbourhood (texture) and the object as a whole in its
+// outline -- learnable from scratch in minutes, but never by colour: both
+// texture colours come from the distribution every class and the background
+// share.  No class wears a background texture (plain or clouds), and no two
+// classes' textures are mirror images (horizontal flips are an augmentation).
 constexpr std::array<ClassStyle, kMaxVocObjectClasses> kVocStyles = {{
     {Shape::kEllipse, Texture::kStripes},
-    {Shape::kRectangle, Texture::kStripes},
     {Shape::kRectangle, Texture::kChecker},
     {Shape::kTriangle, Texture::kDots},
-    {Shape::kStar, Texture::kGrid},
+    {Shape::kStar, Texture::kChevron},
     {Shape::kRing, Texture::kDiagonal},
-    {Shape::kCross, Texture::kRings},
-    {Shape::kEllipse, Texture::kChecker},
+    {Shape::kCross, Texture::kCrosshatch},
+    {Shape::kDiamond, Texture::kColumns},
+    {Shape::kCrescent, Texture::kGrid},
 }};
 
-constexpr std::array<Texture, 2> kBackgroundTextures = {Texture::kNoise, Texture::kPlain};
+constexpr std::array<Texture, 2> kBackgroundTextures = {Texture::kClouds, Texture::kPlain};
 
 void add_object(Scene& s, cv::Mat& mask, const ClassStyle& style, int value, double radius, std::mt19937_64& rng) {
   mask.setTo(0);
   const cv::Point2d c(rand_real(rng, 0, s.image.cols), rand_real(rng, 0, s.image.rows));
   draw_shape(mask, style.shape, c, radius, rand_real(rng, 0, 2 * CV_PI));
-  const double period = std::max(2.0, radius / 4);
+  // The pattern's period does not follow the object's size: small objects
+  // still show a few periods, large ones are not blown-up blotches.  At least
+  // ~4 px, so the stride-2 stem of a backbone does not alias it away.
+  const double period = rand_real(rng, 4.5, 7);
   const cv::Mat patch = make_texture(style.texture, s.image.size(), period, rng);
   cv::Mat none;
   paint(s.image, s.label, none, mask, patch, value, 0);
@@ -54,14 +58,15 @@ Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed) {
   const cv::Size size(width, height);
   const int short_side = std::min(height, width);
   const Texture bg = kBackgroundTextures[static_cast<size_t>(rand_int(rng, 0, kBackgroundTextures.size() - 1))];
-  // Fine-grained (2-4 px) so that background blotches never mimic object outlines.
-  s.image = make_texture(bg, size, rand_real(rng, 2, 4), rng);
+  // Smooth and coarse (clouds of 12-24 px): the background has neither edges
+  // that mimic object outlines nor a pattern that mimics an object's texture.
+  s.image = make_texture(bg, size, rand_real(rng, 12, 24), rng);
   s.label = cv::Mat::zeros(size, CV_8UC1);
   cv::Mat mask(size, CV_8UC1);
   const int objects = rand_int(rng, 2, 6);
   for (int i = 0; i < objects; ++i) {
     const int cls = rand_int(rng, 1, num_classes);
-    const double radius = short_side * rand_real(rng, 0.08, 0.35);  // scale variation
+    const double radius = short_side * rand_real(rng, 0.1, 0.35);  // scale variation
     add_object(s, mask, kVocStyles[static_cast<size_t>(cls - 1)], cls, radius, rng);  // later ones occlude
   }
   // VOC marks object outlines as void (255): pixels whose 3x3 neighbourhood holds another class.

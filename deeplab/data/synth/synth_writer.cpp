@@ -30,9 +30,23 @@ std::string numbered(const char* format, int i) {
   return buf;
 }
 
+// What synth.yaml says: everything the images depend on.
+std::string stamp(const SynthOptions& o) {
+  std::string s = "# written by `deeplab data synth`; the dataset is regenerated when this differs\n";
+  s += "generator_version: " + std::to_string(kGeneratorVersion) + "\n";
+  s += "layout: " + o.layout + "\n";
+  s += "num: " + std::to_string(o.num) + "\n";
+  s += "size: [" + std::to_string(o.height) + ", " + std::to_string(o.width) + "]\n";
+  s += "seed: " + std::to_string(o.seed) + "\n";
+  s += "val_fraction: " + std::to_string(o.val_fraction) + "\n";
+  if (o.layout == "voc") s += "classes: " + std::to_string(o.num_classes) + "\n";
+  return s;
+}
+
+int num_val(const SynthOptions& o) { return static_cast<int>(o.num * o.val_fraction + 0.5); }
+
 bool is_val(const SynthOptions& o, int i) {
-  const int num_val = static_cast<int>(o.num * o.val_fraction + 0.5);
-  return i >= o.num - num_val;  // the last ones: train and val never share an index
+  return i >= o.num - num_val(o);  // the last ones: train and val never share an index
 }
 
 SynthReport write_voc(const SynthOptions& o) {
@@ -88,9 +102,22 @@ SynthReport write_synthetic_dataset(const SynthOptions& o) {
     throw ConfigError("synthetic dataset: --classes must be in [1, " + std::to_string(kMaxVocObjectClasses) + "], got " +
                       std::to_string(o.num_classes));
   }
-  if (o.layout == "voc") return write_voc(o);
-  if (o.layout == "cityscapes") return write_cityscapes(o);
-  throw ConfigError("synthetic dataset: --layout must be voc or cityscapes, got '" + o.layout + "'");
+  if (o.layout != "voc" && o.layout != "cityscapes") {
+    throw ConfigError("synthetic dataset: --layout must be voc or cityscapes, got '" + o.layout + "'");
+  }
+  const std::string stamp_path = (fs::path(o.out) / "synth.yaml").string();
+  const std::string wanted = stamp(o);
+  if (!o.force && fs::is_regular_file(stamp_path) && core::read_file(stamp_path) == wanted) {
+    SynthReport report;
+    report.up_to_date = true;
+    report.val = num_val(o);
+    report.train = o.num - report.val;
+    return report;
+  }
+  fs::remove(stamp_path);  // an interrupted rewrite must not look up to date
+  const SynthReport report = o.layout == "voc" ? write_voc(o) : write_cityscapes(o);
+  core::write_file_atomic(stamp_path, wanted);
+  return report;
 }
 
 }  // namespace deeplab::data::synth
