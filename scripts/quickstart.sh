@@ -18,7 +18,7 @@ build/deeplab --version
 
 t1=$(stamp)
 echo "== synthetic VOC-layout dataset in $DATA (regenerated only when the generator or options changed)"
-build/deeplab data synth --layout voc --out "$DATA" --num 400 --size 128x128 --seed 0
+build/deeplab data synth --layout voc --out "$DATA" --num 1000 --val-fraction 0.1 --size 128x128 --seed 0
 t_data=$(( $(stamp) - t1 ))
 
 echo "== training ($CONFIG)"

@@ -37,7 +37,7 @@ void add_data_synth(CLI::App& data) {
   cmd->add_option("--size", args->size, "HEIGHTxWIDTH")->capture_default_str();
   cmd->add_option("--seed", args->options.seed, "random seed (image i depends only on seed and i)")->capture_default_str();
   cmd->add_option("--val-fraction", args->options.val_fraction, "share of images in val")->capture_default_str();
-  cmd->add_option("--classes", args->options.num_classes, "VOC layout: object classes 1..K (K <= 8)")
+  cmd->add_option("--classes", args->options.num_classes, "VOC layout: object classes 1..K (K <= 6)")
       ->capture_default_str();
   cmd->add_flag("--force", args->options.force, "rewrite the dataset even if its synth.yaml says it is up to date");
   cmd->callback([args] {

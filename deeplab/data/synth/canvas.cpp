@@ -33,11 +33,6 @@ bool pattern_bit(Texture t, int x, int y, int p, double phase) {
     case Texture::kStripes: return ((y + static_cast<int>(phase)) / p) % 2 == 0;
     case Texture::kColumns: return ((x + static_cast<int>(phase)) / p) % 2 == 0;
     case Texture::kChecker: return ((x / p) + (y / p)) % 2 == 0;
-    case Texture::kCrosshatch: {
-      // Shifted by a large multiple of the period so that x - y never goes negative.
-      const int u = x + y + 4096 * p, v = x - y + 4096 * p;
-      return ((u / p) + (v / p)) % 2 == 0;
-    }
     case Texture::kDiagonal: return (((x + y + static_cast<int>(phase)) / p) % 2) == 0;
     case Texture::kDots: {
       const int cx = x % (2 * p) - p, cy = y % (2 * p) - p;
@@ -135,23 +130,10 @@ void draw_shape(cv::Mat& mask, Shape shape, cv::Point2d c, double r, double angl
     case Shape::kTriangle: fill(mask, polygon({{0, -1}, {0.87, 0.5}, {-0.87, 0.5}}, c, r, angle)); break;
     case Shape::kStar: fill(mask, polygon(star_points(), c, r, angle)); break;
     case Shape::kDiamond: fill(mask, polygon({{0, -1}, {0.55, 0}, {0, 1}, {-0.55, 0}}, c, r, angle)); break;
-    case Shape::kCross:
-      fill(mask, polygon({{-1, -0.25}, {1, -0.25}, {1, 0.25}, {-1, 0.25}}, c, r, angle));
-      fill(mask, polygon({{-0.25, -1}, {0.25, -1}, {0.25, 1}, {-0.25, 1}}, c, r, angle));
-      break;
     case Shape::kRing:
       cv::circle(mask, center, static_cast<int>(r), 255, -1);
       cv::circle(mask, center, static_cast<int>(r * 0.55), 0, -1);
       break;
-    case Shape::kCrescent: {
-      cv::Mat moon = cv::Mat::zeros(mask.size(), CV_8UC1);
-      cv::circle(moon, center, static_cast<int>(r), 255, -1);
-      const cv::Point off(center.x + static_cast<int>(r * 0.5 * std::cos(angle)),
-                          center.y + static_cast<int>(r * 0.5 * std::sin(angle)));
-      cv::circle(moon, off, static_cast<int>(r * 0.8), 0, -1);
-      mask |= moon;
-      break;
-    }
   }
 }
 

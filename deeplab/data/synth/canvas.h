@@ -11,13 +11,13 @@
 namespace deeplab::data::synth {
 
 // kStripes run horizontally and kColumns vertically; kRings are concentric
-// around the patch's corner; kCrosshatch is a checkerboard turned by 45 deg;
-// kChevron is a zigzag of horizontal bands; kGrid is thin lines on a plain field;
-// kNoise is blotches of the two colours, kClouds blends them smoothly (no edges).
+// around the patch's corner; kChevron is a zigzag of horizontal bands; kGrid is
+// thin lines on a plain field; kNoise is blotches of the two colours, kClouds
+// blends them smoothly (no edges).
 enum class Texture {
-  kPlain, kStripes, kColumns, kChecker, kCrosshatch, kDots, kDiagonal, kChevron, kRings, kNoise, kClouds, kGrid
+  kPlain, kStripes, kColumns, kChecker, kDots, kDiagonal, kChevron, kRings, kNoise, kClouds, kGrid
 };
-enum class Shape { kEllipse, kRectangle, kTriangle, kStar, kRing, kCross, kDiamond, kCrescent };
+enum class Shape { kEllipse, kRectangle, kTriangle, kStar, kRing, kDiamond };
 
 /// An RGB colour from the one distribution all classes and backgrounds share.
 cv::Vec3b random_color(std::mt19937_64& rng);

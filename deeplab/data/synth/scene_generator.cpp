@@ -21,7 +21,7 @@ struct ClassStyle {
 // its class in its neighbourhood (texture) and the object as a whole in its
 // outline -- learnable from scratch in minutes, but never by colour: both
 // texture colours come from the distribution every class and the background
-// share.  No class wears a background texture (plain or clouds), and no two
+// share.  No class wears a background texture (plain or smooth clouds), and no two
 // classes' textures are mirror images (horizontal flips are an augmentation).
 constexpr std::array<ClassStyle, kMaxVocObjectClasses> kVocStyles = {{
     {Shape::kEllipse, Texture::kStripes},
@@ -29,9 +29,7 @@ constexpr std::array<ClassStyle, kMaxVocObjectClasses> kVocStyles = {{
     {Shape::kTriangle, Texture::kDots},
     {Shape::kStar, Texture::kChevron},
     {Shape::kRing, Texture::kDiagonal},
-    {Shape::kCross, Texture::kCrosshatch},
     {Shape::kDiamond, Texture::kColumns},
-    {Shape::kCrescent, Texture::kGrid},
 }};
 
 constexpr std::array<Texture, 2> kBackgroundTextures = {Texture::kClouds, Texture::kPlain};

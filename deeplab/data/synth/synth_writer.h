@@ -14,7 +14,7 @@ struct SynthOptions {
   int height = 128, width = 128;
   uint64_t seed = 0;
   double val_fraction = 0.25;
-  int num_classes = 8;         // VOC layout: foreground classes 1..num_classes
+  int num_classes = 6;         // VOC layout: foreground classes 1..num_classes (<= kMaxVocObjectClasses)
   bool force = false;          // rewrite even if the dataset on disk is up to date
 };
 
@@ -26,7 +26,7 @@ struct SynthReport {
 
 /// Bumped whenever the generator draws different scenes for the same options,
 /// so datasets written by an older version are regenerated, never reused.
-constexpr int kGeneratorVersion = 3;
+constexpr int kGeneratorVersion = 4;
 
 /// VOC: JPEGImages/*.jpg, SegmentationClass/*.png (VOC palette, 255 boundaries),
 /// ImageSets/Segmentation/{train,val,trainval}.txt.
