@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "deeplab/core/error.h"
 #include "deeplab/data/descriptor.h"
 #include "tests/support/test_support.h"
@@ -51,6 +53,14 @@ TEST(Descriptor, ErrorsNameTheFileAndTheProblem) {
   EXPECT_THROW(load_descriptor(dir.path() + "/missing.yaml"), IoError);
   EXPECT_EQ(resolve_descriptor_path("my.yaml", "voc"), "my.yaml");
   EXPECT_THROW(resolve_descriptor_path("", "no_such_dataset"), IoError);
+}
+
+TEST(Descriptor, RelativeConfiguredPathFallsBackToTheSourceTree) {
+  // Configs name `datasets/synthetic_voc.yaml`; runs from another directory still find it.
+  const std::string resolved = resolve_descriptor_path("datasets/synthetic_voc.yaml", "voc");
+  ASSERT_TRUE(std::filesystem::is_regular_file(resolved)) << resolved;
+  EXPECT_EQ(load_descriptor(resolved).name, "synthetic_voc");
+  EXPECT_EQ(resolve_descriptor_path("datasets/nope.yaml", "voc"), "datasets/nope.yaml") << "kept for the error message";
 }
 
 }  // namespace
