@@ -6,6 +6,10 @@
 
 #include <algorithm>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "deeplab/core/error.h"
 
 namespace deeplab::data {
@@ -71,6 +75,12 @@ void Loader::start_epoch(int64_t epoch, size_t first_batch) {
 }
 
 void Loader::worker_loop() {
+#ifdef _OPENMP
+  // ATen ops here (the batch's zero fill) would otherwise start an OpenMP team
+  // of their own per worker, oversubscribing the cores the training step's
+  // team is using; this setting is per thread, the trainer keeps its own.
+  omp_set_num_threads(1);
+#endif
   for (;;) {
     size_t b = 0;
     {
