@@ -55,7 +55,9 @@ cv::Mat make_texture(Texture texture, cv::Size size, double scale, std::mt19937_
   // Redraw the second colour until the pattern is visible: a texture in two
   // near-identical colours would carry no class information at all.
   cv::Vec3b b = random_color(rng);
-  for (int tries = 0; tries < 32 && cv::norm(cv::Vec3d(a) - cv::Vec3d(b)) < kMinTextureContrast; ++tries) b = random_color(rng);
+  for (int tries = 0; tries < 32 && cv::norm(cv::Vec3d(a) - cv::Vec3d(b)) < kMinTextureContrast; ++tries) {
+    b = random_color(rng);
+  }
   cv::Mat patch(size, CV_8UC3, cv::Scalar(a[0], a[1], a[2]));
   const int p = std::max(2, static_cast<int>(std::lround(scale * rand_real(rng, 0.8, 1.25))));
   const double phase = rand_real(rng, 0, 2 * p);

@@ -21,8 +21,9 @@ struct ClassStyle {
 // its class in its neighbourhood (texture) and the object as a whole in its
 // outline -- learnable from scratch in minutes, but never by colour: both
 // texture colours come from the distribution every class and the background
-// share.  No class wears a background texture (plain or smooth clouds), and no two
-// classes' textures are mirror images (horizontal flips are an augmentation).
+// share.  No class wears a background texture (plain or smooth clouds), and
+// no two classes' textures are mirror images (horizontal flips are an
+// augmentation).
 constexpr std::array<ClassStyle, kMaxVocObjectClasses> kVocStyles = {{
     {Shape::kEllipse, Texture::kStripes},
     {Shape::kRectangle, Texture::kChecker},

@@ -16,14 +16,14 @@ struct Scene {
   cv::Mat instances;  // CV_32SC1 Cityscapes instanceIds (id*1000+k, or id for stuff/crowd); empty for VOC
 };
 
-/// Number of distinct foreground classes the VOC layout can draw.
-// Six, the fewest the data issue allows: every texture is then unlike every
-// other in orientation or structure (grid, camouflage and crosshatch classes
-// were tried and were mistaken for dots), so a small network trained from
-// scratch separates them within the quickstart's ten minutes.
+/// Number of distinct foreground classes the VOC layout can draw: six, the
+/// fewest the data issue allows, so that every texture is unlike every other
+/// in orientation or structure (grid, camouflage and crosshatch classes were
+/// tried and were mistaken for dots) and a small network trained from scratch
+/// separates them within the quickstart's ten minutes.
 constexpr int kMaxVocObjectClasses = 6;
 
-/// A VOC-layout scene: textured background (class 0), 2-6 overlapping objects of
+/// A VOC-layout scene: smooth background (class 0), 2-6 overlapping objects of
 /// classes 1..num_classes at varied scales, and a 255 void band on object boundaries.
 Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed);
 
