@@ -10,10 +10,9 @@ normalisation) and collate batches, with the same batch size and worker count.
 
 usage: scripts/bench/loader.py [--root DIR] [--workers 2] [--batch-size 8]
                                [--batches 30] [--warmup 3] [--deeplab build/deeplab]
-Without --root it writes a synthetic VOC-layout set of 500x375 images (the VOC
-size) to /tmp/deeplab_bench_voc with `deeplab data synth`.
+Without --root it reads a synthetic VOC-layout set of 500x375 images (the VOC
+size) that `deeplab data synth` keeps in /tmp/deeplab_bench_voc.
 """
-import argparse
 import os
 import random
 import re
@@ -25,6 +24,8 @@ import numpy as np
 import torch
 import torchvision.transforms.functional as F
 from PIL import Image
+
+import bench_common
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -103,29 +104,16 @@ def bench_ours(deeplab, root, crop, workers, batch_size, batches, warmup):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root")
-    p.add_argument("--deeplab", default=os.path.join(here, "..", "..", "build", "deeplab"))
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--crop", type=int, default=513)
+    p = bench_common.parser(__doc__, batch_size=8, crop=513)
     p.add_argument("--batches", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     a = p.parse_args()
-    root = a.root
-    if root is None:
-        root = "/tmp/deeplab_bench_voc"
-        if not os.path.exists(os.path.join(root, "ImageSets/Segmentation/train.txt")):
-            subprocess.run([a.deeplab, "data", "synth", "--layout", "voc", "--out", root, "--num", "96",
-                            "--size", "375x500", "--seed", "1", "--val-fraction", "0"], check=True)
-    print(f"input pipeline at {a.crop}x{a.crop}, batch {a.batch_size}, {a.workers} workers, "
-          f"{os.cpu_count()} CPUs, torch {torch.__version__}")
+    root = bench_common.data_root(a)
+    print(f"input pipeline at {a.crop}x{a.crop}, batch {a.batch_size}, {a.workers} workers; "
+          + bench_common.machine_line())
     ours = bench_ours(a.deeplab, root, a.crop, a.workers, a.batch_size, a.batches, a.warmup)
     theirs = bench_torchvision(root, a.crop, a.workers, a.batch_size, a.batches, a.warmup)
-    print(f"deeplab loader:          {ours:8.1f} images/s")
-    print(f"torchvision DataLoader:  {theirs:8.1f} images/s")
-    print(f"ratio (ours / torchvision): {ours / theirs:.2f}x")
+    bench_common.report("deeplab loader", ours, "torchvision DataLoader", theirs)
 
 
 if __name__ == "__main__":

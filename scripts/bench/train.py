@@ -14,10 +14,9 @@ included, for both.
 usage: scripts/bench/train.py [--root DIR] [--iters 30] [--batch-size 4]
                               [--crop 257] [--workers 2] [--threads N]
                               [--deeplab build/deeplab]
-Without --root it writes a synthetic VOC-layout set of 500x375 images (the
-VOC size) to /tmp/deeplab_bench_train_voc with `deeplab data synth`.
+Without --root it reads a synthetic VOC-layout set of 500x375 images (the VOC
+size) that `deeplab data synth` keeps in /tmp/deeplab_bench_voc.
 """
-import argparse
 import os
 import re
 import subprocess
@@ -29,6 +28,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402
 from loader import VocTrain  # noqa: E402  (the same augmentation as the loader benchmark)
 
 
@@ -61,8 +61,7 @@ def bench_torchvision(root, crop, workers, batch_size, iters, lr=0.01):
 
 
 def bench_ours(deeplab, root, crop, workers, batch_size, iters, threads):
-    here = os.path.dirname(os.path.abspath(__file__))
-    config = os.path.join(here, "..", "..", "configs", "torchvision", "deeplabv3_mobilenet_v3_large.yaml")
+    config = os.path.join(bench_common.HERE, "..", "..", "configs", "torchvision", "deeplabv3_mobilenet_v3_large.yaml")
     with tempfile.TemporaryDirectory() as work:
         sets = [f"data.root={root}", f"data.crop_size=[{crop},{crop}]", f"data.batch_size={batch_size}",
                 f"data.workers={workers}", "data.photometric.enabled=true", f"train.max_iters={iters}",
@@ -79,33 +78,17 @@ def bench_ours(deeplab, root, crop, workers, batch_size, iters, threads):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root")
-    p.add_argument("--deeplab", default=os.path.join(here, "..", "..", "build", "deeplab"))
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--crop", type=int, default=257)
+    p = bench_common.parser(__doc__, batch_size=4, crop=257)
     p.add_argument("--iters", type=int, default=30)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    root = a.root
-    if root is None:
-        root = "/tmp/deeplab_bench_train_voc"
-        subprocess.run([a.deeplab, "data", "synth", "--layout", "voc", "--out", root, "--num", "100",
-                        "--size", "375x500", "--seed", "1", "--val-fraction", "0.04"], check=True)
-    torch.ones(64, 64) @ torch.ones(64, 64)  # BLAS is loaded lazily by some builds
-    with open("/proc/self/maps") as maps:
-        blas = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
+    root = bench_common.data_root(a)
     print(f"training deeplabv3_mobilenet_v3_large at {a.crop}x{a.crop}, batch {a.batch_size}, {a.iters} iterations, "
-          f"{a.workers} workers, {a.threads} threads, torch {torch.__version__}")
-    print(f"  BLAS in this Python: {', '.join(blas) or 'none'}; ours: see `build/deeplab --version`")
+          f"{a.workers} workers; " + bench_common.machine_line())
     ours = bench_ours(a.deeplab, root, a.crop, a.workers, a.batch_size, a.iters, a.threads)
     theirs = bench_torchvision(root, a.crop, a.workers, a.batch_size, a.iters)
-    print(f"deeplab train:            {ours:8.2f} images/s")
-    print(f"torchvision training loop:{theirs:8.2f} images/s")
-    print(f"ratio (ours / torchvision): {ours / theirs:.2f}x")
+    bench_common.report("deeplab train", ours, "torchvision training loop", theirs)
 
 
 if __name__ == "__main__":
