@@ -3,7 +3,8 @@
 # elsewhere), then configures and builds the project in build/ (Release).
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 #
-#   scripts/setup.sh                  # Debian's LibTorch
+#   scripts/setup.sh                  # Debian's LibTorch, everything (library, tool, tests)
+#   BUILD_TARGET=deeplab scripts/setup.sh   # only the `deeplab` tool (what the quickstart needs)
 #   CMAKE_PREFIX_PATH=/opt/libtorch scripts/setup.sh   # an official (CUDA) LibTorch
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,5 +38,7 @@ JOBS=${JOBS:-$(nproc)}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS"
-echo "setup: built $BUILD_DIR/deeplab"
+TARGET_ARGS=()
+[ -n "${BUILD_TARGET:-}" ] && TARGET_ARGS=(--target "$BUILD_TARGET")
+cmake --build "$BUILD_DIR" -j "$JOBS" "${TARGET_ARGS[@]}"
+echo "setup: built $BUILD_DIR/deeplab${BUILD_TARGET:+ (target $BUILD_TARGET only)}"

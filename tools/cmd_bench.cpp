@@ -7,7 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/data/loader_bench.h"
 #include "tools/commands.h"
 
@@ -29,15 +30,16 @@ void add_bench_command(CLI::App& app) {
   loader->add_option("--batches", args->batches, "timed batches")->capture_default_str();
   loader->add_option("--warmup", args->warmup, "untimed batches first")->capture_default_str();
   loader->callback([args] {
-    core::Config config;
+    experiment::Config config;
     if (!args->config.empty()) {
-      config = core::load_config(args->config, args->sets);
+      config = experiment::load_config(args->config, args->sets);
     } else {
       core::ConfigTree tree;
       for (const auto& s : args->sets) core::apply_override(tree, s);
-      config = core::config_from_tree(tree);
+      config = experiment::config_from_tree(tree);
     }
-    const auto r = data::benchmark_loader(config, args->split.empty() ? config.data.train_split : args->split,
+    core::set_config_log_level(config.runtime.log_level);
+    const auto r = data::benchmark_loader(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.train_split : args->split,
                                           args->batches, args->warmup);
     char line[256];
     std::snprintf(line, sizeof line, "loader: %zu images in %.3f s = %.1f images/s (workers %d, batch %d, crop %dx%d)\n",

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/fs_util.h"
 #include "tools/commands.h"
 
@@ -26,7 +26,7 @@ void add_config_command(CLI::App& app) {
   print->add_option("--set", args->sets, "override a key: --set train.lr=0.01 (repeatable)");
   print->add_option("-o,--output", args->output, "write to this file instead of standard output");
   print->callback([args] {
-    const std::string yaml = core::config_to_yaml(core::load_config(args->file, args->sets));
+    const std::string yaml = experiment::config_to_yaml(experiment::load_config(args->file, args->sets));
     if (args->output.empty()) {
       std::cout << yaml;
     } else {

@@ -5,7 +5,8 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/data/inspect.h"
 #include "tools/commands.h"
 
@@ -25,9 +26,10 @@ void add_data_show(CLI::App& data) {
   cmd->add_option("--num", args->num, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--set", args->sets, "override a key (repeatable)");
   cmd->callback([args] {
-    const core::Config config = core::load_config(args->config, args->sets);
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
     const auto paths =
-        data::write_show_samples(config, args->split.empty() ? config.data.train_split : args->split, args->out, args->num);
+        data::write_show_samples(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.train_split : args->split, args->out, args->num);
     std::cout << "wrote " << paths.size() << " samples to " << args->out << "\n";
   });
 }

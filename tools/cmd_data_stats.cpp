@@ -5,7 +5,8 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/data/inspect.h"
 #include "tools/commands.h"
 
@@ -24,8 +25,9 @@ void add_data_stats(CLI::App& data) {
   cmd->add_option("--set", args->sets, "override a key: --set data.root=DIR (repeatable)");
   cmd->add_flag("--json", args->json, "print JSON instead of a table");
   cmd->callback([args] {
-    const core::Config config = core::load_config(args->config, args->sets);
-    const auto stats = data::compute_stats(config, args->split.empty() ? config.data.val_split : args->split);
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
+    const auto stats = data::compute_stats(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.val_split : args->split);
     std::cout << (args->json ? data::stats_to_json(stats) : data::stats_to_text(stats));
   });
 }

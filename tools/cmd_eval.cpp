@@ -7,17 +7,18 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/core/process_env.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/eval/shard_merge.h"
 #include "deeplab/export/model_io.h"
 #include "tools/commands.h"
 
@@ -33,23 +34,6 @@ struct EvalArgs {
   bool no_progress = false;
 };
 
-int env_int(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  try {
-    return std::stoi(value);
-  } catch (const std::exception&) {
-    throw ConfigError(std::string("environment variable ") + name + "='" + value + "' is not an integer");
-  }
-}
-
-// Flags win; otherwise the launcher's RANK / WORLD_SIZE (torchrun's names).
-std::pair<int, int> resolve_shard(const EvalArgs& args) {
-  if ((args.rank >= 0) != (args.world_size >= 0)) throw ConfigError("eval: give --rank and --world-size together");
-  return {args.rank >= 0 ? args.rank : env_int("RANK", 0),
-          args.world_size >= 0 ? args.world_size : env_int("WORLD_SIZE", 1)};
-}
-
 std::string default_json_path(const EvalArgs& args, const eval::EvalOptions& options) {
   const fs::path dir = fs::path(args.weights).parent_path();
   const std::string name = options.world_size > 1 ? "eval.rank" + std::to_string(options.rank) + "-of-" +
@@ -58,7 +42,7 @@ std::string default_json_path(const EvalArgs& args, const eval::EvalOptions& opt
   return (dir / name).string();
 }
 
-nlohmann::json run_description(const core::Config& config, const EvalArgs& args, const std::string& split,
+nlohmann::json run_description(const experiment::Config& config, const EvalArgs& args, const std::string& split,
                                const eval::EvalOptions& options) {
   const auto& p = options.predictor;
   return {{"weights", args.weights},          {"config", args.config},
@@ -72,19 +56,20 @@ nlohmann::json run_description(const core::Config& config, const EvalArgs& args,
 }
 
 void run_eval(const EvalArgs& args) {
-  const auto [rank, world_size] = resolve_shard(args);
-  core::Config config = core::load_config(args.config, args.sets);
+  const core::ProcessPlace place = core::resolve_process_place(args.rank, args.world_size, "eval");
+  experiment::Config config = experiment::load_config(args.config, args.sets);
+  core::set_config_log_level(config.runtime.log_level);
   // Same weights, another output stride: only the dilations change.
   if (config.eval.output_stride != 0) config.model.backbone.output_stride = config.eval.output_stride;
   const c10::Device device = core::apply_runtime(config.runtime);
-  models::DeepLab model = exporting::load_model(config, args.weights);
+  models::DeepLab model = exporting::load_model(config.model, args.weights);
   model->to(device);
   const std::string split = args.split.empty() ? config.eval.split : args.split;
   const auto dataset = data::make_dataset(config.data, split);
 
-  eval::EvalOptions options = eval::EvalOptions::from_config(config, eval::model_output_stride(*model));
-  options.rank = rank;
-  options.world_size = world_size;
+  eval::EvalOptions options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners, eval::model_output_stride(*model));
+  options.rank = place.rank;
+  options.world_size = place.world_size;
   options.outputs.pred_dir = args.save_pred;
   options.outputs.vis_dir = args.save_vis;
   options.progress = !args.no_progress;
@@ -102,49 +87,11 @@ void run_eval(const EvalArgs& args) {
   std::cout << "wrote " << path << "\n";
 }
 
-std::vector<std::string> class_names_of(const nlohmann::json& json) {
-  std::vector<std::string> names;
-  for (const auto& c : json.value("per_class", nlohmann::json::array())) names.push_back(c.value("name", ""));
-  return names;
-}
-
-// Every rank 0..n-1 exactly once, so every image counts exactly once.
-void check_shards_complete(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
-  std::set<int> ranks;
-  const int world = shards.front().value("/run/world_size"_json_pointer, 1);
-  for (size_t i = 0; i < shards.size(); ++i) {
-    const int w = shards[i].value("/run/world_size"_json_pointer, 1);
-    const int r = shards[i].value("/run/rank"_json_pointer, 0);
-    if (w != world) throw DataError(files[i] + ": world size " + std::to_string(w) + ", but " + files[0] + " says " +
-                                    std::to_string(world));
-    if (!ranks.insert(r).second) throw DataError(files[i] + ": rank " + std::to_string(r) + " given twice");
-  }
-  if (static_cast<int>(ranks.size()) != world) {
-    throw DataError("eval-merge: " + std::to_string(ranks.size()) + " shard(s) of a world size of " +
-                    std::to_string(world) + "; every rank must be given once");
-  }
-}
-
 void run_merge(const std::vector<std::string>& files, const std::string& json_path) {
-  std::vector<nlohmann::json> shards;
-  for (const auto& f : files) {
-    try {
-      shards.push_back(nlohmann::json::parse(core::read_file(f)));
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(f + ": not valid JSON (" + e.what() + ")");
-    }
-  }
-  check_shards_complete(shards, files);
-  eval::EvalResult merged = eval::eval_result_from_json(shards[0], files[0]);
-  for (size_t i = 1; i < shards.size(); ++i) merged.merge(eval::eval_result_from_json(shards[i], files[i]));
-  const auto names = class_names_of(shards[0]);
-  std::cout << eval::format_eval_report(merged, names);
-  nlohmann::json out = eval::eval_result_json(merged, names);
-  out["run"] = shards[0].value("run", nlohmann::json::object());
-  out["run"].erase("rank");
-  out["merged_from"] = files;
+  const eval::MergedEval merged = eval::merge_eval_shards(files);
+  std::cout << eval::format_eval_report(merged.result, merged.class_names);
   if (!json_path.empty()) {
-    core::write_file_atomic(json_path, out.dump(2) + "\n");
+    core::write_file_atomic(json_path, merged.json.dump(2) + "\n");
     std::cout << "wrote " << json_path << "\n";
   }
 }

@@ -8,7 +8,8 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/torchscript.h"
@@ -31,15 +32,16 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--input-size", args->size, "example input height and width for tracing (default: export.input_size)")
       ->expected(2);
   cmd->callback([args] {
-    const core::Config config = core::load_config(args->config, args->sets);
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
     core::apply_threads(config.runtime.threads);
-    models::DeepLab model = exporting::load_model(config, args->weights);
+    models::DeepLab model = exporting::load_model(config.model, args->weights);
     const auto size = args->size.empty() ? std::vector<int64_t>(config.export_.input_size.begin(),
                                                                 config.export_.input_size.end())
                                          : args->size;
     std::string output = args->output.empty() ? config.export_.output : args->output;
     if (output.empty()) output = config.runtime.work_dir + "/model.pt";
-    const auto meta = exporting::export_metadata(config, size[0], size[1]);
+    const auto meta = exporting::export_metadata(config.model, config.data, size[0], size[1]);
     exporting::export_torchscript(
         *model, [&](const torch::Tensor& x) { return c10::IValue(model->forward(x)); },
         torch::zeros({1, 3, size[0], size[1]}), meta, output);

@@ -5,7 +5,8 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/logging.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/summary.h"
@@ -29,7 +30,8 @@ void add_model_command(CLI::App& app) {
   summary->add_option("--input-size", args->size, "input height and width for the MAC count")->expected(2);
   summary->add_option("--depth", args->depth, "levels of the module tree to list")->check(CLI::Range(1, 10));
   summary->callback([args] {
-    const core::Config config = core::load_config(args->config, args->sets);
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
     models::DeepLab net = models::build_model(config.model);
     const auto s = models::summarize(*net, args->size[0], args->size[1], args->depth);
     std::cout << models::format_summary(

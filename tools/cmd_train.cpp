@@ -6,18 +6,16 @@
 
 #include <iostream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
-#include "deeplab/core/run_dir.h"
+#include "deeplab/experiment/run_dir.h"
 #include "deeplab/core/runtime.h"
-#include "deeplab/data/dataset_factory.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
-#include "deeplab/train/checkpoint.h"
-#include "deeplab/train/hooks.h"
 #include "deeplab/core/stop_signal.h"
-#include "deeplab/train/trainer.h"
+#include "deeplab/experiment/make_trainer.h"
+#include "deeplab/train/checkpoint.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -36,7 +34,7 @@ std::string resume_path(const TrainArgs& args, const std::string& work_dir) {
   return latest;
 }
 
-void print_summary(train::Trainer& trainer, const train::ProgressHook& progress, bool interrupted,
+void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hooks, bool interrupted,
                    const TrainArgs& args) {
   const auto& state = trainer.state();
   const std::string dir = trainer.work_dir();
@@ -45,10 +43,10 @@ void print_summary(train::Trainer& trainer, const train::ProgressHook& progress,
               << " --work-dir " << dir << " --resume\n";
     return;
   }
-  std::cout << "done: " << state.iteration << " iterations, " << progress.images_per_second()
+  std::cout << "done: " << state.iteration << " iterations, " << hooks.progress->images_per_second()
             << " images/s, peak memory " << static_cast<int>(train::peak_rss_mib()) << " MiB\n";
-  if (state.best_iteration >= 0) {
-    std::cout << "best val mIoU " << 100 * state.best_miou << " % at iteration " << state.best_iteration << " -> "
+  if (hooks.eval->best_iteration() >= 0) {
+    std::cout << "best val mIoU " << 100 * hooks.eval->best_miou() << " % at iteration " << hooks.eval->best_iteration() << " -> "
               << dir << "/best.pth\n";
   }
   std::cout << "final weights " << dir << "/final.pth; curves " << dir << "/curves.png; samples " << dir
@@ -58,11 +56,11 @@ void print_summary(train::Trainer& trainer, const train::ProgressHook& progress,
 void run_training(const TrainArgs& args) {
   std::vector<std::string> sets = args.sets;
   if (!args.work_dir.empty()) sets.push_back("runtime.work_dir=" + args.work_dir);
-  const core::Config config = core::load_config(args.config, sets);
-  core::set_log_level(config.runtime.log_level);
+  const experiment::Config config = experiment::load_config(args.config, sets);
+  core::set_config_log_level(config.runtime.log_level);
   const c10::Device device = core::apply_runtime(config.runtime);
   const std::string dir = config.runtime.work_dir;
-  core::prepare_run_dir(config, dir);
+  experiment::prepare_run_dir(config, dir);
 
   models::DeepLab model = models::build_model(config.model);
   const bool resuming = args.resume_flag || !args.resume.empty();
@@ -70,24 +68,16 @@ void run_training(const TrainArgs& args) {
     const std::string init = exporting::initialise_model(*model, config.model);
     if (!init.empty()) spdlog::info("initial weights: {}", init);
   }
-  train::Trainer trainer(config, model, device, {dir, 0, 1});
-  std::string checkpoint;
+  train::Trainer trainer = experiment::make_trainer(config, model, device, dir);
   if (resuming) {
-    checkpoint = resume_path(args, dir);
+    const std::string checkpoint = resume_path(args, dir);
     trainer.resume(checkpoint);
     spdlog::info("resumed from {} at iteration {}", checkpoint, trainer.state().iteration);
   }
-  auto log = std::make_shared<train::MetricsLog>(dir, trainer.state().iteration);
-  auto progress = std::make_shared<train::ProgressHook>(log);
-  auto val = data::make_dataset(config.data, config.data.val_split);
-  auto eval_options = eval::EvalOptions::from_config(config, eval::model_output_stride(*model));
-  trainer.add_hook(progress);
-  trainer.add_hook(std::make_shared<train::CheckpointHook>());
-  trainer.add_hook(
-      std::make_shared<train::EvalHook>(log, val, eval_options, data::load_config_descriptor(config.data)));
+  const experiment::StandardHooks hooks = experiment::add_standard_hooks(trainer, config);
   core::enable_graceful_stop();
   const bool interrupted = trainer.run();
-  print_summary(trainer, *progress, interrupted, args);
+  print_summary(trainer, hooks, interrupted, args);
 }
 
 }  // namespace

@@ -28,11 +28,11 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked mask.
   deeplab::core::start_signal_thread();
-  CLI::App app{"deeplab: DeepLab v1/v2/v3/v3+ and Panoptic-DeepLab on LibTorch", "deeplab"};
+  CLI::App app{"deeplab: DeepLab v1/v2/v3/v3+ semantic segmentation on LibTorch (panoptic quality scoring with eval-panoptic)", "deeplab"};
   bool show_version = false;
   app.add_flag("--version", show_version, "print versions of deeplab, LibTorch, BLAS, threads and CUDA");
   app.add_option("--log-level", "trace, debug, info, warn, error or off (overrides runtime.log_level)")
-      ->each([](const std::string& level) { deeplab::core::set_log_level(level); });
+      ->each([](const std::string& level) { deeplab::core::set_command_line_log_level(level); });
 
   deeplab::tools::add_config_command(app);
   deeplab::tools::add_train_command(app);

@@ -76,6 +76,18 @@ class ConfigReader {
   std::vector<std::string> known_;
 };
 
+/// One section of a config file (with its `_base_` files), validated, e.g.
+/// the `model:` section as a ModelConfig: for code and tests below the
+/// experiment layer, which never see the whole config.
+template <class S>
+S load_config_section(const std::string& path, const char* key) {
+  const ConfigTree tree = load_config_tree(path);
+  S section;
+  ConfigReader reader(tree.root, "", tree);
+  reader.section(key, section);
+  return section;
+}
+
 /// Writes a struct's fields into a YAML mapping (the effective config).
 class ConfigWriter {
  public:

@@ -18,6 +18,19 @@ void set_log_level(const std::string& level) {
   spdlog::set_level(parsed);
 }
 
+namespace {
+bool command_line_level_given = false;
+}  // namespace
+
+void set_command_line_log_level(const std::string& level) {
+  set_log_level(level);
+  command_line_level_given = true;
+}
+
+void set_config_log_level(const std::string& level) {
+  if (!command_line_level_given) set_log_level(level);
+}
+
 void add_log_file(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);

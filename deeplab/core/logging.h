@@ -9,6 +9,12 @@ namespace deeplab::core {
 /// Sets the level ("trace".."off"); throws ConfigError naming a bad level.
 void set_log_level(const std::string& level);
 
+/// The level the command line gave (--log-level): set now, and it wins over
+/// any config's runtime.log_level for the rest of the process.
+void set_command_line_log_level(const std::string& level);
+/// A config's runtime.log_level: applied unless the command line gave a level.
+void set_config_log_level(const std::string& level);
+
 /// Also writes log lines to `path` (appending; directories are created).
 void add_log_file(const std::string& path);
 

@@ -9,12 +9,18 @@
 #include <torch/version.h>
 
 #include <filesystem>
+#include <regex>
 #include <sstream>
 #include <thread>
 
 #include "deeplab/core/error.h"
 
 namespace deeplab::core {
+
+bool is_device_spec(const std::string& spec) {
+  static const std::regex pattern("cpu|cuda|cuda:[0-9]+|auto");
+  return std::regex_match(spec, pattern);
+}
 
 int apply_threads(int threads, int inter_op_threads) {
   const int wanted = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());

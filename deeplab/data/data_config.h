@@ -5,8 +5,13 @@
 #include <vector>
 
 #include "deeplab/core/config_check.h"
+#include "deeplab/data/normalization.h"
 
 namespace deeplab::data {
+
+/// The data.dataset values make_dataset can build, read from its table
+/// (data/dataset_factory.cpp), so validation and construction cannot drift.
+std::vector<std::string> dataset_names();
 
 /// `data.photometric`: random brightness/contrast/saturation/hue, each applied
 /// with probability 0.5 (the mmseg/DeepLab recipe); off by default.
@@ -43,8 +48,8 @@ struct DataConfig {
   double scale_step = 0.25;                 // 0: continuous scales
   bool flip = true;
   PhotometricConfig photometric;
-  std::vector<double> mean = {0.485, 0.456, 0.406};
-  std::vector<double> std = {0.229, 0.224, 0.225};
+  std::vector<double> mean = {kImageNetMean.begin(), kImageNetMean.end()};
+  std::vector<double> std = {kImageNetStd.begin(), kImageNetStd.end()};
   /// Evaluation: pad whole images (label with ignore) to a multiple of this; 0 = off.
   int eval_pad_multiple = 0;
   int batch_size = 8;
@@ -57,7 +62,7 @@ struct DataConfig {
   template <class V>
   void fields(V& v) {
     using namespace core::check;
-    v("dataset", dataset, one_of({"voc", "voc_aug", "cityscapes", "cityscapes_panoptic", "coco_panoptic", "folder"}));
+    v("dataset", dataset, one_of(dataset_names()));
     v("root", root);
     v("descriptor", descriptor);
     v("sbd_root", sbd_root);

@@ -16,22 +16,53 @@ DatasetDescriptor load_config_descriptor(const DataConfig& config) {
   return d;
 }
 
+namespace {
+
+using DatasetBuilder = std::shared_ptr<const Dataset> (*)(const DataConfig&, const std::string&, DatasetDescriptor);
+
+std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+  VocOptions options;
+  options.root = config.root;
+  options.split = split;
+  options.augmented = config.dataset == "voc_aug";
+  options.sbd_root = config.sbd_root;
+  return std::make_shared<VocDataset>(options, std::move(d));
+}
+
+std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const std::string& split,
+                                               DatasetDescriptor d) {
+  return std::make_shared<CityscapesDataset>(config.root, split, std::move(d), config.dataset == "cityscapes_panoptic");
+}
+
+std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+  return std::make_shared<FolderDataset>(config.root, split, std::move(d));
+}
+
+// The one list of dataset kinds: data.dataset validation reads its names.
+const std::vector<std::pair<std::string, DatasetBuilder>>& dataset_table() {
+  static const std::vector<std::pair<std::string, DatasetBuilder>> table = {
+      {"voc", make_voc},
+      {"voc_aug", make_voc},
+      {"cityscapes", make_cityscapes},
+      {"cityscapes_panoptic", make_cityscapes},
+      {"folder", make_folder},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : dataset_table()) names.push_back(entry.first);
+  return names;
+}
+
 std::shared_ptr<const Dataset> make_dataset(const DataConfig& config, const std::string& split) {
-  DatasetDescriptor descriptor = load_config_descriptor(config);
-  const std::string& kind = config.dataset;
-  if (kind == "voc" || kind == "voc_aug") {
-    VocOptions options;
-    options.root = config.root;
-    options.split = split;
-    options.augmented = kind == "voc_aug";
-    options.sbd_root = config.sbd_root;
-    return std::make_shared<VocDataset>(options, std::move(descriptor));
+  for (const auto& [name, build] : dataset_table()) {
+    if (name == config.dataset) return build(config, split, load_config_descriptor(config));
   }
-  if (kind == "cityscapes" || kind == "cityscapes_panoptic") {
-    return std::make_shared<CityscapesDataset>(config.root, split, std::move(descriptor), kind == "cityscapes_panoptic");
-  }
-  if (kind == "folder") return std::make_shared<FolderDataset>(config.root, split, std::move(descriptor));
-  throw ConfigError("data.dataset '" + kind + "' has no semantic-segmentation loader in deeplab::data");
+  throw ConfigError("data.dataset: '" + config.dataset + "' is not a dataset kind");
 }
 
 }  // namespace deeplab::data

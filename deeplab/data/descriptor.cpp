@@ -5,10 +5,8 @@
 #include <filesystem>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/resources.h"
 
-#ifndef DEEPLAB_SOURCE_DIR
-#define DEEPLAB_SOURCE_DIR "."
-#endif
 
 namespace deeplab::data {
 namespace fs = std::filesystem;
@@ -44,6 +42,30 @@ void parse_label_map(const std::string& path, const YAML::Node& node, DatasetDes
     d.label_map[static_cast<size_t>(raw)] = static_cast<uint8_t>(train);
   }
   d.has_label_map = true;
+}
+
+// `submission: {format: palette | label_ids, palette: voc}`.
+void parse_submission(const std::string& path, const YAML::Node& node, DatasetDescriptor& d) {
+  d.submission_palette = d.palette;
+  d.train_to_raw.assign(256, 0);
+  for (int raw = 255; raw >= 0; --raw) {  // the smallest raw id of each train id
+    d.train_to_raw[d.label_map[static_cast<size_t>(raw)]] = static_cast<uint8_t>(raw);
+  }
+  if (!node) return;
+  if (!node.IsMap()) bad(path, node, "submission must be a map, e.g. {format: label_ids}");
+  if (node["format"]) {
+    d.submission_format = node["format"].as<std::string>();
+    if (d.submission_format != "palette" && d.submission_format != "label_ids") {
+      bad(path, node["format"], "submission.format '" + d.submission_format + "' is not palette or label_ids");
+    }
+    if (d.submission_format == "label_ids" && !d.has_label_map) {
+      bad(path, node["format"], "submission.format label_ids needs a label_map (raw id -> train id)");
+    }
+  }
+  if (node["palette"]) {
+    if (node["palette"].as<std::string>() != "voc") bad(path, node["palette"], "submission.palette must be 'voc'");
+    d.submission_palette = voc_colormap();
+  }
 }
 
 }  // namespace
@@ -88,6 +110,7 @@ DatasetDescriptor load_descriptor(const std::string& path) {
       d.label_map.resize(256);
       for (int i = 0; i < 256; ++i) d.label_map[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
     }
+    parse_submission(path, root["submission"], d);
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
@@ -98,25 +121,25 @@ DatasetDescriptor load_descriptor(const std::string& path) {
 std::string resolve_descriptor_path(const std::string& configured, const std::string& dataset) {
   if (!configured.empty()) {
     // A relative path that is not under the working directory may name one of
-    // the source tree's descriptors (`datasets/synthetic_voc.yaml`), so configs
-    // work from any directory.
-    const fs::path in_source = fs::path(DEEPLAB_SOURCE_DIR) / configured;
-    if (!fs::exists(configured) && fs::path(configured).is_relative() && fs::is_regular_file(in_source)) {
-      return in_source.string();
+    // the project's descriptors (`datasets/synthetic_voc.yaml`), so configs
+    // work from any directory (core/resources.h says where those are).
+    if (!fs::exists(configured) && fs::path(configured).is_relative()) {
+      const std::string found = core::find_resource(configured);
+      if (!found.empty()) return found;
     }
     return configured;
   }
   std::string name = dataset;
   if (name == "voc_aug") name = "voc";
   if (name == "cityscapes_panoptic") name = "cityscapes";
-  const std::vector<fs::path> candidates = {fs::path("datasets") / (name + ".yaml"),
-                                            fs::path(DEEPLAB_SOURCE_DIR) / "datasets" / (name + ".yaml")};
-  std::string tried;
-  for (const auto& c : candidates) {
-    if (fs::is_regular_file(c)) return c.string();
-    tried += (tried.empty() ? "" : ", ") + c.string();
-  }
-  throw IoError("no dataset descriptor for '" + dataset + "' (tried " + tried + "); set data.descriptor");
+  const std::string relative = (fs::path("datasets") / (name + ".yaml")).string();
+  if (fs::is_regular_file(relative)) return relative;
+  std::vector<std::string> tried{relative};
+  const std::string found = core::find_resource(relative, &tried);
+  if (!found.empty()) return found;
+  std::string list;
+  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
+  throw IoError("no dataset descriptor for '" + dataset + "' (tried " + list + "); set data.descriptor");
 }
 
 std::vector<Rgb> voc_colormap() {

@@ -23,6 +23,16 @@ struct DatasetDescriptor {
   /// raw label value -> train id (256 entries); identity when the YAML has no label_map.
   std::vector<uint8_t> label_map;
   bool has_label_map = false;
+  /// How predictions are saved for the dataset's official tools (`submission:`):
+  /// "palette" (palette PNG of train ids, VOC devkit) or "label_ids" (8-bit PNGs
+  /// of raw label ids, the inverse of label_map, in <city>/<id>_labelIds.png as
+  /// the Cityscapes benchmark reads them).
+  std::string submission_format = "palette";
+  /// Colours of saved palette PNGs: `submission.palette: voc` gives the
+  /// devkit's full 256-entry map (as VOC ground truth carries); default: `palette`.
+  std::vector<Rgb> submission_palette;
+  /// train id -> raw label id for label_ids submissions (256 entries).
+  std::vector<uint8_t> train_to_raw;
 
   int num_classes() const { return static_cast<int>(classes.size()); }
   /// Palette colour of a train id; the ignore label (and anything unknown) is white.

@@ -15,11 +15,11 @@
 namespace deeplab::data {
 namespace fs = std::filesystem;
 
-DataStats compute_stats(const core::Config& config, const std::string& split) {
-  const DatasetDescriptor descriptor = load_config_descriptor(config.data);
-  LoaderOptions options = LoaderOptions::from_config(config.data, false, static_cast<uint64_t>(config.runtime.seed));
+DataStats compute_stats(const DataConfig& config, uint64_t seed, const std::string& split) {
+  const DatasetDescriptor descriptor = load_config_descriptor(config);
+  LoaderOptions options = LoaderOptions::from_config(config, false, seed);
   options.batch_size = 1;  // whole images of different sizes: batching would add padding pixels
-  Loader loader(make_dataset(config.data, split), Transform(TransformOptions::from_config(config.data, false)), options);
+  Loader loader(make_dataset(config, split), Transform(TransformOptions::from_config(config, false)), options);
   DataStats stats;
   stats.split = split;
   stats.classes = descriptor.classes;
@@ -78,28 +78,11 @@ std::string stats_to_json(const DataStats& s) {
   return out.str();
 }
 
-namespace {
-
-cv::Mat denormalise(const at::Tensor& chw, const std::vector<double>& mean, const std::vector<double>& std) {
-  const int h = static_cast<int>(chw.size(1)), w = static_cast<int>(chw.size(2));
-  cv::Mat rgb(h, w, CV_8UC3);
-  const auto a = chw.accessor<float, 3>();
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) {
-        const double v = (a[c][y][x] * std[static_cast<size_t>(c)] + mean[static_cast<size_t>(c)]) * 255.0;
-        rgb.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uint8_t>(v);
-      }
-  return rgb;
-}
-
-}  // namespace
-
-std::vector<std::string> write_show_samples(const core::Config& config, const std::string& split,
+std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t seed, const std::string& split,
                                             const std::string& out_dir, int count) {
-  const DatasetDescriptor descriptor = load_config_descriptor(config.data);
-  Loader loader(make_dataset(config.data, split), Transform(TransformOptions::from_config(config.data, true)),
-                LoaderOptions::from_config(config.data, true, static_cast<uint64_t>(config.runtime.seed)));
+  const DatasetDescriptor descriptor = load_config_descriptor(config);
+  Loader loader(make_dataset(config, split), Transform(TransformOptions::from_config(config, true)),
+                LoaderOptions::from_config(config, true, seed));
   fs::create_directories(out_dir);
   std::vector<std::string> written;
   for (int64_t epoch = 0; static_cast<int>(written.size()) < count; ++epoch) {
@@ -107,7 +90,7 @@ std::vector<std::string> write_show_samples(const core::Config& config, const st
     if (loader.num_batches() == 0) throw DataError("split '" + split + "' has fewer samples than one batch");
     while (auto batch = loader.next()) {
       for (size_t i = 0; i < batch->ids.size() && static_cast<int>(written.size()) < count; ++i) {
-        const cv::Mat image = denormalise(batch->images[static_cast<int64_t>(i)], config.data.mean, config.data.std);
+        const cv::Mat image = to_rgb8(batch->images[static_cast<int64_t>(i)], Normalization::from(config.mean, config.std));
         cv::Mat label8;
         cv::Mat(image.rows, image.cols, CV_64F, batch->labels[static_cast<int64_t>(i)].to(at::kDouble).data_ptr<double>())
             .convertTo(label8, CV_8U);

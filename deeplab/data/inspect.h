@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "deeplab/core/config.h"
+#include "deeplab/data/data_config.h"
 #include "deeplab/data/descriptor.h"
 
 namespace deeplab::data {
@@ -22,14 +22,14 @@ struct DataStats {
 };
 
 /// Counts labels of `split` through the loader without augmentation.
-DataStats compute_stats(const core::Config& config, const std::string& split);
+DataStats compute_stats(const DataConfig& config, uint64_t seed, const std::string& split);
 /// Human-readable table, or JSON with the same numbers.
 std::string stats_to_text(const DataStats& stats);
 std::string stats_to_json(const DataStats& stats);
 
 /// Writes `count` augmented training-pipeline samples of `split` to `out_dir`
 /// as `<k>_<id>.png`: the image | its colourised label; returns the paths.
-std::vector<std::string> write_show_samples(const core::Config& config, const std::string& split,
+std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t seed, const std::string& split,
                                             const std::string& out_dir, int count);
 
 }  // namespace deeplab::data

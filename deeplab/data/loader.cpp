@@ -23,10 +23,7 @@ LoaderOptions LoaderOptions::from_config(const DataConfig& c, bool train, uint64
   o.skip_bad_samples = c.skip_bad_samples;
   o.train = train;
   o.seed = seed;
-  for (size_t i = 0; i < 3; ++i) {
-    o.mean[i] = static_cast<float>(c.mean[i]);
-    o.std[i] = static_cast<float>(c.std[i]);
-  }
+  o.normalization = Normalization::from(c.mean, c.std);
   return o;
 }
 
@@ -174,7 +171,7 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& i
   if (with_instances) batch.instances = at::zeros({n, h, w}, at::kInt);
   std::array<std::array<float, 256>, 3> lut{};
   for (size_t c = 0; c < 3; ++c) {
-    for (int v = 0; v < 256; ++v) lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.mean[c]) / options_.std[c];
+    for (int v = 0; v < 256; ++v) lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.normalization.mean[c]) / options_.normalization.std[c];
   }
   float* img = batch.images.data_ptr<float>();
   int64_t* lab = batch.labels.data_ptr<int64_t>();

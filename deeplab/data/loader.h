@@ -45,7 +45,7 @@ struct LoaderOptions {
   bool train = true;         // shuffling + padded shards (see DistributedSampler)
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
-  std::array<float, 3> mean{0.485f, 0.456f, 0.406f}, std{0.229f, 0.224f, 0.225f};
+  Normalization normalization;
 
   static LoaderOptions from_config(const DataConfig& config, bool train, uint64_t seed);
 };

@@ -8,10 +8,10 @@
 
 namespace deeplab::data {
 
-LoaderBenchResult benchmark_loader(const core::Config& config, const std::string& split, size_t batches,
+LoaderBenchResult benchmark_loader(const DataConfig& config, uint64_t seed, const std::string& split, size_t batches,
                                    size_t warmup) {
-  Loader loader(make_dataset(config.data, split), Transform(TransformOptions::from_config(config.data, true)),
-                LoaderOptions::from_config(config.data, true, static_cast<uint64_t>(config.runtime.seed)));
+  Loader loader(make_dataset(config, split), Transform(TransformOptions::from_config(config, true)),
+                LoaderOptions::from_config(config, true, seed));
   if (loader.num_batches() == 0) throw DataError("split '" + split + "' has fewer samples than one batch");
   int64_t epoch = 0;
   loader.start_epoch(epoch);
@@ -23,7 +23,7 @@ LoaderBenchResult benchmark_loader(const core::Config& config, const std::string
   };
   for (size_t i = 0; i < warmup; ++i) next();
   LoaderBenchResult result;
-  result.workers = config.data.workers;
+  result.workers = config.workers;
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < batches; ++i) result.images += next();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "deeplab/core/config.h"
+#include "deeplab/data/data_config.h"
 
 namespace deeplab::data {
 
@@ -18,7 +18,7 @@ struct LoaderBenchResult {
 
 /// Runs `warmup` batches untimed, then times `batches` batches of the
 /// training pipeline of `config` on `split` (epochs roll over as needed).
-LoaderBenchResult benchmark_loader(const core::Config& config, const std::string& split, size_t batches,
+LoaderBenchResult benchmark_loader(const DataConfig& config, uint64_t seed, const std::string& split, size_t batches,
                                    size_t warmup);
 
 }  // namespace deeplab::data

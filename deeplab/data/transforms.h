@@ -13,7 +13,7 @@
 
 namespace deeplab::data {
 
-/// Settings of one pipeline; `train()` / `eval()` build them from the config.
+/// Settings of one pipeline; `from_config(config, train)` builds them from the `data:` section.
 struct TransformOptions {
   bool train = true;
   int crop_h = 513, crop_w = 513;

@@ -4,7 +4,6 @@
 
 #include <memory>
 
-#include "deeplab/core/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
@@ -29,8 +28,7 @@ data::Loader make_loader(const data::Dataset& dataset, const EvalOptions& option
   loader.train = false;  // in order, unpadded shards: every image counts exactly once
   loader.rank = options.rank;
   loader.world_size = options.world_size;
-  loader.mean = options.mean;
-  loader.std = options.std;
+  loader.normalization = options.normalization;
   return data::Loader(std::move(borrowed), data::Transform(transform), loader);
 }
 
@@ -39,15 +37,6 @@ void check_shard(const EvalOptions& options) {
     throw ConfigError("--rank " + std::to_string(options.rank) + " --world-size " + std::to_string(options.world_size) +
                       ": expected world size >= 1 and 0 <= rank < world size");
   }
-}
-
-// uint8 RGB image of one normalised [3, H, W] tensor (for visualisations).
-cv::Mat denormalise(const at::Tensor& image, const EvalOptions& options) {
-  const auto mean = torch::tensor(std::vector<float>(options.mean.begin(), options.mean.end())).view({3, 1, 1});
-  const auto std = torch::tensor(std::vector<float>(options.std.begin(), options.std.end())).view({3, 1, 1});
-  const at::Tensor rgb = ((image.to(torch::kCPU) * std + mean) * 255.0).round().clamp(0, 255).to(torch::kByte);
-  const at::Tensor hwc = rgb.permute({1, 2, 0}).contiguous();
-  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()).clone();
 }
 
 cv::Mat to_mat8(const at::Tensor& values, const std::string& what, const std::string& id) {
@@ -71,7 +60,7 @@ int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::D
     const std::string& id = batch.ids[static_cast<size_t>(i)];
     matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
     if (writer.active()) {
-      writer.write(id, denormalise(batch.images[i], options), to_mat8(g, "label", id), to_mat8(p, "prediction", id));
+      writer.write(id, data::to_rgb8(batch.images[i], options.normalization), to_mat8(g, "label", id), to_mat8(p, "prediction", id));
     }
   }
   return pred.size(0);
@@ -79,23 +68,19 @@ int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::D
 
 }  // namespace
 
-EvalOptions EvalOptions::from_config(const core::Config& config, int output_stride) {
+EvalOptions EvalOptions::from_config(const EvalConfig& eval, const data::DataConfig& data, bool align_corners,
+                                     int output_stride) {
   EvalOptions o;
-  o.predictor = PredictorOptions::from_config(config.eval, output_stride, config.model.align_corners);
-  o.workers = config.data.workers;
-  o.prefetch = config.data.prefetch;
-  for (size_t i = 0; i < 3; ++i) {
-    o.mean[i] = static_cast<float>(config.data.mean[i]);
-    o.std[i] = static_cast<float>(config.data.std[i]);
-  }
-  const data::DatasetDescriptor descriptor = data::load_config_descriptor(config.data);
+  o.predictor = PredictorOptions::from_config(eval, output_stride, align_corners);
+  o.workers = data.workers;
+  o.prefetch = data.prefetch;
+  o.normalization = data::Normalization::from(data.mean, data.std);
+  const data::DatasetDescriptor descriptor = data::load_config_descriptor(data);
   o.class_names = descriptor.classes;
-  o.outputs.format = pred_format_for_dataset(config.data.dataset);
-  // VOC predictions carry the devkit's full 256-entry colour map, as its ground truth does.
-  const bool voc = config.data.dataset == "voc" || config.data.dataset == "voc_aug";
-  o.outputs.palette = voc ? data::voc_colormap() : descriptor.palette;
+  o.outputs.format = pred_format_of(descriptor);
+  o.outputs.palette = descriptor.submission_palette;
   o.outputs.descriptor = descriptor;
-  o.log_every = config.eval.log_every;
+  o.log_every = eval.log_every;
   return o;
 }
 
@@ -136,7 +121,9 @@ EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, co
   const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
   const bool was_training = model.is_training();
   model.eval();
-  const Predictor predictor([&model](const at::Tensor& x) { return model.forward(x); }, options.predictor);
+  const Predictor predictor(
+      OutputsFn([&model](const at::Tensor& x) { return model.forward_outputs(x, /*training_outputs=*/false); }),
+      options.predictor);
   try {
     EvalResult result = evaluate(predictor, dataset, options, device);
     model.train(was_training);

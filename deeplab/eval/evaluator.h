@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "deeplab/data/data_config.h"
 #include "deeplab/data/dataset.h"
+#include "deeplab/data/normalization.h"
+#include "deeplab/eval/eval_config.h"
 #include "deeplab/eval/eval_result.h"
 #include "deeplab/eval/prediction_writer.h"
 #include "deeplab/eval/predictor.h"
 
-namespace deeplab::core {
-struct Config;
-}
 namespace deeplab::models {
 class DeepLabImpl;
 }
@@ -30,15 +30,16 @@ struct EvalOptions {
   int rank = 0, world_size = 1;  // this process evaluates samples rank, rank + world_size, ...
   int workers = 2;               // loader threads decoding ahead
   int prefetch = 2;
-  std::array<float, 3> mean{0.485f, 0.456f, 0.406f}, std{0.229f, 0.224f, 0.225f};
+  data::Normalization normalization;
   PredictionWriterOptions outputs;        // --save-pred / --save-vis (off when the directories are empty)
   std::vector<std::string> class_names;   // for the table and JSON
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
 
-  /// From an experiment config (eval:, data:, model.align_corners, the descriptor);
-  /// `output_stride` is the model's (see model_output_stride).
-  static EvalOptions from_config(const core::Config& config, int output_stride);
+  /// From the eval: and data: sections (and the data descriptor); `align_corners`
+  /// is model.align_corners, `output_stride` the model's (see model_output_stride).
+  static EvalOptions from_config(const EvalConfig& eval, const data::DataConfig& data, bool align_corners,
+                                 int output_stride);
 };
 
 /// The stride of the model's main feature (what whole-image inference pads to).

@@ -6,15 +6,14 @@
 #include <filesystem>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/cityscapes_labels.h"
 #include "deeplab/data/label_writer.h"
 
 namespace fs = std::filesystem;
 
 namespace deeplab::eval {
 
-PredFormat pred_format_for_dataset(const std::string& dataset) {
-  return dataset.rfind("cityscapes", 0) == 0 ? PredFormat::kCityscapesLabelIds : PredFormat::kPalette;
+PredFormat pred_format_of(const data::DatasetDescriptor& descriptor) {
+  return descriptor.submission_format == "label_ids" ? PredFormat::kCityscapesLabelIds : PredFormat::kPalette;
 }
 
 PredictionWriter::PredictionWriter(PredictionWriterOptions options) : options_(std::move(options)) {
@@ -47,7 +46,8 @@ void PredictionWriter::write_pred(const std::string& id, const cv::Mat& pred) co
     data::write_palette_label(pred, options_.palette, path);
     return;
   }
-  static const auto train_to_id = data::cityscapes_train_id_to_id();
+  const auto& train_to_id = options_.descriptor.train_to_raw;
+  if (train_to_id.size() != 256) throw ConfigError("label-id predictions need the descriptor's label_map");
   cv::Mat ids(pred.size(), CV_8UC1);
   for (int y = 0; y < pred.rows; ++y) {
     const uint8_t* in = pred.ptr<uint8_t>(y);
@@ -72,7 +72,7 @@ void PredictionWriter::write_vis(const std::string& id, const cv::Mat& image, co
 void PredictionWriter::write(const std::string& id, const cv::Mat& image, const cv::Mat& label,
                              const cv::Mat& pred) const {
   if (!options_.pred_dir.empty()) write_pred(id, pred);
-  if (!options_.vis_dir.empty()) write_vis(id, image, label, pred);
+  if (!options_.vis_dir.empty() && visualised_.fetch_add(1) < options_.vis_limit) write_vis(id, image, label, pred);
 }
 
 }  // namespace deeplab::eval

@@ -4,6 +4,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@ enum class PredFormat {
   kCityscapesLabelIds,  // <dir>/<city>/<id>_labelIds.png, 8-bit gray label ids (benchmark format)
 };
 
-/// The official format of a `data.dataset` kind (cityscapes*: label ids, others: palette).
-PredFormat pred_format_for_dataset(const std::string& dataset);
+/// The official format the descriptor's `submission:` names.
+PredFormat pred_format_of(const data::DatasetDescriptor& descriptor);
 
 /// Where and how predictions and visualisations go; an empty directory turns that output off.
 struct PredictionWriterOptions {
@@ -26,7 +27,9 @@ struct PredictionWriterOptions {
   std::string vis_dir;
   PredFormat format = PredFormat::kPalette;
   std::vector<data::Rgb> palette;   // of palette PNGs (e.g. data::voc_colormap())
-  data::DatasetDescriptor descriptor;  // colours of the visualisation
+  data::DatasetDescriptor descriptor;  // colours of the visualisation; train id -> raw id of label ids
+  /// Visualise only the first this many images written (the rest get predictions only).
+  size_t vis_limit = static_cast<size_t>(-1);
 };
 
 /// Writes one image's outputs; safe to call from several threads for different ids.
@@ -47,6 +50,7 @@ class PredictionWriter {
   void write_vis(const std::string& id, const cv::Mat& image, const cv::Mat& label, const cv::Mat& pred) const;
 
   PredictionWriterOptions options_;
+  mutable std::atomic<size_t> visualised_{0};
 };
 
 }  // namespace deeplab::eval

@@ -67,29 +67,43 @@ std::vector<int64_t> window_starts(int64_t size, int64_t window, double overlap)
   return starts;
 }
 
-Predictor::Predictor(SegmentFn segment, PredictorOptions options)
-    : segment_(std::move(segment)), options_(std::move(options)) {
-  if (!segment_) throw ConfigError("Predictor: no segmentation function given");
+Predictor::Predictor(OutputsFn outputs, PredictorOptions options)
+    : outputs_(std::move(outputs)), options_(std::move(options)) {
+  if (!outputs_) throw ConfigError("Predictor: no segmentation function given");
   check_options(options_);
 }
 
-at::Tensor Predictor::whole(const at::Tensor& images) const {
+Predictor::Predictor(SegmentFn segment, PredictorOptions options)
+    : Predictor(segment ? OutputsFn([segment](const at::Tensor& x) {
+                  return models::ModelOutputs{{models::output_name::kSemantic, {segment(x), models::OutputKind::kLogits}}};
+                })
+                        : OutputsFn(),
+                std::move(options)) {}
+
+models::ModelOutputs Predictor::whole(const at::Tensor& images) const {
   const int64_t h = images.size(2), w = images.size(3);
   const int64_t m = options_.pad_multiple;
   const int64_t pad_h = m > 1 ? (h + m - 1) / m * m - h : 0;
   const int64_t pad_w = m > 1 ? (w + m - 1) / m * m - w : 0;
   // Zero in normalised space is the mean colour, what training pads with.
   const at::Tensor x = pad_h || pad_w ? at::constant_pad_nd(images, {0, pad_w, 0, pad_h}, 0.0) : images;
-  at::Tensor logits = segment_(x);
-  if (logits.dim() != 4 || logits.size(0) != x.size(0) || logits.size(2) != x.size(2) || logits.size(3) != x.size(3)) {
-    throw DataError("Predictor: the model returned logits of shape " + c10::str(logits.sizes()) + " for input " +
-                    c10::str(x.sizes()) + "; expected [N, C, H, W] at the input size");
+  models::ModelOutputs outputs = outputs_(x);
+  if (!outputs.count(models::output_name::kSemantic)) {
+    throw DataError("Predictor: the model gave no 'semantic' output");
   }
-  if (pad_h || pad_w) logits = logits.slice(2, 0, h).slice(3, 0, w);
-  return at::softmax(logits, 1);
+  for (auto& [name, output] : outputs) {
+    at::Tensor& v = output.value;
+    if (v.dim() != 4 || v.size(0) != x.size(0) || v.size(2) != x.size(2) || v.size(3) != x.size(3)) {
+      throw DataError("Predictor: the model returned '" + name + "' of shape " + c10::str(v.sizes()) +
+                      " for input " + c10::str(x.sizes()) + "; expected [N, C, H, W] at the input size");
+    }
+    if (pad_h || pad_w) v = v.slice(2, 0, h).slice(3, 0, w);
+    if (output.kind == models::OutputKind::kLogits) v = at::softmax(v, 1);
+  }
+  return outputs;
 }
 
-at::Tensor Predictor::slide(const at::Tensor& images) const {
+models::ModelOutputs Predictor::slide(const at::Tensor& images) const {
   const int64_t h = images.size(2), w = images.size(3);
   const auto ys = window_starts(h, options_.window_h, options_.overlap);
   const auto xs = window_starts(w, options_.window_w, options_.overlap);
@@ -98,7 +112,8 @@ at::Tensor Predictor::slide(const at::Tensor& images) const {
   std::vector<std::pair<int64_t, int64_t>> corners;
   for (int64_t y : ys)
     for (int64_t x : xs) corners.emplace_back(y, x);
-  at::Tensor sum, count = at::zeros({1, 1, h, w}, images.options());
+  models::ModelOutputs sum;
+  at::Tensor count = at::zeros({1, 1, h, w}, images.options());
   const size_t batch = static_cast<size_t>(options_.batch_size);
   for (size_t first = 0; first < corners.size(); first += batch) {
     const size_t last = std::min(corners.size(), first + batch);
@@ -106,40 +121,58 @@ at::Tensor Predictor::slide(const at::Tensor& images) const {
     for (size_t i = first; i < last; ++i) {
       crops.push_back(images.slice(2, corners[i].first, corners[i].first + wh).slice(3, corners[i].second, corners[i].second + ww));
     }
-    const auto probs = whole(at::cat(crops, 0)).split(images.size(0), 0);
-    if (!sum.defined()) sum = at::zeros({images.size(0), probs[0].size(1), h, w}, probs[0].options());
+    for (const auto& [name, output] : whole(at::cat(crops, 0))) {
+      const auto parts = output.value.split(images.size(0), 0);
+      auto& total = sum[name];
+      total.kind = output.kind;
+      if (!total.value.defined()) total.value = at::zeros({images.size(0), parts[0].size(1), h, w}, parts[0].options());
+      for (size_t i = first; i < last; ++i) {
+        const auto [y, x] = corners[i];
+        total.value.slice(2, y, y + wh).slice(3, x, x + ww).add_(parts[i - first]);
+      }
+    }
     for (size_t i = first; i < last; ++i) {
       const auto [y, x] = corners[i];
-      sum.slice(2, y, y + wh).slice(3, x, x + ww).add_(probs[i - first]);
       count.slice(2, y, y + wh).slice(3, x, x + ww).add_(1);
     }
   }
-  return sum / count;
+  for (auto& [name, output] : sum) output.value = output.value / count;
+  return sum;
 }
 
-at::Tensor Predictor::at_scale(const at::Tensor& images) const {
+models::ModelOutputs Predictor::at_scale(const at::Tensor& images) const {
   return options_.mode == "slide" ? slide(images) : whole(images);
 }
 
-at::Tensor Predictor::probabilities(const at::Tensor& images) const {
+models::ModelOutputs Predictor::outputs(const at::Tensor& images) const {
   if (images.dim() != 4 || images.size(1) != 3) {
     throw DataError("Predictor: images of shape " + c10::str(images.sizes()) + "; expected [N, 3, H, W]");
   }
   const int64_t h = images.size(2), w = images.size(3);
-  at::Tensor sum;
+  models::ModelOutputs sum;
   int passes = 0;
   for (double scale : options_.scales) {
     // Scale 1 is used as is, so a single plain pass is bit-identical to the model.
     const at::Tensor x = scale == 1.0 ? images : resize(images, scaled(h, scale), scaled(w, scale), options_.align_corners);
     for (int flipped = 0; flipped <= (options_.flip ? 1 : 0); ++flipped) {
-      at::Tensor p = at_scale(flipped ? x.flip({3}) : x);
-      if (flipped) p = p.flip({3});
-      if (scale != 1.0) p = resize(p, h, w, options_.align_corners);
-      sum = sum.defined() ? sum + p : p;
+      for (auto& [name, output] : at_scale(flipped ? x.flip({3}) : x)) {
+        if (flipped) output.value = models::flip_output(output);
+        output.value = models::resize_output(output, h, w, options_.align_corners);
+        auto& total = sum[name];
+        total.kind = output.kind;
+        total.value = total.value.defined() ? total.value + output.value : output.value;
+      }
       ++passes;
     }
   }
-  return passes == 1 ? sum : sum / passes;
+  if (passes > 1) {
+    for (auto& [name, output] : sum) output.value = output.value / passes;
+  }
+  return sum;
+}
+
+at::Tensor Predictor::probabilities(const at::Tensor& images) const {
+  return outputs(images).at(models::output_name::kSemantic).value;
 }
 
 at::Tensor Predictor::predict(const at::Tensor& images) const {

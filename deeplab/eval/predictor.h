@@ -1,9 +1,11 @@
 #pragma once
 // Test-time inference: whole image (padded to a multiple of the output
 // stride, cropped back) or overlapping sliding windows, each at several
-// scales and optionally flipped; the class probabilities of all passes are
-// averaged.  Kept apart from the model (DESIGN: test-time tricks live in
-// eval/), so any function from images to logits can be predicted with.
+// scales and optionally flipped; every named output of all passes is brought
+// back to the image by its own rule (models/outputs.h) and averaged: logits
+// as class probabilities, other outputs as values.  Kept apart from the model
+// (DESIGN: test-time tricks live in eval/), so any function from images to
+// logits, or to named outputs, can be predicted with.
 
 #include <ATen/core/Tensor.h>
 
@@ -12,11 +14,15 @@
 #include <vector>
 
 #include "deeplab/eval/eval_config.h"
+#include "deeplab/models/outputs.h"
 
 namespace deeplab::eval {
 
 /// Images [N, 3, H, W] (normalised) -> logits [N, C, H, W].
 using SegmentFn = std::function<at::Tensor(const at::Tensor&)>;
+/// Images [N, 3, H, W] (normalised) -> named outputs at the input size, with
+/// at least "semantic" (e.g. DeepLabImpl::forward_outputs in eval mode).
+using OutputsFn = std::function<models::ModelOutputs(const at::Tensor&)>;
 
 /// How a Predictor combines passes; `from_config` maps the `eval:` section.
 struct PredictorOptions {
@@ -38,8 +44,12 @@ class Predictor {
  public:
   /// Throws ConfigError naming `eval.<key>` for an invalid option.
   Predictor(SegmentFn segment, PredictorOptions options);
+  Predictor(OutputsFn outputs, PredictorOptions options);
 
-  /// Probabilities [N, C, H, W] of images [N, 3, H, W], averaged over scales, flips and windows.
+  /// Every output at the size of images [N, 3, H, W], averaged over scales,
+  /// flips and windows; logits outputs become class probabilities.
+  models::ModelOutputs outputs(const at::Tensor& images) const;
+  /// The "semantic" probabilities [N, C, H, W] of outputs().
   at::Tensor probabilities(const at::Tensor& images) const;
   /// Arg-max class per pixel, int64 [N, H, W].
   at::Tensor predict(const at::Tensor& images) const;
@@ -49,11 +59,11 @@ class Predictor {
   const PredictorOptions& options() const { return options_; }
 
  private:
-  at::Tensor at_scale(const at::Tensor& images) const;
-  at::Tensor whole(const at::Tensor& images) const;
-  at::Tensor slide(const at::Tensor& images) const;
+  models::ModelOutputs at_scale(const at::Tensor& images) const;
+  models::ModelOutputs whole(const at::Tensor& images) const;
+  models::ModelOutputs slide(const at::Tensor& images) const;
 
-  SegmentFn segment_;
+  OutputsFn outputs_;
   PredictorOptions options_;
 };
 

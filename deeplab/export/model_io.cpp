@@ -9,8 +9,8 @@
 
 namespace deeplab::exporting {
 
-models::DeepLab load_model(const core::Config& config, const std::string& weights) {
-  models::DeepLab model = models::build_model(config.model);
+models::DeepLab load_model(const models::ModelConfig& config, const std::string& weights) {
+  models::DeepLab model = models::build_model(config);
   if (weights.empty()) throw ConfigError("no weights given: pass --weights FILE");
   load_state_dict_file(*model, weights);
   return model;
@@ -32,23 +32,24 @@ std::string describe_arch(const models::ModelConfig& config) {
   return config.arch + "/" + config.backbone.name + "/os" + std::to_string(config.backbone.output_stride);
 }
 
-ExportMetadata export_metadata(const core::Config& config, int64_t height, int64_t width) {
+ExportMetadata export_metadata(const models::ModelConfig& model, const data::DataConfig& data, int64_t height,
+                               int64_t width) {
   ExportMetadata meta;
-  meta.arch = describe_arch(config.model);
+  meta.arch = describe_arch(model);
   const auto descriptor =
-      data::load_descriptor(data::resolve_descriptor_path(config.data.descriptor, config.data.dataset));
+      data::load_descriptor(data::resolve_descriptor_path(data.descriptor, data.dataset));
   meta.class_names = descriptor.classes;
-  if (static_cast<int>(meta.class_names.size()) != config.model.num_classes) {
-    throw ConfigError("model.num_classes is " + std::to_string(config.model.num_classes) + " but the " +
+  if (static_cast<int>(meta.class_names.size()) != model.num_classes) {
+    throw ConfigError("model.num_classes is " + std::to_string(model.num_classes) + " but the " +
                       descriptor.name + " descriptor (" + descriptor.source + ") lists " +
                       std::to_string(meta.class_names.size()) + " classes");
   }
-  meta.mean = config.data.mean;
-  meta.std = config.data.std;
+  meta.mean = data.mean;
+  meta.std = data.std;
   meta.input_size = {height, width};
-  meta.extra["num_classes"] = std::to_string(config.model.num_classes);
-  meta.extra["output_stride"] = std::to_string(config.model.backbone.output_stride);
-  meta.extra["align_corners"] = config.model.align_corners ? "true" : "false";
+  meta.extra["num_classes"] = std::to_string(model.num_classes);
+  meta.extra["output_stride"] = std::to_string(model.backbone.output_stride);
+  meta.extra["align_corners"] = model.align_corners ? "true" : "false";
   meta.extra["input"] = "RGB, 0..1 scaled, then (x - mean) / std, NCHW float32";
   return meta;
 }

@@ -4,16 +4,17 @@
 
 #include <string>
 
-#include "deeplab/core/config.h"
+#include "deeplab/data/data_config.h"
 #include "deeplab/export/export_metadata.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/deeplab.h"
+#include "deeplab/models/model_config.h"
 
 namespace deeplab::exporting {
 
 /// Builds `config.model` and loads `weights` (our names, as `deeplab import`
 /// and the trainer write them; strict: every key and shape must match).
-models::DeepLab load_model(const core::Config& config, const std::string& weights);
+models::DeepLab load_model(const models::ModelConfig& config, const std::string& weights);
 
 /// Start-of-training weights: `model.init` (full model, strict) when set,
 /// else `model.backbone.pretrained` (a torchvision ImageNet .pth) when set;
@@ -24,6 +25,7 @@ std::string initialise_model(models::DeepLabImpl& model, const models::ModelConf
 std::string describe_arch(const models::ModelConfig& config);
 
 /// Export metadata of a config: arch, class names (dataset descriptor), mean/std.
-ExportMetadata export_metadata(const core::Config& config, int64_t height, int64_t width);
+ExportMetadata export_metadata(const models::ModelConfig& model, const data::DataConfig& data, int64_t height,
+                               int64_t width);
 
 }  // namespace deeplab::exporting

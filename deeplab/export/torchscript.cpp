@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "deeplab/core/error.h"
-#include "deeplab/export/jit_compat.h"
+#include "deeplab/core/jit_compat.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -65,7 +65,7 @@ void export_torchscript(torch::nn::Module& module, const ExportForward& forward,
   torch::NoGradGuard no_grad;
   torch::jit::Module script = mirror(module, std::make_shared<torch::jit::CompilationUnit>());
   try {
-    jit_compat::trace_into(script, forward, example);
+    core::jit_compat::trace_into(script, forward, example);
   } catch (const c10::Error& e) {
     throw Error("export: tracing " + module.name() + " failed: " + e.what_without_backtrace());
   }

@@ -21,33 +21,31 @@ const torch::Tensor* find(const StateDict& entries, const std::string& key) {
   return nullptr;
 }
 
-// DeepLab-LargeFOV's decimation of VGG's fully connected layers: every 4th
-// output (4096 -> 1024), and for fc6 every 3rd tap of the 7x7 window (the
-// 3x3 dilated kernel covers it with rate 12 at stride 8).
-void add_subsampled_fc(const StateDict& entries, const std::string& fc6, const std::string& fc7, StateDict& out) {
+// DeepLab-LargeFOV's decimation of VGG's fully connected layers: every k-th
+// output (4096 -> the target's width, 1024 in the papers: k = 4), and for fc6
+// every 3rd tap of the 7x7 window (the 3x3 dilated kernel covers it with
+// rate 12 at stride 8).  The targets are the layers the model says start
+// from ImageNet's fc6/fc7.
+void add_subsampled_fc(const StateDict& entries, const models::DeepLabImpl& model, StateDict& out) {
   using torch::indexing::Slice;
   const torch::Tensor* w6 = find(entries, "classifier.0.weight");
   const torch::Tensor* b6 = find(entries, "classifier.0.bias");
   const torch::Tensor* w7 = find(entries, "classifier.3.weight");
   const torch::Tensor* b7 = find(entries, "classifier.3.bias");
   if (!w6 || !b6 || !w7 || !b7) return;  // a features-only file: the head stays random
-  const auto taps = Slice(0, 7, 3), every_4th = Slice(0, 4096, 4);
-  out.emplace_back(fc6 + ".weight", w6->view({4096, 512, 7, 7}).index({every_4th, Slice(), taps, taps}).contiguous());
-  out.emplace_back(fc6 + ".bias", b6->index({every_4th}).contiguous());
-  out.emplace_back(fc7 + ".weight", w7->index({every_4th, every_4th}).reshape({1024, 1024, 1, 1}).contiguous());
-  out.emplace_back(fc7 + ".bias", b7->index({every_4th}).contiguous());
-}
-
-std::vector<std::pair<std::string, std::string>> vgg_fc_targets(const models::DeepLabImpl& model) {
-  std::vector<std::pair<std::string, std::string>> targets;
-  const auto names = model.named_parameters();
-  if (names.contains("classifier.fc6.weight")) targets.emplace_back("classifier.fc6", "classifier.fc7");
-  for (int i = 0; names.contains("classifier.branch" + std::to_string(i) + ".0.weight"); ++i) {
-    if (names["classifier.branch" + std::to_string(i) + ".0.weight"].size(0) != 1024) break;  // ResNet-style branch
-    const std::string branch = "classifier.branch" + std::to_string(i);
-    targets.emplace_back(branch + ".0", branch + ".3");
+  const auto params = model.named_parameters();
+  for (const auto& [fc6, fc7] : model.imagenet_fc_layers()) {
+    const int64_t width = params[fc6 + ".weight"].size(0);
+    if (width <= 0 || 4096 % width != 0) {
+      throw IoError("VGG fc6/fc7 import: " + fc6 + " has " + std::to_string(width) +
+                    " channels, which does not divide ImageNet's 4096");
+    }
+    const auto taps = Slice(0, 7, 3), every_kth = Slice(0, 4096, 4096 / width);
+    out.emplace_back(fc6 + ".weight", w6->view({4096, 512, 7, 7}).index({every_kth, Slice(), taps, taps}).contiguous());
+    out.emplace_back(fc6 + ".bias", b6->index({every_kth}).contiguous());
+    out.emplace_back(fc7 + ".weight", w7->index({every_kth, every_kth}).reshape({width, width, 1, 1}).contiguous());
+    out.emplace_back(fc7 + ".bias", b7->index({every_kth}).contiguous());
   }
-  return targets;
 }
 
 const char* kind_name(TorchvisionKind kind) {
@@ -109,9 +107,7 @@ StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, co
     const std::string rest = kind == TorchvisionKind::kResNet ? key : key.substr(std::string("features.").size());
     out.emplace_back("backbone." + rest, tensor);
   }
-  if (kind == TorchvisionKind::kVgg) {
-    for (const auto& [fc6, fc7] : vgg_fc_targets(model)) add_subsampled_fc(entries, fc6, fc7, out);
-  }
+  if (kind == TorchvisionKind::kVgg) add_subsampled_fc(entries, model, out);
   return out;
 }
 
@@ -130,7 +126,7 @@ LoadReport import_torchvision(models::DeepLabImpl& model, const std::string& pat
     if (key.rfind("backbone.", 0) == 0) backbone_missing.push_back(key);
   }
   if (!report.mismatched.empty() || !report.unexpected.empty() || !backbone_missing.empty()) {
-    throw IoError(path + ": does not fit the configured backbone (" + model.options().arch() + "):\n" +
+    throw IoError(path + ": does not fit the configured backbone (" + backbone + " in " + model.options().arch() + "):\n" +
                   report.summary());
   }
   return report;

@@ -6,12 +6,16 @@
 
 namespace deeplab::models {
 
+namespace {
+// torchvision's names: backbone.*, classifier.*, aux_classifier.*
+const char* const kHeadName = "classifier";
+}  // namespace
+
 DeepLabImpl::DeepLabImpl(const DeepLabOptions& options, std::shared_ptr<BackboneImpl> backbone,
                          std::shared_ptr<HeadImpl> head, torch::nn::Sequential aux_head)
     : options_(options) {
-  // torchvision's names: backbone.*, classifier.*, aux_classifier.*
   backbone_ = register_module("backbone", std::move(backbone));
-  head_ = register_module("classifier", std::move(head));
+  head_ = register_module(kHeadName, std::move(head));
   if (!aux_head.is_empty()) aux_head_ = register_module("aux_classifier", aux_head);
 }
 
@@ -23,30 +27,52 @@ torch::Tensor DeepLabImpl::single_scale(const torch::Tensor& images, torch::Tens
   return resize_bilinear(head_->forward(features), images, options_.align_corners());
 }
 
-DeepLabOutputs DeepLabImpl::forward_train(const torch::Tensor& images) {
-  DeepLabOutputs outputs;
+ModelOutputs DeepLabImpl::forward_outputs(const torch::Tensor& images, bool training_outputs) {
+  ModelOutputs outputs;
+  torch::Tensor aux;
+  torch::Tensor* want_aux = training_outputs ? &aux : nullptr;
   if (options_.msc_scales().empty()) {
-    outputs.out = single_scale(images, &outputs.aux);
-    return outputs;
-  }
-  // DeepLabv2 MSC: run each scale, bring logits back to input size, max-fuse.
-  for (const double scale : options_.msc_scales()) {
-    torch::Tensor logits;
-    if (scale == 1.0) {
-      logits = single_scale(images, &outputs.aux);
-    } else {
-      auto scaled = resize_bilinear_scale(images, scale, options_.align_corners());
-      logits = resize_bilinear(single_scale(scaled, nullptr), images, options_.align_corners());
+    outputs[output_name::kSemantic] = {single_scale(images, want_aux), OutputKind::kLogits};
+  } else {
+    // DeepLabv2 MSC: run each scale, bring logits back to input size, max-fuse.
+    torch::Tensor fused;
+    for (const double scale : options_.msc_scales()) {
+      torch::Tensor logits;
+      if (scale == 1.0) {
+        logits = single_scale(images, want_aux);
+      } else {
+        auto scaled = resize_bilinear_scale(images, scale, options_.align_corners());
+        logits = resize_bilinear(single_scale(scaled, nullptr), images, options_.align_corners());
+      }
+      if (training_outputs) outputs[output_name::msc(scale)] = {logits, OutputKind::kLogits};
+      fused = fused.defined() ? torch::max(fused, logits) : logits;
     }
-    outputs.msc_scales.push_back(logits);
-    outputs.out = outputs.out.defined() ? torch::max(outputs.out, logits) : logits;
+    outputs[output_name::kSemantic] = {fused, OutputKind::kLogits};
   }
+  if (aux.defined()) outputs[output_name::kAux] = {aux, OutputKind::kLogits};
   return outputs;
 }
 
 torch::Tensor DeepLabImpl::forward(const torch::Tensor& images) {
   if (options_.msc_scales().empty()) return single_scale(images, nullptr);
-  return forward_train(images).out;
+  return forward_outputs(images, false).at(output_name::kSemantic).value;
+}
+
+std::vector<torch::Tensor> DeepLabImpl::head_parameters() {
+  std::vector<torch::Tensor> params = head_->new_parameters();
+  if (!aux_head_.is_empty()) {
+    for (auto& p : aux_head_->parameters()) params.push_back(p);
+  }
+  return params;
+}
+
+std::vector<std::pair<std::string, std::string>> DeepLabImpl::imagenet_fc_layers() const {
+  auto layers = head_->imagenet_fc_layers();
+  for (auto& [fc6, fc7] : layers) {
+    fc6 = std::string(kHeadName) + "." + fc6;
+    fc7 = std::string(kHeadName) + "." + fc7;
+  }
+  return layers;
 }
 
 }  // namespace deeplab::models

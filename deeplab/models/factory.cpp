@@ -8,6 +8,7 @@
 #include "deeplab/models/backbones/vgg.h"
 #include "deeplab/models/backbones/xception.h"
 #include "deeplab/models/heads/heads.h"
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
 
@@ -24,28 +25,107 @@ double resolve_dropout(const HeadConfig& head) {
   return head.style == "torchvision" ? 0.5 : 0.1;
 }
 
+using BackboneBuilder = std::shared_ptr<BackboneImpl> (*)(const BackboneConfig&);
+
+std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c) {
+  return std::make_shared<ResNetImpl>(ResNetOptions(c.name == "resnet50" ? 50 : 101)
+                                          .output_stride(c.output_stride)
+                                          .dilation_rule(c.dilation_rule)
+                                          .multi_grid(multi_grid_or(c, {1, 2, 4}))
+                                          .deep_stem(c.deep_stem)
+                                          .cascade_blocks(c.cascade_blocks));
+}
+
+std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c) {
+  return std::make_shared<XceptionImpl>(XceptionOptions(c.name == "xception65" ? 65 : 71)
+                                            .output_stride(c.output_stride)
+                                            .multi_grid(multi_grid_or(c, {1, 1, 1})));
+}
+
+std::shared_ptr<BackboneImpl> make_mobilenet(const BackboneConfig& c) {
+  const std::string variant = c.name == "mobilenet_v2" ? "v2" : c.name.substr(std::string("mobilenet_").size());
+  return std::make_shared<MobileNetImpl>(
+      MobileNetOptions(variant).width_mult(c.width_mult).output_stride(c.output_stride));
+}
+
+std::shared_ptr<BackboneImpl> make_vgg(const BackboneConfig& c) {
+  return std::make_shared<VggImpl>(VggOptions().layout(c.layout).output_stride(c.output_stride));
+}
+
+// The one list of backbones: model.backbone.name validation reads its names.
+const std::vector<std::pair<std::string, BackboneBuilder>>& backbone_table() {
+  static const std::vector<std::pair<std::string, BackboneBuilder>> table = {
+      {"vgg16", make_vgg},
+      {"resnet50", make_resnet},
+      {"resnet101", make_resnet},
+      {"xception65", make_xception},
+      {"xception71", make_xception},
+      {"mobilenet_v2", make_mobilenet},
+      {"mobilenet_v3_large", make_mobilenet},
+      {"mobilenet_v3_small", make_mobilenet},
+  };
+  return table;
+}
+
+using HeadBuilder = std::shared_ptr<HeadImpl> (*)(const ModelConfig&, BackboneImpl&);
+
+DeepLabV3HeadOptions v3_options(const ModelConfig& c, BackboneImpl& backbone) {
+  return DeepLabV3HeadOptions(backbone.spec(backbone.out_name()), c.num_classes)
+      .rates(resolve_atrous_rates(c))
+      .channels(c.head.channels)
+      .dropout(resolve_dropout(c.head))
+      .separable(c.head.separable)
+      .torchvision_style(c.head.style == "torchvision");
+}
+
+std::shared_ptr<HeadImpl> make_largefov(const ModelConfig& c, BackboneImpl& backbone) {
+  // On a backbone without ImageNet fc layers, fc6/fc7 are new, LargeFOV's 1024 wide.
+  const int64_t fc = backbone.fc_channels();
+  return std::make_shared<LargeFovHeadImpl>(backbone.spec(backbone.out_name()), c.num_classes, fc > 0 ? fc : 1024,
+                                            /*fc_from_imagenet=*/fc > 0);
+}
+
+std::shared_ptr<HeadImpl> make_aspp_sum(const ModelConfig& c, BackboneImpl& backbone) {
+  // VGG's ASPP-L branches carry fc6/fc7; ResNet's are a 3x3 classifier each.
+  return std::make_shared<AsppSumHeadImpl>(backbone.spec(backbone.out_name()), c.num_classes,
+                                           resolve_atrous_rates(c), backbone.fc_channels());
+}
+
+std::shared_ptr<HeadImpl> make_v3(const ModelConfig& c, BackboneImpl& backbone) {
+  return std::make_shared<DeepLabV3HeadImpl>(v3_options(c, backbone));
+}
+
+std::shared_ptr<HeadImpl> make_v3plus(const ModelConfig& c, BackboneImpl& backbone) {
+  return std::make_shared<DecoderHeadImpl>(v3_options(c, backbone), backbone.spec(backbone.low_level_name()),
+                                           c.align_corners);
+}
+
+// The one list of architectures: model.arch validation reads its names.
+const std::vector<std::pair<std::string, HeadBuilder>>& arch_table() {
+  static const std::vector<std::pair<std::string, HeadBuilder>> table = {
+      {"deeplabv1", make_largefov},
+      {"deeplabv2", make_aspp_sum},
+      {"deeplabv3", make_v3},
+      {"deeplabv3plus", make_v3plus},
+  };
+  return table;
+}
+
+template <class Table>
+std::vector<std::string> names_of(const Table& table) {
+  std::vector<std::string> names;
+  for (const auto& entry : table) names.push_back(entry.first);
+  return names;
+}
+
 }  // namespace
 
+std::vector<std::string> backbone_names() { return names_of(backbone_table()); }
+std::vector<std::string> arch_names() { return names_of(arch_table()); }
+
 std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) {
-  const int64_t os = c.output_stride;
-  if (c.name == "resnet50" || c.name == "resnet101") {
-    return std::make_shared<ResNetImpl>(ResNetOptions(c.name == "resnet50" ? 50 : 101)
-                                            .output_stride(os)
-                                            .dilation_rule(c.dilation_rule)
-                                            .multi_grid(multi_grid_or(c, {1, 2, 4}))
-                                            .deep_stem(c.deep_stem)
-                                            .cascade_blocks(c.cascade_blocks));
-  }
-  if (c.name == "xception65" || c.name == "xception71") {
-    return std::make_shared<XceptionImpl>(
-        XceptionOptions(c.name == "xception65" ? 65 : 71).output_stride(os).multi_grid(multi_grid_or(c, {1, 1, 1})));
-  }
-  if (c.name == "mobilenet_v2" || c.name == "mobilenet_v3_large" || c.name == "mobilenet_v3_small") {
-    const std::string variant = c.name == "mobilenet_v2" ? "v2" : c.name.substr(std::string("mobilenet_").size());
-    return std::make_shared<MobileNetImpl>(MobileNetOptions(variant).width_mult(c.width_mult).output_stride(os));
-  }
-  if (c.name == "vgg16") {
-    return std::make_shared<VggImpl>(VggOptions().layout(c.layout).output_stride(os));
+  for (const auto& [name, build] : backbone_table()) {
+    if (name == c.name) return build(c);
   }
   throw ConfigError("model.backbone.name: '" + c.name + "' is not a known backbone");
 }
@@ -60,34 +140,20 @@ std::vector<int64_t> resolve_atrous_rates(const ModelConfig& c) {
 
 DeepLab build_model(const ModelConfig& c) {
   auto backbone = build_backbone(c.backbone);
-  const FeatureSpec out = backbone->spec(backbone->out_name());
-  const auto rates = resolve_atrous_rates(c);
   std::shared_ptr<HeadImpl> head;
-  auto v3_options = DeepLabV3HeadOptions(out, c.num_classes)
-                        .rates(rates)
-                        .channels(c.head.channels)
-                        .dropout(resolve_dropout(c.head))
-                        .separable(c.head.separable)
-                        .torchvision_style(c.head.style == "torchvision");
-  if (c.arch == "deeplabv1") {
-    head = std::make_shared<LargeFovHeadImpl>(out, c.num_classes);
-  } else if (c.arch == "deeplabv2") {
-    // VGG's ASPP-L branches carry fc6/fc7 (1024); ResNet's are a 3x3 classifier each.
-    head = std::make_shared<AsppSumHeadImpl>(out, c.num_classes, rates, c.backbone.name == "vgg16" ? 1024 : 0);
-  } else if (c.arch == "deeplabv3") {
-    head = std::make_shared<DeepLabV3HeadImpl>(v3_options);
-  } else if (c.arch == "deeplabv3plus") {
-    head = std::make_shared<DecoderHeadImpl>(v3_options, backbone->spec(backbone->low_level_name()), c.align_corners);
-  } else {
-    throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
+  for (const auto& [name, build] : arch_table()) {
+    if (name == c.arch) head = build(c, *backbone);
   }
+  if (!head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
   torch::nn::Sequential aux = nullptr;
   if (c.aux_loss) aux = make_fcn_head(backbone->spec(backbone->aux_name()).channels, c.num_classes);
 
   std::vector<double> msc = c.msc_scales;
   if (msc.empty() && c.arch == "deeplabv2") msc = {1.0, 0.75, 0.5};
   auto options = DeepLabOptions().arch(c.arch).num_classes(c.num_classes).align_corners(c.align_corners).msc_scales(msc);
-  return DeepLab(options, std::move(backbone), std::move(head), aux);
+  DeepLab model(options, std::move(backbone), std::move(head), aux);
+  set_norm_mode(*model, parse_norm_mode(c.norm));
+  return model;
 }
 
 }  // namespace deeplab::models

@@ -5,8 +5,14 @@
 #include <vector>
 
 #include "deeplab/core/config_check.h"
+#include "deeplab/models/layers/norm_mode.h"
 
 namespace deeplab::models {
+
+/// The model.backbone.name and model.arch values build_model can build, read
+/// from its tables (models/factory.cpp), so validation and construction cannot drift.
+std::vector<std::string> backbone_names();
+std::vector<std::string> arch_names();
 
 /// `model.backbone`: feature extractor and its output stride.
 struct BackboneConfig {
@@ -28,8 +34,7 @@ struct BackboneConfig {
   template <class V>
   void fields(V& v) {
     using namespace core::check;
-    v("name", name, one_of({"vgg16", "resnet50", "resnet101", "xception65", "xception71", "mobilenet_v2",
-                             "mobilenet_v3_large", "mobilenet_v3_small"}));
+    v("name", name, one_of(backbone_names()));
     v("output_stride", output_stride, one_of({"8", "16", "32"}));
     v("dilation_rule", dilation_rule, one_of({"torchvision", "paper"}));
     v("multi_grid", multi_grid, at_least(1));
@@ -69,6 +74,9 @@ struct ModelConfig {
   int num_classes = 21;
   BackboneConfig backbone;
   HeadConfig head;
+  /// Normalisation layers: bn, frozen_bn (running statistics, affine frozen:
+  /// DeepLab's fine_tune_batch_norm: false) or sync_bn (multi-process).
+  std::string norm = "bn";
   bool aux_loss = false;
   bool align_corners = false;
   /// DeepLabv2 multi-scale inputs (max-fused); empty: v2 uses (1, 0.75, 0.5), others none.
@@ -79,10 +87,11 @@ struct ModelConfig {
   template <class V>
   void fields(V& v) {
     using namespace core::check;
-    v("arch", arch, one_of({"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"}));
+    v("arch", arch, one_of(arch_names()));
     v("num_classes", num_classes, at_least(1));
     v.section("backbone", backbone);
     v.section("head", head);
+    v("norm", norm, one_of(norm_mode_names()));
     v("aux_loss", aux_loss);
     v("align_corners", align_corners);
     v("msc_scales", msc_scales, positive());

@@ -1,34 +1,44 @@
 #pragma once
-// Training checkpoints: model, optimizer, iteration, loader position, RNG
-// and bookkeeping in one file, written atomically (a crash mid-write leaves
-// the previous checkpoint as the latest loadable one).
+// Training checkpoints: model, optimizer, and the state of every part of the
+// run that has some, each under its own key prefix, in one file written
+// atomically (a crash mid-write leaves the previous checkpoint as the latest
+// loadable one):
+//   model.<param>          parameters and buffers (our names)
+//   optimizer              the optimizer's own archive
+//   trainer.<key>          iteration and loader position (Trainer::state_dict)
+//   scaler.<key>           fp16 gradient scaler (GradScaler::state_dict)
+//   hooks.<name>.<key>     each hook's state_dict (e.g. hooks.eval.best_miou)
+//   rank<r>.<key>          per-process state: rng.cpu, rng.cuda of rank r
+//   format                 2 (files of stop 9 have none and are translated)
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace deeplab::train {
 
-/// Everything besides tensors that a resumed run needs to continue exactly.
-struct TrainState {
-  int64_t iteration = 0;       // optimizer steps done
-  int64_t epoch = 0;           // loader epoch of the next batch
-  int64_t batch_in_epoch = 0;  // index of the next batch within that epoch
-  double best_miou = -1.0;
-  int64_t best_iteration = -1;
-  double loss_scale = 65536.0;  // fp16 gradient scaler
-  int64_t scaler_good_steps = 0;
-  int64_t skipped_steps = 0;    // non-finite steps skipped (skip_nonfinite)
+/// The named tensors of one part's state.
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+/// Everything of a checkpoint besides the model and the optimizer.
+struct RunState {
+  TensorMap trainer;
+  TensorMap scaler;
+  std::map<std::string, TensorMap> hooks;  // by hook name
+  std::map<int, TensorMap> ranks;          // by rank
 };
 
-/// Writes `<dir>/iter_<NNNNNNN>.ckpt`; returns its path.
-std::string save_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                            const TrainState& state);
+/// Writes `<dir>/iter_<NNNNNNN>.ckpt` for `iteration`; returns its path.
+std::string save_checkpoint(const std::string& dir, int64_t iteration, torch::nn::Module& model,
+                            torch::optim::Optimizer& optimizer, const RunState& state);
 
-/// Restores model, optimizer and the CPU RNG; returns the state.  Errors name the file.
-TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
+/// Restores model and optimizer and returns the rest.  Checkpoints of the
+/// previous format (stop 9: state.*, rng.cpu) are translated to this one.
+/// Errors name the file.
+RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
 
 /// The checkpoint with the highest iteration in `dir` ("" when none);
 /// partially written temp files are never candidates.
@@ -36,5 +46,12 @@ std::string latest_checkpoint(const std::string& dir);
 
 /// Deletes all but the newest `keep` checkpoints in `dir`.
 void prune_checkpoints(const std::string& dir, int keep);
+
+/// Scalars in state maps: int64 and double tensors.
+torch::Tensor state_scalar(int64_t value);
+torch::Tensor state_scalar(double value);
+/// The entry `key` of `map` as a number, or `fallback` when absent.
+int64_t state_int(const TensorMap& map, const std::string& key, int64_t fallback);
+double state_double(const TensorMap& map, const std::string& key, double fallback);
 
 }  // namespace deeplab::train

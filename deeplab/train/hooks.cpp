@@ -9,8 +9,6 @@
 #include <iomanip>
 #include <sstream>
 
-#include "deeplab/data/loader.h"
-#include "deeplab/data/transforms.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/train/plots.h"
@@ -26,32 +24,54 @@ double peak_rss_mib() {
 }
 
 void ProgressHook::before_train(Trainer& trainer) {
-  const auto& train = trainer.config().train;
-  bar_ = std::make_unique<core::ProgressBar>("train", train.max_iters, "it", train.log_every);
+  const int64_t max_iters = trainer.options().max_iters;
+  bar_ = std::make_unique<core::ProgressBar>("train", max_iters, "it", log_every_);
   bar_->update(trainer.state().iteration);
 }
+
+namespace {
+// "loss 0.8123 (semantic 0.7000, aux 0.1123) lr 0.001000 21.5 img/s"; one term needs no breakdown.
+std::string step_line(const StepResult& step, int world_size) {
+  std::ostringstream line;
+  line << std::fixed << std::setprecision(4) << "loss " << step.loss;
+  if (step.terms.size() > 1) {
+    line << " (";
+    for (size_t i = 0; i < step.terms.size(); ++i) line << (i ? ", " : "") << step.terms[i].first << " " << step.terms[i].second;
+    line << ")";
+  }
+  line << " lr " << std::setprecision(6) << step.lr << std::setprecision(1) << " "
+       << (step.seconds > 0 ? step.images * world_size / step.seconds : 0) << " img/s";
+  return line.str();
+}
+}  // namespace
 
 void ProgressHook::after_step(Trainer& trainer) {
   const auto& step = trainer.last_step();
   loss_sum_ += step.loss;
+  for (size_t i = 0; i < step.terms.size(); ++i) {
+    if (term_sums_.size() <= i) term_sums_.emplace_back(step.terms[i].first, 0.0);
+    term_sums_[i].second += step.terms[i].second;
+  }
   window_seconds_ += step.seconds;
   window_images_ += step.images * trainer.world_size();
   ++window_steps_;
   seconds_ += step.seconds;
   images_ += step.images * trainer.world_size();
   const int64_t it = trainer.state().iteration;
-  std::ostringstream detail;
-  detail << std::fixed << std::setprecision(4) << "loss " << step.loss << " lr " << std::setprecision(6) << step.lr
-         << std::setprecision(1) << " " << (step.seconds > 0 ? step.images * trainer.world_size() / step.seconds : 0)
-         << " img/s";
-  if (trainer.is_main_process()) bar_->update(it, detail.str());
-  if (it % trainer.config().train.log_every == 0 || it == trainer.config().train.max_iters) {
-    if (trainer.is_main_process()) {
-      log_->add_train({it, loss_sum_ / window_steps_, step.lr, window_images_ / std::max(window_seconds_, 1e-9)});
-    }
-    loss_sum_ = window_seconds_ = 0;
-    window_images_ = window_steps_ = 0;
+  if (trainer.is_main_process()) bar_->update(it, step_line(step, trainer.world_size()));
+  if (it % log_every_ == 0 || it == trainer.options().max_iters) log_window(trainer);
+}
+
+void ProgressHook::log_window(Trainer& trainer) {
+  if (trainer.is_main_process()) {
+    TrainPoint point{trainer.state().iteration, loss_sum_ / window_steps_, trainer.last_step().lr,
+                     window_images_ / std::max(window_seconds_, 1e-9)};
+    for (const auto& [name, sum] : term_sums_) point.terms.emplace_back(name, sum / window_steps_);
+    log_->add_train(point);
   }
+  loss_sum_ = window_seconds_ = 0;
+  window_images_ = window_steps_ = 0;
+  term_sums_.clear();
 }
 
 void ProgressHook::after_train(Trainer& trainer, bool) {
@@ -64,13 +84,13 @@ void ProgressHook::after_train(Trainer& trainer, bool) {
 void CheckpointHook::save(Trainer& trainer) {
   if (!trainer.is_main_process()) return;
   const std::string dir = trainer.work_dir() + "/checkpoints";
-  last_ = save_checkpoint(dir, *trainer.model(), trainer.optimizer().optimizer(), trainer.state());
+  last_ = trainer.save_checkpoint(dir);
   last_iteration_ = trainer.state().iteration;
-  prune_checkpoints(dir, trainer.config().train.keep_checkpoints);
+  prune_checkpoints(dir, keep_);
 }
 
 void CheckpointHook::after_step(Trainer& trainer) {
-  if (trainer.state().iteration % trainer.config().train.checkpoint_every == 0) save(trainer);
+  if (trainer.state().iteration % every_ == 0) save(trainer);
 }
 
 void CheckpointHook::after_train(Trainer& trainer, bool interrupted) {
@@ -84,9 +104,18 @@ void CheckpointHook::after_train(Trainer& trainer, bool interrupted) {
 }
 
 EvalHook::EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val,
-                   eval::EvalOptions options, data::DatasetDescriptor descriptor)
-    : log_(std::move(log)), val_(std::move(val)), options_(std::move(options)), descriptor_(std::move(descriptor)) {
+                   eval::EvalOptions options, EvalHookOptions hook_options)
+    : log_(std::move(log)), val_(std::move(val)), options_(std::move(options)), hook_options_(hook_options) {
   options_.progress = false;  // the training bar stays on screen
+}
+
+TensorMap EvalHook::state_dict() const {
+  return {{"best_miou", state_scalar(best_miou_)}, {"best_iteration", state_scalar(best_iteration_)}};
+}
+
+void EvalHook::load_state_dict(const TensorMap& state) {
+  best_miou_ = state_double(state, "best_miou", best_miou_);
+  best_iteration_ = state_int(state, "best_iteration", best_iteration_);
 }
 
 void EvalHook::evaluate(Trainer& trainer) {
@@ -94,6 +123,11 @@ void EvalHook::evaluate(Trainer& trainer) {
   last_eval_iteration_ = it;
   options_.rank = 0;
   options_.world_size = 1;
+  // The first rows' image | ground truth | prediction, for val_samples.png.
+  if (hook_options_.vis_samples > 0 && trainer.is_main_process()) {
+    options_.outputs.vis_dir = trainer.work_dir() + "/val_samples";
+    options_.outputs.vis_limit = static_cast<size_t>(hook_options_.vis_samples);
+  }
   const eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
   const auto scores = result.scores();
   last_miou_ = scores.miou.value_or(0.0);
@@ -101,44 +135,28 @@ void EvalHook::evaluate(Trainer& trainer) {
   spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * last_miou_, result.images,
                result.seconds);
   log_->add_eval({it, last_miou_}, eval::eval_result_json(result, options_.class_names).dump());
-  auto& state = trainer.state();
-  if (last_miou_ > state.best_miou) {
-    state.best_miou = last_miou_;
-    state.best_iteration = it;
+  if (last_miou_ > best_miou_) {
+    best_miou_ = last_miou_;
+    best_iteration_ = it;
     exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
   }
   write_curves(*log_, trainer.work_dir() + "/curves.png");
   write_samples(trainer);
 }
 
+// The evaluation has just written the first rows' visualisations
+// (PredictionWriter, vis_limit); stack them into one picture.
 void EvalHook::write_samples(Trainer& trainer) {
-  const int count = std::min<int>(trainer.config().train.vis_samples, static_cast<int>(val_->size()));
+  const size_t count = std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), val_->size());
   if (count == 0) return;
-  // The first validation images through the evaluation pipeline (decode,
-  // normalise, pad) of the data library, one at a time.
-  const auto& data = trainer.config().data;
-  auto options = data::LoaderOptions::from_config(data, /*train=*/false, 0);
-  options.batch_size = 1;
-  options.workers = 0;
-  data::Loader loader(val_, data::Transform(data::TransformOptions::from_config(data, /*train=*/false)), options);
-  loader.start_epoch(0);
-  auto& model = *trainer.model();
-  const bool was_training = model.is_training();
-  model.eval();
-  torch::NoGradGuard no_grad;
-  std::vector<VisRow> rows;
-  for (int i = 0; i < count; ++i) {
-    const auto batch = loader.next();
-    if (!batch) break;
-    const auto logits = model.forward(batch->images.to(trainer.device()));
-    rows.push_back({batch->images[0], batch->labels[0], logits.argmax(1)[0].cpu()});
-  }
-  model.train(was_training);
-  write_samples_grid(rows, descriptor_, data.mean, data.std, trainer.work_dir() + "/val_samples.png");
+  const eval::PredictionWriter paths(options_.outputs);
+  std::vector<std::string> rows;
+  for (size_t i = 0; i < count; ++i) rows.push_back(paths.vis_path(val_->id(i)));
+  write_samples_grid(rows, trainer.work_dir() + "/val_samples.png");
 }
 
 void EvalHook::after_step(Trainer& trainer) {
-  const int every = trainer.config().train.eval_every;
+  const int every = hook_options_.every;
   if (every > 0 && trainer.state().iteration % every == 0) evaluate(trainer);
 }
 

@@ -35,11 +35,24 @@ torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const to
   return std::get<0>(valid.topk(k)).mean();
 }
 
-torch::Tensor SegmentationLoss::total(const models::DeepLabOutputs& outputs, const torch::Tensor& labels) const {
-  auto loss = (*this)(outputs.out, labels);
-  if (outputs.aux.defined() && config_.aux_weight > 0) loss = loss + config_.aux_weight * (*this)(outputs.aux, labels);
-  for (const auto& scale : outputs.msc_scales) loss = loss + (*this)(scale, labels);
-  return loss;
+LossTerms SegmentationLoss::terms(const models::ModelOutputs& outputs, const data::Batch& batch) const {
+  const auto semantic = outputs.find(models::output_name::kSemantic);
+  if (semantic == outputs.end()) throw ConfigError("the model has no 'semantic' output for the segmentation loss");
+  LossTerms terms{{semantic->first, (*this)(semantic->second.value, batch.labels)}};
+  const auto aux = outputs.find(models::output_name::kAux);
+  if (aux != outputs.end() && config_.aux_weight > 0) {
+    terms.emplace_back(aux->first, config_.aux_weight * (*this)(aux->second.value, batch.labels));
+  }
+  for (const auto& [name, output] : outputs) {
+    if (name.rfind("msc/", 0) == 0) terms.emplace_back(name, (*this)(output.value, batch.labels));
+  }
+  return terms;
+}
+
+torch::Tensor total_loss(const LossTerms& terms) {
+  torch::Tensor sum;
+  for (const auto& term : terms) sum = sum.defined() ? sum + term.second : term.second;
+  return sum;
 }
 
 }  // namespace deeplab::train

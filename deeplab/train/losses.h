@@ -1,14 +1,26 @@
 #pragma once
 // Segmentation losses: per-pixel cross-entropy with ignore index, class
 // weights and label smoothing; bootstrapped top-k hard-pixel mining; and the
-// total over a model's outputs (main, auxiliary head, MSC scales).
+// training loss as a list of named terms over a model's named outputs
+// ("semantic", "aux" x aux_weight, each "msc/<scale>"), logged one by one.
 
 #include <torch/types.h>
 
-#include "deeplab/models/deeplab.h"
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deeplab/data/loader.h"
+#include "deeplab/models/outputs.h"
 #include "deeplab/train/train_config.h"
 
 namespace deeplab::train {
+
+/// Weighted loss terms by name, in the order they are summed.
+using LossTerms = std::vector<std::pair<std::string, torch::Tensor>>;
+
+/// The sum of the terms (what backward() runs on).
+torch::Tensor total_loss(const LossTerms& terms);
 
 class SegmentationLoss {
  public:
@@ -18,8 +30,10 @@ class SegmentationLoss {
   /// when all pixels count; the mean of the hardest k % otherwise).
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels) const;
 
-  /// Main + aux_weight * aux + each MSC scale's loss.
-  torch::Tensor total(const models::DeepLabOutputs& outputs, const torch::Tensor& labels) const;
+  /// One term per logits output against the batch's labels: "semantic",
+  /// "aux" (x aux_weight, when > 0), then every "msc/<scale>".  ConfigError
+  /// when the outputs have no "semantic".
+  LossTerms terms(const models::ModelOutputs& outputs, const data::Batch& batch) const;
 
  private:
   LossConfig config_;

@@ -40,6 +40,7 @@ void MetricsLog::add_train(const TrainPoint& p) {
   train_.push_back(p);
   nlohmann::json j = {{"kind", "train"}, {"iteration", p.iteration}, {"loss", p.loss}, {"lr", p.lr},
                       {"images_per_second", p.images_per_second}};
+  for (const auto& [name, value] : p.terms) j["loss/" + name] = value;
   append(j.dump());
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace deeplab::train {
@@ -12,6 +13,8 @@ namespace deeplab::train {
 struct TrainPoint {
   int64_t iteration;
   double loss, lr, images_per_second;
+  /// The loss by term ("semantic", "aux", ...), written as "loss/<name>".
+  std::vector<std::pair<std::string, double>> terms = {};
 };
 struct EvalPoint {
   int64_t iteration;

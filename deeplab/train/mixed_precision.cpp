@@ -5,6 +5,7 @@
 #include <torch/version.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/train/checkpoint.h"
 
 namespace deeplab::train {
 
@@ -53,6 +54,15 @@ void GradScaler::update(bool finite) {
     scale_ *= growth_;
     good_steps_ = 0;
   }
+}
+
+std::map<std::string, torch::Tensor> GradScaler::state_dict() const {
+  return {{"scale", state_scalar(scale_)}, {"good_steps", state_scalar(static_cast<int64_t>(good_steps_))}};
+}
+
+void GradScaler::load_state_dict(const std::map<std::string, torch::Tensor>& state) {
+  scale_ = state_double(state, "scale", scale_);
+  good_steps_ = static_cast<int>(state_int(state, "good_steps", good_steps_));
 }
 
 }  // namespace deeplab::train

@@ -7,6 +7,7 @@
 #include <c10/core/Device.h>
 #include <torch/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ class GradScaler {
 
   double current_scale() const { return scale_; }
   int good_steps() const { return good_steps_; }
-  void restore(double scale, int good_steps) { scale_ = scale; good_steps_ = good_steps; }
+  /// Checkpoint entries (scale, good_steps) and their restore.
+  std::map<std::string, torch::Tensor> state_dict() const;
+  void load_state_dict(const std::map<std::string, torch::Tensor>& state);
 
  private:
   double scale_, growth_, backoff_;

@@ -1,7 +1,8 @@
 #pragma once
-// Optimizer with parameter groups: heads may train at a multiple of the
-// backbone's learning rate, and norm parameters and biases may skip weight
-// decay.  The schedule sets each group's lr every step.
+// Optimizer with parameter groups: the model's new layers (its head
+// parameters, as the model declares them) may train at a multiple of the
+// learning rate, and norm parameters and biases may skip weight decay.  The
+// schedule sets each group's lr every step.
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -15,8 +16,9 @@ namespace deeplab::train {
 
 class GroupedOptimizer {
  public:
-  /// Trainable parameters of `model` only (frozen BN parameters are left out).
-  GroupedOptimizer(torch::nn::Module& model, const TrainConfig& config);
+  /// Trainable parameters of `model` only (frozen norm parameters are left
+  /// out); those in `head` train at optimizer.head_lr_mult.
+  GroupedOptimizer(torch::nn::Module& model, const std::vector<torch::Tensor>& head, const TrainConfig& config);
 
   /// Sets every group's lr to `base_lr` times the group's multiplier.
   void set_lr(double base_lr);

@@ -50,29 +50,6 @@ void draw_panel(cv::Mat& canvas, cv::Rect area, const std::string& title, const 
               0.35, kInk, 1, cv::LINE_AA);
 }
 
-cv::Mat image_to_bgr(const at::Tensor& chw, const std::vector<double>& mean, const std::vector<double>& std) {
-  auto img = chw.detach().to(torch::kCPU, torch::kFloat).clone();
-  for (int c = 0; c < 3; ++c) img[c].mul_(std[c]).add_(mean[c]);
-  img = (img.clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-  cv::Mat rgb(static_cast<int>(img.size(0)), static_cast<int>(img.size(1)), CV_8UC3, img.data_ptr());
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  return bgr;
-}
-
-cv::Mat labels_to_bgr(const at::Tensor& labels, const data::DatasetDescriptor& descriptor) {
-  const auto l = labels.detach().to(torch::kCPU, torch::kLong).contiguous();
-  cv::Mat out(static_cast<int>(l.size(0)), static_cast<int>(l.size(1)), CV_8UC3);
-  const int64_t* p = l.data_ptr<int64_t>();
-  for (int y = 0; y < out.rows; ++y) {
-    for (int x = 0; x < out.cols; ++x) {
-      const auto rgb = descriptor.color(static_cast<int>(p[static_cast<int64_t>(y) * out.cols + x]));
-      out.at<cv::Vec3b>(y, x) = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
-    }
-  }
-  return out;
-}
-
 void write_png(const std::string& path, const cv::Mat& image) {
   if (!cv::imwrite(path, image)) throw IoError("cannot write '" + path + "'");
 }
@@ -97,14 +74,11 @@ void write_curves(const MetricsLog& log, const std::string& path) {
   write_png(path, canvas);
 }
 
-void write_samples_grid(const std::vector<VisRow>& rows, const data::DatasetDescriptor& descriptor,
-                        const std::vector<double>& mean, const std::vector<double>& std, const std::string& path) {
+void write_samples_grid(const std::vector<std::string>& row_images, const std::string& path) {
   std::vector<cv::Mat> lines;
-  for (const auto& row : rows) {
-    std::vector<cv::Mat> cells = {image_to_bgr(row.image, mean, std), labels_to_bgr(row.ground_truth, descriptor),
-                                  labels_to_bgr(row.prediction, descriptor)};
-    cv::Mat line;
-    cv::hconcat(cells, line);
+  for (const auto& file : row_images) {
+    cv::Mat line = cv::imread(file, cv::IMREAD_COLOR);
+    if (line.empty()) throw IoError("cannot read visualisation '" + file + "'");
     lines.push_back(line);
   }
   if (lines.empty()) return;

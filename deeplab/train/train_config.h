@@ -8,6 +8,10 @@
 
 namespace deeplab::train {
 
+/// The train.optimizer.name values GroupedOptimizer can build, read from its
+/// table (train/optimizer.cpp), so validation and construction cannot drift.
+std::vector<std::string> optimizer_names();
+
 struct OptimizerConfig {
   std::string name = "sgd";
   double momentum = 0.9;  // SGD momentum; Adam's beta1
@@ -23,7 +27,7 @@ struct OptimizerConfig {
   template <class V>
   void fields(V& v) {
     using namespace core::check;
-    v("name", name, one_of({"sgd", "adam", "adamw"}));
+    v("name", name, one_of(optimizer_names()));
     v("momentum", momentum, in_half_open(0, 1));
     v("beta2", beta2, in_half_open(0, 1));
     v("nesterov", nesterov);
@@ -82,7 +86,7 @@ struct TrainConfig {
   std::string amp = "none";       // bf16 (CPU autocast) or fp16 (CUDA, with loss scaling)
   int accumulate = 1;             // batches per optimizer step
   double clip_grad_norm = 0.0;    // 0: no clipping
-  bool freeze_bn = false;         // BN in eval mode, no gradient (fine_tune_batch_norm: false)
+  bool freeze_bn = false;         // retired: read as model.norm: frozen_bn (experiment/config.cpp)
   bool channels_last = false;
   bool skip_nonfinite = false;    // skip steps with a non-finite loss instead of stopping
   int log_every = 20;

@@ -6,58 +6,35 @@
 #include <cmath>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/dataset_factory.h"
-#include "deeplab/data/transforms.h"
 #include "deeplab/core/stop_signal.h"
 
 namespace deeplab::train {
-namespace {
 
-std::unique_ptr<data::Loader> make_train_loader(const core::Config& config, const TrainerOptions& options) {
-  auto dataset = data::make_dataset(config.data, config.data.train_split);
-  auto loader_options = data::LoaderOptions::from_config(config.data, /*train=*/true,
-                                                         static_cast<uint64_t>(config.runtime.seed));
-  loader_options.rank = options.rank;
-  loader_options.world_size = options.world_size;
-  auto transform = data::Transform(data::TransformOptions::from_config(config.data, /*train=*/true));
-  auto loader = std::make_unique<data::Loader>(dataset, transform, loader_options);
-  if (loader->num_batches() == 0) {
-    throw DataError("data.train_split '" + config.data.train_split + "' of " + config.data.root + " has " +
-                    std::to_string(dataset->size()) + " images: not one batch of data.batch_size " +
-                    std::to_string(config.data.batch_size));
-  }
-  return loader;
+TrainerOptions TrainerOptions::from_config(const TrainConfig& config, std::string work_dir, c10::Device device) {
+  TrainerOptions o;
+  o.work_dir = std::move(work_dir);
+  o.max_iters = config.max_iters;
+  o.accumulate = config.accumulate;
+  o.amp = config.amp;
+  o.channels_last = config.channels_last;
+  o.clip_grad_norm = config.clip_grad_norm;
+  o.skip_nonfinite = config.skip_nonfinite;
+  o.device = device;
+  return o;
 }
 
-// The model on its device, BN frozen if asked, before the optimizer collects
-// its trainable parameters.
-torch::nn::Module& prepared(models::DeepLab& model, c10::Device device, bool freeze_bn) {
-  model->to(device);
-  if (freeze_bn) freeze_batch_norm(*model);
-  return *model;
-}
-
-}  // namespace
-
-void freeze_batch_norm(torch::nn::Module& model) {
-  for (const auto& module : model.modules()) {
-    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) {
-      bn->eval();
-      for (auto& p : bn->parameters()) p.set_requires_grad(false);
-    }
-  }
-}
-
-Trainer::Trainer(core::Config config, models::DeepLab model, c10::Device device, TrainerOptions options)
-    : config_(std::move(config)),
-      model_(std::move(model)),
-      device_(device),
-      options_(std::move(options)),
-      optimizer_(prepared(model_, device_, config_.train.freeze_bn), config_.train),
-      schedule_(config_.train.lr, config_.train.max_iters, config_.train.schedule),
-      loss_(config_.train.loss, config_.model.num_classes, config_.data.ignore_label),
-      loader_(make_train_loader(config_, options_)) {
-  if (config_.train.channels_last) {
+Trainer::Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, GroupedOptimizer optimizer,
+                 LrSchedule schedule, LossFn loss, TrainerOptions options)
+    : model_(std::move(model)),
+      loader_(std::move(loader)),
+      optimizer_(std::move(optimizer)),
+      schedule_(std::move(schedule)),
+      loss_(std::move(loss)),
+      options_(std::move(options)) {
+  if (!loader_) throw Error("Trainer: no loader given");
+  if (!loss_) throw Error("Trainer: no loss given");
+  model_->to(options_.device);
+  if (options_.channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : model_->parameters()) {
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
@@ -65,15 +42,75 @@ Trainer::Trainer(core::Config config, models::DeepLab model, c10::Device device,
   }
 }
 
-void Trainer::resume(const std::string& checkpoint) {
-  state_ = load_checkpoint(checkpoint, *model_, optimizer_.optimizer());
-  scaler_.restore(state_.loss_scale, static_cast<int>(state_.scaler_good_steps));
-  loader_started_ = false;  // restart the loader at the saved position
+void Trainer::add_hook(std::shared_ptr<Hook> hook) {
+  const auto pending = pending_hook_state_.find(hook->name());
+  if (pending != pending_hook_state_.end()) {
+    hook->load_state_dict(pending->second);
+    pending_hook_state_.erase(pending);
+  }
+  hooks_.push_back(std::move(hook));
 }
 
-void Trainer::set_train_mode() {
-  model_->train();
-  if (config_.train.freeze_bn) freeze_batch_norm(*model_);
+TensorMap Trainer::state_dict() const {
+  return {{"iteration", state_scalar(state_.iteration)},
+          {"epoch", state_scalar(state_.epoch)},
+          {"batch_in_epoch", state_scalar(state_.batch_in_epoch)},
+          {"skipped_steps", state_scalar(state_.skipped_steps)}};
+}
+
+void Trainer::load_state_dict(const TensorMap& state) {
+  state_.iteration = state_int(state, "iteration", 0);
+  state_.epoch = state_int(state, "epoch", 0);
+  state_.batch_in_epoch = state_int(state, "batch_in_epoch", 0);
+  state_.skipped_steps = state_int(state, "skipped_steps", 0);
+}
+
+// Random generators are per process: each rank resumes its own stream.
+TensorMap Trainer::rank_state_dict() const {
+  TensorMap state{{"rng.cpu", at::detail::getDefaultCPUGenerator().get_state()}};
+  if (options_.device.is_cuda()) state["rng.cuda"] = at::globalContext().defaultGenerator(options_.device).get_state();
+  return state;
+}
+
+void Trainer::load_rank_state_dict(const TensorMap& state) {
+  const auto cpu = state.find("rng.cpu");
+  if (cpu != state.end()) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle on the global one
+    generator.set_state(cpu->second);
+  }
+  const auto cuda = state.find("rng.cuda");
+  if (cuda != state.end() && options_.device.is_cuda()) {
+    at::Generator generator = at::globalContext().defaultGenerator(options_.device);
+    generator.set_state(cuda->second);
+  }
+}
+
+std::string Trainer::save_checkpoint(const std::string& dir) {
+  RunState run;
+  run.trainer = state_dict();
+  run.scaler = scaler_.state_dict();
+  for (const auto& hook : hooks_) {
+    auto state = hook->state_dict();
+    if (!state.empty()) run.hooks[hook->name()] = std::move(state);
+  }
+  run.ranks[options_.rank] = rank_state_dict();
+  return train::save_checkpoint(dir, state_.iteration, *model_, optimizer_.optimizer(), run);
+}
+
+void Trainer::resume(const std::string& checkpoint) {
+  RunState run = load_checkpoint(checkpoint, *model_, optimizer_.optimizer());
+  load_state_dict(run.trainer);
+  scaler_.load_state_dict(run.scaler);
+  const auto rank = run.ranks.find(options_.rank);
+  if (rank != run.ranks.end()) load_rank_state_dict(rank->second);
+  pending_hook_state_ = std::move(run.hooks);
+  for (auto& hook : hooks_) {
+    const auto pending = pending_hook_state_.find(hook->name());
+    if (pending == pending_hook_state_.end()) continue;
+    hook->load_state_dict(pending->second);
+    pending_hook_state_.erase(pending);
+  }
+  loader_started_ = false;  // restart the loader at the saved position
 }
 
 data::Batch Trainer::next_batch() {
@@ -92,30 +129,34 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
-double Trainer::forward_backward(const data::Batch& batch) {
-  auto images = batch.images.to(device_);
-  if (config_.train.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
-  const auto labels = batch.labels.to(device_);
+LossValues Trainer::forward_backward(const data::Batch& host_batch) {
+  data::Batch batch = host_batch;
+  batch.images = batch.images.to(options_.device);
+  if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
+  batch.labels = batch.labels.to(options_.device);
+  LossTerms terms;
   torch::Tensor loss;
   {
-    AutocastScope autocast(config_.train.amp, device_);
-    loss = loss_.total(model_->forward_train(images), labels) / config_.train.accumulate;
+    AutocastScope autocast(options_.amp, options_.device);
+    terms = loss_(model_->forward_outputs(batch.images), batch);
+    loss = total_loss(terms) / options_.accumulate;
   }
-  const double value = loss.item<double>();
-  if (std::isfinite(value)) (config_.train.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
-  return value;
+  LossValues values{{"", loss.item<double>()}};  // the total first, then each term
+  for (const auto& [name, term] : terms) values.emplace_back(name, term.item<double>() / options_.accumulate);
+  if (std::isfinite(values[0].second)) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
+  return values;
 }
 
 void Trainer::apply_step(bool finite) {
   auto params = optimizer_.optimizer().param_groups();
   std::vector<torch::Tensor> all;
   for (auto& group : params) all.insert(all.end(), group.params().begin(), group.params().end());
-  if (config_.train.amp == "fp16") {
+  if (options_.amp == "fp16") {
     finite = scaler_.unscale(all) && finite;
     scaler_.update(finite);
   }
   if (!finite) {
-    if (!config_.train.skip_nonfinite) {
+    if (!options_.skip_nonfinite) {
       throw Error("non-finite loss at iteration " + std::to_string(state_.iteration + 1) +
                   "; the last checkpoint is in " + options_.work_dir +
                   "/checkpoints (set train.skip_nonfinite: true to skip such steps)");
@@ -123,31 +164,33 @@ void Trainer::apply_step(bool finite) {
     ++state_.skipped_steps;
     return;
   }
-  if (config_.train.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(all, config_.train.clip_grad_norm);
+  if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(all, options_.clip_grad_norm);
   optimizer_.optimizer().step();
 }
 
 StepResult Trainer::run_step() {
   const auto start = std::chrono::steady_clock::now();
-  set_train_mode();
+  model_->train();  // frozen norm layers stay in eval mode (models/layers/norm.h)
   StepResult result;
   result.lr = schedule_.at(state_.iteration);
   optimizer_.set_lr(result.lr);
   optimizer_.optimizer().zero_grad();
   bool finite = true;
-  for (int i = 0; i < config_.train.accumulate; ++i) {
+  for (int i = 0; i < options_.accumulate; ++i) {
     const data::Batch batch = next_batch();
-    const double loss = forward_backward(batch);
-    finite = finite && std::isfinite(loss);
-    result.loss += loss;
+    const LossValues values = forward_backward(batch);
+    finite = finite && std::isfinite(values[0].second);
+    result.loss += values[0].second;
+    for (size_t t = 1; t < values.size(); ++t) {
+      if (result.terms.size() < t) result.terms.emplace_back(values[t].first, 0.0);
+      result.terms[t - 1].second += values[t].second;
+    }
     result.images += batch.images.size(0);
   }
   for (auto& hook : hooks_) hook->after_backward(*this);
   apply_step(finite);
   result.skipped = !finite;
   ++state_.iteration;
-  state_.loss_scale = scaler_.current_scale();
-  state_.scaler_good_steps = scaler_.good_steps();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   last_step_ = result;
   return result;
@@ -155,12 +198,12 @@ StepResult Trainer::run_step() {
 
 bool Trainer::run() {
   for (auto& hook : hooks_) hook->before_train(*this);
-  while (state_.iteration < config_.train.max_iters && !stop_requested_) {
+  while (state_.iteration < options_.max_iters && !stop_requested_) {
     run_step();
     for (auto& hook : hooks_) hook->after_step(*this);
     if (core::stop_requested()) stop_requested_ = true;
   }
-  const bool interrupted = state_.iteration < config_.train.max_iters;
+  const bool interrupted = state_.iteration < options_.max_iters;
   for (auto& hook : hooks_) hook->after_train(*this, interrupted);
   return interrupted;
 }

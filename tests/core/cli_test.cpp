@@ -57,5 +57,25 @@ TEST(Cli, UnknownSubcommandAndBadLogLevelFail) {
   expect_no_crash_output(result.output);
 }
 
+// Every subcommand applies runtime.log_level, and --log-level wins over it
+// (train used to reset the level from the config after the flag was read).
+TEST(Cli, LogLevelFlagWinsOverTheConfig) {
+  testing::TempDir dir;
+  auto config = [&](const std::string& level) {
+    return dir.write("log_" + level + ".yaml", "data: {root: " + dir.path() + "/no_data}\nruntime: {log_level: " +
+                                                   level + ", device: cpu}\n");
+  };
+  auto info_lines = [&](const std::string& flag, const std::string& level) {
+    const auto result =
+        run_deeplab(flag + " train -c " + config(level) + " --work-dir " + dir.path() + "/run_" + level);
+    EXPECT_NE(result.exit_code, 0) << result.output;  // no data: the run stops after setting up its directory
+    return result.output.find("run directory:") != std::string::npos;
+  };
+  EXPECT_TRUE(info_lines("", "info"));
+  EXPECT_FALSE(info_lines("", "warn"));
+  EXPECT_FALSE(info_lines("--log-level warn", "info"));
+  EXPECT_TRUE(info_lines("--log-level info", "warn"));
+}
+
 }  // namespace
 }  // namespace deeplab

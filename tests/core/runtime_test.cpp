@@ -1,5 +1,5 @@
 // Runtime settings take effect: thread counts reach LibTorch's parallel
-// loops, seeds reproduce, devices resolve or fail clearly, run dirs fill.
+// loops, seeds reproduce, devices resolve or fail clearly.
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +15,6 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/core/logging.h"
-#include "deeplab/core/run_dir.h"
 #include "deeplab/core/runtime.h"
 #include "tests/support/test_support.h"
 
@@ -100,19 +99,6 @@ TEST(Runtime, UnknownLogLevelIsAnError) {
     EXPECT_NE(std::string(e.what()).find("'verbose'"), std::string::npos);
   }
   set_log_level("info");
-}
-
-TEST(Runtime, RunDirHoldsEffectiveConfigAndLog) {
-  testing::TempDir dir;
-  Config config;
-  config.train.lr = 0.02;
-  const std::string run = dir.file("runs/exp1");
-  prepare_run_dir(config, run);
-  spdlog::info("hello from the test");
-  spdlog::default_logger()->flush();
-  EXPECT_EQ(load_config(run + "/config.yaml").train.lr, 0.02);
-  EXPECT_NE(read_file(run + "/log.txt").find("hello from the test"), std::string::npos);
-  spdlog::default_logger()->sinks().pop_back();  // detach the file sink again
 }
 
 TEST(FsUtil, AtomicWriteReplacesWholeFileAndLeavesNoTemp) {

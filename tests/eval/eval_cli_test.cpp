@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/config_io.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
@@ -32,8 +32,8 @@ std::string src(const std::string& rel) { return testing::source_dir() + "/" + r
 // A small model with seeded weights and non-trivial BatchNorm statistics, so
 // that its predictions vary over classes and positions.
 std::string write_random_weights(const std::string& config_path, const std::string& out) {
-  const core::Config config = core::load_config(config_path);
-  const models::DeepLab model = testing::small_random_model(config.model, 11);
+  const auto model_config = core::load_config_section<models::ModelConfig>(config_path, "model");
+  const models::DeepLab model = testing::small_random_model(model_config, 11);
   exporting::save_module_state_dict(*model, out);
   return out;
 }

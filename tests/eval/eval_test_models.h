@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/models/factory.h"
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::testing {
 
@@ -16,9 +17,9 @@ inline models::DeepLab small_random_model(const models::ModelConfig& config, uin
   torch::manual_seed(seed);
   models::DeepLab model = models::build_model(config);
   torch::NoGradGuard no_grad;
-  std::vector<torch::nn::BatchNorm2dImpl*> bns;
+  std::vector<models::Norm2dImpl*> bns;
   for (const auto& m : model->modules(false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) bns.push_back(bn);
+    if (auto* bn = m->as<models::Norm2dImpl>()) bns.push_back(bn);
   }
   for (auto* bn : bns) {
     bn->weight.uniform_(0.5, 1.5);

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "deeplab/core/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/eval/evaluator.h"
 #include "deeplab/export/model_io.h"
@@ -57,7 +56,7 @@ EvalOptions toy_options() {
 // Undoes the normalisation of the red channel and decodes the class exactly.
 SegmentFn oracle(const EvalOptions& o) {
   return [o](const at::Tensor& x) {
-    const auto red = (x.select(1, 0) * o.std[0] + o.mean[0]) * 255.0;
+    const auto red = (x.select(1, 0) * o.normalization.std[0] + o.normalization.mean[0]) * 255.0;
     const auto cls = (red / 60.0).round().clamp(0, kClasses - 1).to(torch::kLong);
     return torch::one_hot(cls, kClasses).permute({0, 3, 1, 2}).to(torch::kFloat);
   };
@@ -178,9 +177,8 @@ TEST(Evaluator, SameWeightsLoadAtAnotherOutputStride) {
   models::DeepLab os16 = testing::small_random_model(small_config(kClasses, 16), 1);
   const std::string weights = dir.file("w.pth");
   exporting::save_module_state_dict(*os16, weights);
-  core::Config config;
-  config.model = small_config(kClasses, 8);  // what eval.output_stride = 8 does to the model config
-  models::DeepLab os8 = exporting::load_model(config, weights);
+  // What eval.output_stride = 8 does to the model config.
+  models::DeepLab os8 = exporting::load_model(small_config(kClasses, 8), weights);
   EXPECT_EQ(model_output_stride(*os16), 16);
   EXPECT_EQ(model_output_stride(*os8), 8);
   os16->eval();

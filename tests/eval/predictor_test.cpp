@@ -1,6 +1,7 @@
 // Test-time inference identities: a single plain pass is the model bit for
 // bit, one window as large as the image is whole-image inference, flip TTA of
-// a flip-equivariant model changes nothing; windows cover every pixel.
+// a flip-equivariant model changes nothing; windows cover every pixel; an
+// offset output survives multi-scale + flip TTA by its own rule.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -193,6 +194,37 @@ TEST(Predictor, LogitsOfTheWrongSizeAreAnError) {
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("[1, 2, 4, 4]"), std::string::npos) << e.what();
   }
+}
+
+// A geometry-aware toy: every pixel's offset to the image centre, (dy, dx),
+// plus per-pixel logits.  Its true output does not depend on the scale or a
+// flip, so multi-scale + flip TTA must give it back unchanged when each
+// output is brought back by its own rule.
+models::ModelOutputs centre_offsets(const at::Tensor& x, models::OutputKind offset_kind) {
+  const int64_t h = x.size(2), w = x.size(3);
+  const auto ys = torch::arange(h, x.options()).view({1, 1, h, 1}).expand({x.size(0), 1, h, w});
+  const auto xs = torch::arange(w, x.options()).view({1, 1, 1, w}).expand({x.size(0), 1, h, w});
+  const auto offsets = torch::cat({(h - 1) / 2.0 - ys, (w - 1) / 2.0 - xs}, 1);
+  return {{"semantic", {x.sum(1, true).repeat({1, 2, 1, 1}), models::OutputKind::kLogits}},
+          {"offset", {offsets, offset_kind}}};
+}
+
+TEST(Predictor, OffsetOutputsSurviveMultiScaleAndFlip) {
+  PredictorOptions o;
+  o.scales = {0.5, 1.0};
+  o.flip = true;
+  o.align_corners = true;  // a linear field is reproduced exactly
+  const auto x = torch::randn({1, 3, 33, 41});
+  const auto truth = centre_offsets(x, models::OutputKind::kOffsets).at("offset").value;
+  const Predictor predictor(
+      OutputsFn([](const at::Tensor& in) { return centre_offsets(in, models::OutputKind::kOffsets); }), o);
+  const auto out = predictor.outputs(x);
+  EXPECT_LE((out.at("offset").value - truth).abs().max().item<double>(), 1e-4);
+  EXPECT_EQ(out.at("semantic").value.sizes(), (std::vector<int64_t>{1, 2, 33, 41}));
+  // Negative control: treated as a plain map, the same field comes back wrong.
+  const Predictor naive(
+      OutputsFn([](const at::Tensor& in) { return centre_offsets(in, models::OutputKind::kHeatmap); }), o);
+  EXPECT_GT((naive.outputs(x).at("offset").value - truth).abs().max().item<double>(), 1.0);
 }
 
 }  // namespace

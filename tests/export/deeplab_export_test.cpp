@@ -7,7 +7,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
-#include "deeplab/core/config.h"
+#include "deeplab/core/config_io.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/torchscript.h"
 #include "deeplab/export/torchvision_import.h"
@@ -39,7 +39,7 @@ TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
                                 " --input-size 97 129");
   ASSERT_EQ(result.exit_code, 0) << result.output;
 
-  models::DeepLab model = load_model(core::load_config(config), weights);
+  models::DeepLab model = load_model(core::load_config_section<models::ModelConfig>(config, "model"), weights);
   model->eval();
   c10::Dict<std::string, torch::Tensor> inputs;
   inputs.insert("a", torch::randn({1, 3, 65, 81}));

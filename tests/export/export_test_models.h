@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "deeplab/models/layers/norm.h"
 #include "deeplab/models/layers/resize.h"
 
 namespace deeplab::testing {
@@ -47,16 +48,19 @@ struct ResizeNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(ResizeNet);
 
-/// Gives every BatchNorm non-trivial statistics and affine parameters.
+/// Gives every norm layer (ours or torch's BatchNorm2d) non-trivial statistics
+/// and affine parameters.
 inline void randomize_batch_norms(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& m : module.modules()) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
-      bn->running_mean.normal_(0, 0.2);
-      bn->running_var.uniform_(0.5, 1.5);
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.normal_(0, 0.1);
-    }
+    if (!models::is_norm_layer(*m)) continue;
+    auto params = m->named_parameters(false);
+    auto buffers = m->named_buffers(false);
+    if (!buffers.contains("running_mean")) continue;
+    buffers["running_mean"].normal_(0, 0.2);
+    buffers["running_var"].uniform_(0.5, 1.5);
+    params["weight"].uniform_(0.5, 1.5);
+    params["bias"].normal_(0, 0.1);
   }
 }
 

@@ -82,10 +82,9 @@ TEST(ModelBackward, EveryTrainableParameterGetsAFiniteGradient) {
       config.head.separable = std::string(arch) == "deeplabv3plus";
       DeepLab model = build_model(config);
       model->train();
-      const auto outputs = model->forward_train(torch::randn({2, 3, 33, 41}));
-      auto loss = outputs.out.square().mean();
-      if (outputs.aux.defined()) loss = loss + outputs.aux.square().mean();
-      for (const auto& scale : outputs.msc_scales) loss = loss + scale.mean();
+      const auto outputs = model->forward_outputs(torch::randn({2, 3, 33, 41}));
+      torch::Tensor loss = torch::zeros({});
+      for (const auto& [name, output] : outputs) loss = loss + output.value.square().mean();
       loss.backward();
       for (const auto& p : model->named_parameters()) {
         ASSERT_TRUE(p.value().grad().defined()) << p.key();

@@ -46,6 +46,13 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return p;
 }
 
+namespace {
+// Test binaries live in build/tests/<area>/, where the project's descriptors
+// are not next to the executable (core/resources.h): point the library at
+// the source tree unless the caller chose another home.
+const bool kHomeSet = [] { return ::setenv("DEEPLAB_HOME", DEEPLAB_SOURCE_DIR, /*overwrite=*/0) == 0; }();
+}  // namespace
+
 std::string source_dir() {
   if (const char* env = std::getenv("DEEPLAB_SOURCE_DIR")) return env;
   return DEEPLAB_SOURCE_DIR;

@@ -11,7 +11,7 @@
 
 #include "deeplab/export/pth_reader.h"
 #include "tests/support/test_support.h"
-#include "tests/train/train_fixtures.h"
+#include "tests/support/synthetic_data.h"
 
 namespace deeplab::train {
 namespace {

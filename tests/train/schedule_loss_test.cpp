@@ -1,6 +1,6 @@
 // Learning-rate schedules against their formulas, the losses against
-// hand-computed values, the fp16 gradient scaler with injected inf gradients,
-// and the optimizer's parameter groups.
+// hand-computed values (named terms over named outputs), and the fp16
+// gradient scaler with injected inf gradients.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -12,7 +12,6 @@
 #include "deeplab/train/losses.h"
 #include "deeplab/train/lr_schedule.h"
 #include "deeplab/train/mixed_precision.h"
-#include "deeplab/train/optimizer.h"
 
 namespace deeplab::train {
 namespace {
@@ -90,13 +89,21 @@ TEST(Losses, AuxAndMscOutputsAddUp) {
   LossConfig c;
   c.aux_weight = 0.5;
   const SegmentationLoss loss(c, 2, 255);
-  models::DeepLabOutputs out;
-  out.out = t.logits;
-  out.aux = t.logits * 2;
-  out.msc_scales = {t.logits, t.logits * 0.5};
-  const double expected = loss(t.logits, t.labels).item<double>() * 2 + 0.5 * loss(out.aux, t.labels).item<double>() +
-                          loss(out.msc_scales[1], t.labels).item<double>();
-  EXPECT_NEAR(loss.total(out, t.labels).item<double>(), expected, 1e-6);
+  models::ModelOutputs out{{"semantic", {t.logits}},
+                           {"aux", {t.logits * 2}},
+                           {"msc/1", {t.logits}},
+                           {"msc/0.5", {t.logits * 0.5}}};
+  data::Batch batch;
+  batch.labels = t.labels;
+  const LossTerms terms = loss.terms(out, batch);
+  std::vector<std::string> names;
+  for (const auto& term : terms) names.push_back(term.first);
+  EXPECT_EQ(names, (std::vector<std::string>{"semantic", "aux", "msc/0.5", "msc/1"}));
+  EXPECT_NEAR(terms[1].second.item<double>(), 0.5 * loss(t.logits * 2, t.labels).item<double>(), 1e-6);
+  const double expected = loss(t.logits, t.labels).item<double>() * 2 + 0.5 * loss(t.logits * 2, t.labels).item<double>() +
+                          loss(t.logits * 0.5, t.labels).item<double>();
+  EXPECT_NEAR(total_loss(terms).item<double>(), expected, 1e-6);
+  EXPECT_THROW(loss.terms({{"aux", {t.logits}}}, batch), ConfigError);
 }
 
 TEST(GradScaler, InfGradientsSkipTheStepAndShrinkTheScale) {
@@ -119,29 +126,6 @@ TEST(GradScaler, InfGradientsSkipTheStepAndShrinkTheScale) {
   scaler.update(true);
   scaler.update(true);
   EXPECT_DOUBLE_EQ(scaler.current_scale(), 1024.0);
-}
-
-TEST(Optimizer, HeadMultiplierAndNoDecayGroups) {
-  models::ModelConfig m;
-  m.backbone.name = "mobilenet_v3_small";
-  auto model = models::build_model(m);
-  TrainConfig c;
-  c.lr = 0.01;
-  c.optimizer.head_lr_mult = 10;
-  c.optimizer.no_decay_norm_bias = true;
-  GroupedOptimizer optimizer(*model, c);
-  EXPECT_EQ(optimizer.num_groups(), 4u);  // {backbone, head} x {decay, no decay}
-  optimizer.set_lr(0.02);
-  std::set<double> lrs;
-  int64_t grouped = 0;
-  for (size_t g = 0; g < optimizer.num_groups(); ++g) {
-    lrs.insert(optimizer.group_lr(g));
-    for (const auto& p : optimizer.optimizer().param_groups()[g].params()) grouped += p.numel();
-  }
-  EXPECT_EQ(lrs, (std::set<double>{0.02, 0.2}));
-  int64_t total = 0;
-  for (const auto& p : model->parameters()) total += p.numel();
-  EXPECT_EQ(grouped, total);  // every parameter in exactly one group
 }
 
 }  // namespace

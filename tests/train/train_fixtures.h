@@ -1,29 +1,60 @@
 #pragma once
-// Small generated datasets for the training tests (written by the real
-// `deeplab data synth`), shared by every test in the process.
+// Training test fixtures built in memory: synthetic VOC-layout scenes from
+// the project's generator, a loader over them, and a trainer from its parts,
+// so training tests neither write datasets nor go through a config file.
 
+#include <torch/torch.h>
+
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "tests/support/test_support.h"
+#include "deeplab/data/loader.h"
+#include "deeplab/data/memory_dataset.h"
+#include "deeplab/data/synth/scene_generator.h"
+#include "deeplab/data/transforms.h"
+#include "deeplab/models/factory.h"
+#include "deeplab/train/trainer.h"
 
 namespace deeplab::testing {
 
-/// Root of a generated VOC-layout set of `num` images of size x size.
-inline std::string synthetic_voc(const TempDir& dir, int num, int size) {
-  const std::string root = dir.path() + "/voc";
-  const auto result = run_deeplab("data synth --layout voc --out " + root + " --num " + std::to_string(num) +
-                                  " --size " + std::to_string(size) + "x" + std::to_string(size) + " --seed 5");
-  if (result.exit_code != 0) throw std::runtime_error("data synth failed: " + result.output);
-  return root;
+constexpr int kVocClasses = 21;
+
+/// `num` VOC-layout scenes of size x size (train ids 0..6, 255 boundaries).
+inline std::shared_ptr<data::MemoryDataset> memory_voc(int num, int size, uint64_t seed = 5) {
+  std::vector<data::Sample> samples;
+  for (int i = 0; i < num; ++i) {
+    auto scene = data::synth::render_voc_scene(size, size, data::synth::kMaxVocObjectClasses, seed + i);
+    samples.push_back({"scene_" + std::to_string(i), scene.image, scene.label, cv::Mat()});
+  }
+  return std::make_shared<data::MemoryDataset>(std::move(samples), kVocClasses);
 }
 
-/// Root of a generated Cityscapes-layout set.
-inline std::string synthetic_cityscapes(const TempDir& dir, int num) {
-  const std::string root = dir.path() + "/cityscapes";
-  const auto result = run_deeplab("data synth --layout cityscapes --out " + root + " --num " + std::to_string(num) +
-                                  " --size 64x128 --seed 5");
-  if (result.exit_code != 0) throw std::runtime_error("data synth failed: " + result.output);
-  return root;
+/// A loader over `dataset`: training pipeline (random scale, crop, flip) when
+/// `train`, else the evaluation pipeline (no augmentation, no shuffle).
+inline std::unique_ptr<data::Loader> memory_loader(std::shared_ptr<const data::Dataset> dataset, int batch, int crop,
+                                                   bool train, uint64_t seed = 0) {
+  data::DataConfig d;
+  d.crop_size = {crop, crop};
+  d.batch_size = batch;
+  d.workers = 0;
+  auto options = data::LoaderOptions::from_config(d, train, seed);
+  return std::make_unique<data::Loader>(std::move(dataset),
+                                        data::Transform(data::TransformOptions::from_config(d, train)), options);
+}
+
+/// A trainer of `model` from its parts: the model's head lr, poly schedule,
+/// cross-entropy terms.
+inline train::Trainer trainer_from_parts(models::DeepLab model, std::unique_ptr<data::Loader> loader,
+                                         const train::TrainConfig& config, const std::string& work_dir) {
+  train::GroupedOptimizer optimizer(*model, model->head_parameters(), config);
+  train::LrSchedule schedule(config.lr, config.max_iters, config.schedule);
+  auto loss = std::make_shared<train::SegmentationLoss>(config.loss, kVocClasses, 255);
+  train::LossFn loss_fn = [loss](const models::ModelOutputs& outputs, const data::Batch& batch) {
+    return loss->terms(outputs, batch);
+  };
+  return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
+                        std::move(loss_fn), train::TrainerOptions::from_config(config, work_dir, c10::kCPU));
 }
 
 }  // namespace deeplab::testing

@@ -34,6 +34,10 @@ class BackboneImpl : public torch::nn::Module {
   virtual std::string low_level_name() const { return "low_level"; }
   /// The feature an auxiliary FCN head reads.
   virtual std::string aux_name() const { return "aux"; }
+  /// Width of the fully connected layers (fc6/fc7) that DeepLab v1/v2 put on
+  /// this backbone as convolutions, initialised from its ImageNet classifier;
+  /// 0 when the backbone has none (heads then start from its last feature).
+  virtual int64_t fc_channels() const { return 0; }
 
   /// Spec of the named feature; throws naming it when absent.
   FeatureSpec spec(const std::string& name) const;

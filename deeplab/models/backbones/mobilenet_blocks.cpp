@@ -25,7 +25,7 @@ InvertedResidualV2Impl::InvertedResidualV2Impl(int64_t in, int64_t out, int64_t 
   conv->push_back(conv_bn_act(
       ConvBnActOptions(hidden, hidden, 3).stride(stride).dilation(dilation).groups(hidden).activation("relu6")));
   conv->push_back(same_conv(hidden, out, 1));
-  conv->push_back(nn::BatchNorm2d(out));
+  conv->push_back(make_norm(out));
   conv_ = register_module("conv", conv);
 }
 

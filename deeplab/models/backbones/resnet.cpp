@@ -21,14 +21,14 @@ std::vector<int64_t> blocks_per_stage(int64_t depth) {
 
 BottleneckImpl::BottleneckImpl(int64_t in, int64_t planes, int64_t stride, int64_t dilation, bool project) {
   conv1_ = register_module("conv1", same_conv(in, planes, 1));
-  bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+  bn1_ = register_module("bn1", make_norm(planes));
   conv2_ = register_module("conv2", same_conv(planes, planes, 3, stride, dilation));
-  bn2_ = register_module("bn2", nn::BatchNorm2d(planes));
+  bn2_ = register_module("bn2", make_norm(planes));
   conv3_ = register_module("conv3", same_conv(planes, planes * kExpansion, 1));
-  bn3_ = register_module("bn3", nn::BatchNorm2d(planes * kExpansion));
+  bn3_ = register_module("bn3", make_norm(planes * kExpansion));
   if (project) {
     downsample_ = register_module(
-        "downsample", nn::Sequential(same_conv(in, planes * kExpansion, 1, stride), nn::BatchNorm2d(planes * kExpansion)));
+        "downsample", nn::Sequential(same_conv(in, planes * kExpansion, 1, stride), make_norm(planes * kExpansion)));
   }
 }
 
@@ -78,7 +78,7 @@ void ResNetImpl::build_stem() {
   } else {
     conv1_ = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   }
-  bn1_ = register_module("bn1", nn::BatchNorm2d(in_channels_));
+  bn1_ = register_module("bn1", make_norm(in_channels_));
   maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
 }
 

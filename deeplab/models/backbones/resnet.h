@@ -3,7 +3,7 @@
 // Bottleneck conv1/conv2/conv3, downsample.0/1), output stride 8/16/32, two
 // dilation rules, DeepLab's deep stem and DeepLabv3's cascaded blocks.
 
-#include <torch/nn/modules/batchnorm.h>
+#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
@@ -38,7 +38,7 @@ class BottleneckImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  Norm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(Bottleneck);
@@ -59,7 +59,7 @@ class ResNetImpl : public BackboneImpl {
   int64_t in_channels_ = 64;
   torch::nn::Conv2d conv1_{nullptr};
   torch::nn::Sequential deep_stem_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
+  Norm2d bn1_{nullptr};
   torch::nn::MaxPool2d maxpool_{nullptr};
   std::vector<torch::nn::Sequential> stages_;
   std::vector<FeatureSpec> specs_;

@@ -30,6 +30,8 @@ class VggImpl : public BackboneImpl {
   Features forward(const torch::Tensor& x) override;
   /// The stride this layout yields (8 for largefov, 32 for torchvision).
   int64_t output_stride() const { return specs_.back().stride; }
+  /// DeepLab-LargeFOV keeps every 4th unit of VGG's 4096-wide fc6/fc7.
+  int64_t fc_channels() const override { return 1024; }
 
  private:
   void add(torch::nn::AnyModule layer);

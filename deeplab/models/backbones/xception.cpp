@@ -44,7 +44,7 @@ XceptionUnitImpl::XceptionUnitImpl(int64_t in, const XceptionUnitConfig& config,
   }
   if (config.skip == SkipType::kConv) {
     shortcut_ = register_module("shortcut", same_conv(in, channels, 1, stride));
-    shortcut_bn_ = register_module("shortcut_bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(channels).eps(kBnEps)));
+    shortcut_bn_ = register_module("shortcut_bn", make_norm(channels, kBnEps));
   }
 }
 
@@ -67,9 +67,9 @@ XceptionImpl::XceptionImpl(const XceptionOptions& options) {
   }
   if (options.multi_grid().size() != 3) throw Error("Xception multi_grid needs 3 rates");
   conv1_ = register_module("conv1", same_conv(3, 32, 3, 2));
-  bn1_ = register_module("bn1", nn::BatchNorm2d(nn::BatchNorm2dOptions(32).eps(kBnEps)));
+  bn1_ = register_module("bn1", make_norm(32, kBnEps));
   conv2_ = register_module("conv2", same_conv(32, 64, 3));
-  bn2_ = register_module("bn2", nn::BatchNorm2d(nn::BatchNorm2dOptions(64).eps(kBnEps)));
+  bn2_ = register_module("bn2", make_norm(64, kBnEps));
 
   StrideTracker tracker(os);
   tracker.next(2);

@@ -5,7 +5,7 @@
 // depthwise and pointwise, except the last exit-flow unit (BN + ReLU after
 // both); output stride 8/16/32 by exit-flow (and entry-flow) atrous rates.
 
-#include <torch/nn/modules/batchnorm.h>
+#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/conv.h>
 
 #include <string>
@@ -45,7 +45,7 @@ class XceptionUnitImpl : public torch::nn::Module {
   XceptionUnitConfig config_;
   std::vector<SeparableConv> convs_;
   torch::nn::Conv2d shortcut_{nullptr};
-  torch::nn::BatchNorm2d shortcut_bn_{nullptr};
+  Norm2d shortcut_bn_{nullptr};
 };
 TORCH_MODULE(XceptionUnit);
 
@@ -58,7 +58,7 @@ class XceptionImpl : public BackboneImpl {
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  Norm2d bn1_{nullptr}, bn2_{nullptr};
   std::vector<XceptionUnit> units_;
   size_t low_level_unit_ = 0, aux_unit_ = 0;
   std::vector<FeatureSpec> specs_;

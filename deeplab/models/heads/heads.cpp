@@ -23,11 +23,12 @@ nn::Sequential adopt_children(nn::Module& owner, nn::Sequential seq) {
 }
 }  // namespace
 
-LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes) : feature_(in.name) {
-  auto fc6 = nn::Conv2d(nn::Conv2dOptions(in.channels, 1024, 3).padding(12).dilation(12));
-  auto fc7 = nn::Conv2d(nn::Conv2dOptions(1024, 1024, 1));
+LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes, int64_t hidden, bool fc_from_imagenet)
+    : feature_(in.name), fc_from_imagenet_(fc_from_imagenet) {
+  auto fc6 = nn::Conv2d(nn::Conv2dOptions(in.channels, hidden, 3).padding(12).dilation(12));
+  auto fc7 = nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1));
   layers_ = nn::Sequential(fc6, nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), fc7,
-                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), classifier_conv(1024, num_classes));
+                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), classifier_conv(hidden, num_classes));
   // Registered by role (so eval() reaches the dropouts too): fc6 relu6 drop6 fc7 relu7 drop7 fc8.
   const char* names[] = {"fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"};
   for (size_t i = 0; i < layers_->size(); ++i) register_module(names[i], layers_->ptr(i));
@@ -35,9 +36,19 @@ LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes) :
 
 torch::Tensor LargeFovHeadImpl::forward(const Features& features) { return layers_->forward(features.at(feature_)); }
 
+// DeepLab's prototxts give lr_mult 10 to fc8 only: fc6/fc7 come from ImageNet.
+std::vector<torch::Tensor> LargeFovHeadImpl::new_parameters() {
+  return fc_from_imagenet_ ? layers_->ptr(layers_->size() - 1)->parameters() : parameters();
+}
+
+std::vector<std::pair<std::string, std::string>> LargeFovHeadImpl::imagenet_fc_layers() const {
+  if (!fc_from_imagenet_) return {};
+  return {{"fc6", "fc7"}};
+}
+
 AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates,
                                  int64_t hidden)
-    : feature_(in.name) {
+    : feature_(in.name), has_fc_(hidden > 0) {
   for (size_t i = 0; i < rates.size(); ++i) {
     const int64_t r = rates[i];
     nn::Sequential branch;
@@ -60,12 +71,32 @@ torch::Tensor AsppSumHeadImpl::forward(const Features& features) {
   return sum;
 }
 
+// Each branch's last layer is its classifier (fc8); with fc6/fc7 the rest is ImageNet's.
+std::vector<torch::Tensor> AsppSumHeadImpl::new_parameters() {
+  if (!has_fc_) return parameters();
+  std::vector<torch::Tensor> params;
+  for (auto& branch : branches_) {
+    for (auto& p : branch->ptr(branch->size() - 1)->parameters()) params.push_back(p);
+  }
+  return params;
+}
+
+std::vector<std::pair<std::string, std::string>> AsppSumHeadImpl::imagenet_fc_layers() const {
+  std::vector<std::pair<std::string, std::string>> layers;
+  if (!has_fc_) return layers;
+  for (size_t i = 0; i < branches_.size(); ++i) {
+    const std::string branch = "branch" + std::to_string(i);
+    layers.emplace_back(branch + ".0", branch + ".3");
+  }
+  return layers;
+}
+
 DeepLabV3HeadImpl::DeepLabV3HeadImpl(const DeepLabV3HeadOptions& o) : feature_(o.in().name) {
   const int64_t ch = o.channels();
   nn::Sequential seq(Aspp(AsppOptions(o.in().channels, o.rates()).channels(ch).dropout(o.dropout()).separable(o.separable())));
   if (o.torchvision_style()) {
     seq->push_back(same_conv(ch, ch, 3));
-    seq->push_back(nn::BatchNorm2d(ch));
+    seq->push_back(make_norm(ch));
     seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
   }
   seq->push_back(classifier_conv(ch, o.num_classes()));
@@ -102,7 +133,7 @@ torch::Tensor DecoderHeadImpl::forward(const Features& features) {
 
 nn::Sequential make_fcn_head(int64_t in_channels, int64_t num_classes) {
   const int64_t inter = in_channels / 4;
-  return nn::Sequential(same_conv(in_channels, inter, 3), nn::BatchNorm2d(inter), nn::ReLU(nn::ReLUOptions(true)),
+  return nn::Sequential(same_conv(in_channels, inter, 3), make_norm(inter), nn::ReLU(nn::ReLUOptions(true)),
                         nn::Dropout(0.1), classifier_conv(inter, num_classes));
 }
 

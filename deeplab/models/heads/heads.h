@@ -15,28 +15,37 @@
 
 namespace deeplab::models {
 
-/// DeepLabv1 LargeFOV: fc6 (3x3, rate 12, 1024) -> fc7 (1x1, 1024) -> fc8, dropout 0.5.
+/// DeepLabv1 LargeFOV: fc6 (3x3, rate 12, `hidden` = 1024) -> fc7 (1x1) -> fc8,
+/// dropout 0.5.  On VGG (`fc_from_imagenet`) fc6/fc7 start from its ImageNet
+/// classifier and only fc8 is new.
 class LargeFovHeadImpl : public HeadImpl {
  public:
-  LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes);
+  LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes, int64_t hidden, bool fc_from_imagenet);
   torch::Tensor forward(const Features& features) override;
+  std::vector<torch::Tensor> new_parameters() override;
+  std::vector<std::pair<std::string, std::string>> imagenet_fc_layers() const override;
 
  private:
   std::string feature_;
+  bool fc_from_imagenet_;
   torch::nn::Sequential layers_{nullptr};
 };
 TORCH_MODULE(LargeFovHead);
 
 /// DeepLabv2 ASPP-L: parallel atrous branches (rates 6, 12, 18, 24), each
 /// ending in its own classifier; their logits are summed.  `hidden` > 0 gives
-/// VGG's fc6/fc7 (1024) per branch; 0 gives ResNet's single 3x3 classifier.
+/// VGG's fc6/fc7 (1024, from ImageNet) + a new fc8 per branch; 0 gives
+/// ResNet's single new 3x3 classifier per branch.
 class AsppSumHeadImpl : public HeadImpl {
  public:
   AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates, int64_t hidden);
   torch::Tensor forward(const Features& features) override;
+  std::vector<torch::Tensor> new_parameters() override;
+  std::vector<std::pair<std::string, std::string>> imagenet_fc_layers() const override;
 
  private:
   std::string feature_;
+  bool has_fc_ = false;
   std::vector<torch::nn::Sequential> branches_;
 };
 TORCH_MODULE(AsppSumHead);

@@ -1,10 +1,12 @@
 #pragma once
-// Conv -> BatchNorm -> activation as a Sequential indexed 0/1/2, the layout
+// Conv -> norm (Norm2d) -> activation as a Sequential indexed 0/1/2, the layout
 // (and so the parameter names) of torchvision's Conv2dNormActivation.
 
 #include <torch/nn/modules/container/sequential.h>
 
 #include <string>
+
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
 

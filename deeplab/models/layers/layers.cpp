@@ -34,7 +34,7 @@ nn::Conv2d same_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, in
 Chain conv_bn_act(const ConvBnActOptions& o) {
   Chain seq;
   seq->push_back(same_conv(o.in_channels(), o.out_channels(), o.kernel(), o.stride(), o.dilation(), false, o.groups()));
-  seq->push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(o.out_channels()).eps(o.bn_eps()).momentum(o.bn_momentum())));
+  seq->push_back(make_norm(o.out_channels(), o.bn_eps(), o.bn_momentum()));
   if (!o.activation().empty()) seq->push_back(make_activation(o.activation()));
   return seq;
 }
@@ -42,10 +42,10 @@ Chain conv_bn_act(const ConvBnActOptions& o) {
 SeparableConvImpl::SeparableConvImpl(const SeparableConvOptions& o) : options_(o) {
   const int64_t in = o.in_channels();
   depthwise_ = register_module("depthwise", same_conv(in, in, o.kernel(), o.stride(), o.dilation(), false, in));
-  bn_depthwise_ = register_module("bn_depthwise", nn::BatchNorm2d(nn::BatchNorm2dOptions(in).eps(o.bn_eps())));
+  bn_depthwise_ = register_module("bn_depthwise", make_norm(in, o.bn_eps()));
   pointwise_ = register_module("pointwise", same_conv(in, o.out_channels(), 1));
   bn_pointwise_ =
-      register_module("bn_pointwise", nn::BatchNorm2d(nn::BatchNorm2dOptions(o.out_channels()).eps(o.bn_eps())));
+      register_module("bn_pointwise", make_norm(o.out_channels(), o.bn_eps()));
 }
 
 torch::Tensor SeparableConvImpl::forward(const torch::Tensor& x) {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "deeplab/core/error.h"
-#include "deeplab/export/jit_compat.h"
+#include "deeplab/core/jit_compat.h"
 
 namespace deeplab::models {
 namespace {
@@ -21,7 +21,7 @@ torch::Tensor resize_bilinear(const torch::Tensor& x, const torch::Tensor& like,
   check_nchw(x);
   if (like.dim() < 2) throw Error("resize_bilinear: the size reference needs at least 2 dims");
   const int64_t h_dim = like.dim() - 2;
-  if (exporting::jit_compat::is_tracing()) exporting::jit_compat::stash_sizes_of("output_size", like, h_dim, 2);
+  if (core::jit_compat::is_tracing()) core::jit_compat::stash_sizes_of("output_size", like, h_dim, 2);
   return at::upsample_bilinear2d(x, {like.size(h_dim), like.size(h_dim + 1)}, align_corners);
 }
 

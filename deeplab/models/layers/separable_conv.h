@@ -3,7 +3,7 @@
 // pointwise 1x1 -> BN [-> ReLU], as DeepLabv3+ and Xception use it.
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
+#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/conv.h>
 
 namespace deeplab::models {
@@ -30,7 +30,7 @@ class SeparableConvImpl : public torch::nn::Module {
  private:
   SeparableConvOptions options_;
   torch::nn::Conv2d depthwise_{nullptr}, pointwise_{nullptr};
-  torch::nn::BatchNorm2d bn_depthwise_{nullptr}, bn_pointwise_{nullptr};
+  Norm2d bn_depthwise_{nullptr}, bn_pointwise_{nullptr};
 };
 TORCH_MODULE(SeparableConv);
 

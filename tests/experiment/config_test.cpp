@@ -5,13 +5,14 @@
 
 #include <filesystem>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "tests/support/test_support.h"
 
-namespace deeplab::core {
+namespace deeplab::experiment {
 namespace {
+using namespace deeplab::core;  // the YAML machinery the experiment config is read with
 
 using testing::TempDir;
 
@@ -98,5 +99,15 @@ TEST(Config, EveryShippedConfigLoads) {
   EXPECT_GE(count, 3);
 }
 
+TEST(Config, RetiredFreezeBnReadsAsFrozenNorm) {
+  TempDir dir;
+  const Config config = load_config(dir.write("old.yaml", "train:\n  freeze_bn: true\n"));
+  EXPECT_EQ(config.model.norm, "frozen_bn");
+  EXPECT_FALSE(config.train.freeze_bn);
+  EXPECT_EQ(load_config(dir.write("new.yaml", "model:\n  norm: frozen_bn\n")).model.norm, "frozen_bn");
+  EXPECT_EQ(load_config(dir.write("default.yaml", "")).model.norm, "bn");
+  EXPECT_THROW(load_config(dir.write("bad.yaml", "model:\n  norm: batch\n")), ConfigError);
+}
+
 }  // namespace
-}  // namespace deeplab::core
+}  // namespace deeplab::experiment

@@ -1,6 +1,8 @@
 #pragma once
-// The typed experiment config.  Each area owns its section struct; core only
-// composes them and provides loading, overrides, validation and printing.
+// The typed experiment config: every area's section composed into one.  It
+// sits above the areas (DESIGN.md layering), so no library area sees the
+// whole config: each takes its own section.  Loading, overrides, validation
+// and printing use core's YAML machinery.
 
 #include <string>
 #include <vector>
@@ -13,7 +15,7 @@
 #include "deeplab/models/model_config.h"
 #include "deeplab/train/train_config.h"
 
-namespace deeplab::core {
+namespace deeplab::experiment {
 
 /// A whole experiment: every section with its defaults, then the YAML on top.
 struct Config {
@@ -22,7 +24,7 @@ struct Config {
   train::TrainConfig train;
   eval::EvalConfig eval;
   exporting::ExportConfig export_;
-  RuntimeConfig runtime;
+  core::RuntimeConfig runtime;
 
   template <class V>
   void fields(V& v) {
@@ -37,11 +39,12 @@ struct Config {
 
 /// Loads `path` (with `_base_` files), applies `overrides` ("k=v"), validates.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
-/// Validates an already merged tree into a typed config.
-Config config_from_tree(const ConfigTree& tree);
+/// Validates an already merged tree into a typed config; the retired key
+/// train.freeze_bn (true) is read as model.norm: frozen_bn, with a warning.
+Config config_from_tree(const core::ConfigTree& tree);
 /// The effective config as YAML text (every key, defaults included).
 std::string config_to_yaml(const Config& config);
 /// Writes the effective config to `<dir>/config.yaml` atomically.
 void write_effective_config(const Config& config, const std::string& dir);
 
-}  // namespace deeplab::core
+}  // namespace deeplab::experiment

@@ -1,4 +1,4 @@
-#include "deeplab/core/run_dir.h"
+#include "deeplab/experiment/run_dir.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,15 +7,15 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
 
-namespace deeplab::core {
+namespace deeplab::experiment {
 
 void prepare_run_dir(const Config& config, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create run directory '" + dir + "': " + ec.message());
   write_effective_config(config, dir);
-  add_log_file((std::filesystem::path(dir) / "log.txt").string());
+  core::add_log_file((std::filesystem::path(dir) / "log.txt").string());
   spdlog::info("run directory: {}", dir);
 }
 
-}  // namespace deeplab::core
+}  // namespace deeplab::experiment

@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
 
-namespace deeplab::core {
+namespace deeplab::experiment {
 
 /// Creates `dir`, writes `config.yaml` (the effective config) and starts
 /// logging to `log.txt` there.
 void prepare_run_dir(const Config& config, const std::string& dir);
 
-}  // namespace deeplab::core
+}  // namespace deeplab::experiment

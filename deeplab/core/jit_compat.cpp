@@ -1,6 +1,6 @@
-#include "deeplab/export/jit_compat.h"
+#include "deeplab/core/jit_compat.h"
 
-namespace deeplab::exporting::jit_compat {
+namespace deeplab::core::jit_compat {
 
 void trace_into(torch::jit::Module& self, const TracedFn& fn, const at::Tensor& example, const std::string& method) {
   using torch::jit::Stack;
@@ -16,4 +16,4 @@ void trace_into(torch::jit::Module& self, const TracedFn& fn, const at::Tensor& 
   self.type()->addMethod(function);
 }
 
-}  // namespace deeplab::exporting::jit_compat
+}  // namespace deeplab::core::jit_compat

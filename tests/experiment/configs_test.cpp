@@ -7,12 +7,13 @@
 #include <cmath>
 #include <filesystem>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
+#include "deeplab/experiment/make_trainer.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/train/trainer.h"
-#include "tests/train/train_fixtures.h"
+#include "tests/support/synthetic_data.h"
 
-namespace deeplab::train {
+namespace deeplab::experiment {
 namespace {
 
 std::vector<std::string> experiment_configs() {
@@ -32,16 +33,16 @@ class EveryConfig : public ::testing::TestWithParam<std::string> {};
 TEST_P(EveryConfig, RunsOneTrainingStep) {
   testing::TempDir dir;
   const std::string path = testing::source_dir() + "/configs/" + GetParam();
-  const core::Config original = core::load_config(path);
+  const Config original = load_config(path);
   const bool cityscapes = original.data.dataset.rfind("cityscapes", 0) == 0;
   const std::string root = cityscapes ? testing::synthetic_cityscapes(dir, 4) : testing::synthetic_voc(dir, 4, 48);
-  const core::Config config = core::load_config(
+  const Config config = load_config(
       path, {"data.root=" + root, "data.crop_size=[41, 41]", "data.batch_size=2", "data.workers=0",
              "data.train_split=train", "model.backbone.pretrained=", "train.max_iters=1", "runtime.device=cpu",
              "runtime.work_dir=" + dir.path() + "/run"});
   torch::manual_seed(0);
-  Trainer trainer(config, models::build_model(config.model), c10::Device(c10::kCPU), {dir.path() + "/run", 0, 1});
-  const StepResult step = trainer.run_step();
+  train::Trainer trainer = make_trainer(config, models::build_model(config.model), c10::kCPU, dir.path() + "/run");
+  const train::StepResult step = trainer.run_step();
   EXPECT_TRUE(std::isfinite(step.loss)) << GetParam();
   EXPECT_GT(step.loss, 0.0);
   EXPECT_EQ(trainer.state().iteration, 1);
@@ -56,4 +57,4 @@ INSTANTIATE_TEST_SUITE_P(Shipped, EveryConfig, ::testing::ValuesIn(experiment_co
 });
 
 }  // namespace
-}  // namespace deeplab::train
+}  // namespace deeplab::experiment

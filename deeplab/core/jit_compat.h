@@ -2,9 +2,8 @@
 // The version-sensitive JIT tracer calls, in one place, so a port to another
 // LibTorch (e.g. 2.x) touches only this header and jit_compat.cpp.
 //
-// The size-stashing helpers are inline on purpose: deeplab/models/layers/
-// resize.cpp uses them, and the models library must not link the export
-// library (which links the models).  Only LibTorch symbols are referenced.
+// It lives in core because both the models (resize.cpp stashes sizes while
+// tracing) and the export area (which traces) use it.
 
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/frontend/tracer.h>
@@ -17,7 +16,7 @@
 #error "deeplab needs LibTorch >= 1.10 (tracer::trace with a Module* self and argument names)"
 #endif
 
-namespace deeplab::exporting::jit_compat {
+namespace deeplab::core::jit_compat {
 
 /// True while a trace is being recorded on this thread.
 inline bool is_tracing() { return torch::jit::tracer::isTracing(); }
@@ -44,4 +43,4 @@ using TracedFn = std::function<c10::IValue(const at::Tensor&)>;
 void trace_into(torch::jit::Module& self, const TracedFn& fn, const at::Tensor& example,
                 const std::string& method = "forward");
 
-}  // namespace deeplab::exporting::jit_compat
+}  // namespace deeplab::core::jit_compat

@@ -3,12 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include "deeplab/core/config.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "tests/support/test_support.h"
 
-namespace deeplab::core {
+namespace deeplab::experiment {
 namespace {
+using namespace deeplab::core;  // the YAML machinery the experiment config is read with
 
 using testing::TempDir;
 
@@ -156,4 +157,4 @@ TEST(ConfigErrors, TopLevelMustBeAMapping) {
 }
 
 }  // namespace
-}  // namespace deeplab::core
+}  // namespace deeplab::experiment

@@ -1,0 +1,59 @@
+#include "deeplab/eval/shard_merge.h"
+
+#include <set>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+
+namespace deeplab::eval {
+namespace {
+
+std::vector<std::string> class_names_of(const nlohmann::json& json) {
+  std::vector<std::string> names;
+  for (const auto& c : json.value("per_class", nlohmann::json::array())) names.push_back(c.value("name", ""));
+  return names;
+}
+
+// Every rank 0..n-1 exactly once, so every image counts exactly once.
+void check_shards_complete(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
+  using nlohmann::json;
+  std::set<int> ranks;
+  const int world = shards.front().value(json::json_pointer("/run/world_size"), 1);
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const int w = shards[i].value(json::json_pointer("/run/world_size"), 1);
+    const int r = shards[i].value(json::json_pointer("/run/rank"), 0);
+    if (w != world) {
+      throw DataError(files[i] + ": world size " + std::to_string(w) + ", but " + files[0] + " says " +
+                      std::to_string(world));
+    }
+    if (!ranks.insert(r).second) throw DataError(files[i] + ": rank " + std::to_string(r) + " given twice");
+  }
+  if (static_cast<int>(ranks.size()) != world) {
+    throw DataError("eval-merge: " + std::to_string(ranks.size()) + " shard(s) of a world size of " +
+                    std::to_string(world) + "; every rank must be given once");
+  }
+}
+
+}  // namespace
+
+MergedEval merge_eval_shards(const std::vector<std::string>& files) {
+  if (files.empty()) throw DataError("eval-merge: no shard files given");
+  std::vector<nlohmann::json> shards;
+  for (const auto& f : files) {
+    try {
+      shards.push_back(nlohmann::json::parse(core::read_file(f)));
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(f + ": not valid JSON (" + e.what() + ")");
+    }
+  }
+  check_shards_complete(shards, files);
+  MergedEval merged{eval_result_from_json(shards[0], files[0]), class_names_of(shards[0]), {}};
+  for (size_t i = 1; i < shards.size(); ++i) merged.result.merge(eval_result_from_json(shards[i], files[i]));
+  merged.json = eval_result_json(merged.result, merged.class_names);
+  merged.json["run"] = shards[0].value("run", nlohmann::json::object());
+  merged.json["run"].erase("rank");
+  merged.json["merged_from"] = files;
+  return merged;
+}
+
+}  // namespace deeplab::eval

@@ -1,0 +1,55 @@
+#include "deeplab/experiment/config.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "deeplab/core/config_io.h"
+#include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
+
+namespace deeplab::experiment {
+
+using core::ConfigReader;
+using core::ConfigTree;
+using core::ConfigWriter;
+
+namespace {
+// train.freeze_bn was the switch before model.norm existed (stop 9).
+void apply_retired_keys(Config& config) {
+  if (!config.train.freeze_bn) return;
+  spdlog::warn("train.freeze_bn is retired; reading it as model.norm: frozen_bn (write that instead)");
+  config.model.norm = "frozen_bn";
+  config.train.freeze_bn = false;
+}
+}  // namespace
+
+Config config_from_tree(const ConfigTree& tree) {
+  Config config;
+  ConfigReader reader(tree.root, "", tree);
+  config.fields(reader);
+  reader.reject_unknown_keys();
+  apply_retired_keys(config);
+  return config;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  ConfigTree tree = core::load_config_tree(path);
+  for (const auto& assignment : overrides) core::apply_override(tree, assignment);
+  return config_from_tree(tree);
+}
+
+std::string config_to_yaml(const Config& config) {
+  ConfigWriter writer;
+  const_cast<Config&>(config).fields(writer);
+  YAML::Emitter out;
+  out << writer.node;
+  return std::string(out.c_str()) + "\n";
+}
+
+void write_effective_config(const Config& config, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  core::write_file_atomic((std::filesystem::path(dir) / "config.yaml").string(), config_to_yaml(config));
+}
+
+}  // namespace deeplab::experiment

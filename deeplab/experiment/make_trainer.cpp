@@ -1,0 +1,58 @@
+#include "deeplab/experiment/make_trainer.h"
+
+#include <torch/torch.h>
+
+#include "deeplab/core/error.h"
+#include "deeplab/data/dataset_factory.h"
+#include "deeplab/data/transforms.h"
+#include "deeplab/eval/evaluator.h"
+
+namespace deeplab::experiment {
+
+std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, int world_size) {
+  auto dataset = data::make_dataset(config.data, config.data.train_split);
+  auto options = data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
+  options.rank = rank;
+  options.world_size = world_size;
+  auto transform = data::Transform(data::TransformOptions::from_config(config.data, /*train=*/true));
+  auto loader = std::make_unique<data::Loader>(dataset, transform, options);
+  if (loader->num_batches() == 0) {
+    throw DataError("data.train_split '" + config.data.train_split + "' of " + config.data.root + " has " +
+                    std::to_string(dataset->size()) + " images: not one batch of data.batch_size " +
+                    std::to_string(config.data.batch_size));
+  }
+  return loader;
+}
+
+train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
+                            const std::string& work_dir) {
+  // On its device before the optimizer collects the trainable parameters.
+  model->to(device);
+  train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
+  train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
+  auto loss = std::make_shared<train::SegmentationLoss>(config.train.loss, config.model.num_classes,
+                                                        config.data.ignore_label);
+  train::LossFn loss_fn = [loss](const models::ModelOutputs& outputs, const data::Batch& batch) {
+    return loss->terms(outputs, batch);
+  };
+  return train::Trainer(std::move(model), make_train_loader(config), std::move(optimizer), std::move(schedule),
+                        std::move(loss_fn), train::TrainerOptions::from_config(config.train, work_dir, device));
+}
+
+StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {
+  StandardHooks hooks;
+  hooks.log = std::make_shared<train::MetricsLog>(trainer.work_dir(), trainer.state().iteration);
+  hooks.progress = std::make_shared<train::ProgressHook>(hooks.log, config.train.log_every);
+  hooks.checkpoint = std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
+  auto val = data::make_dataset(config.data, config.data.val_split);
+  auto eval_options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
+                                                     eval::model_output_stride(*trainer.model()));
+  const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples};
+  hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
+  trainer.add_hook(hooks.progress);
+  trainer.add_hook(hooks.checkpoint);
+  trainer.add_hook(hooks.eval);
+  return hooks;
+}
+
+}  // namespace deeplab::experiment

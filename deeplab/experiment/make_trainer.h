@@ -1,0 +1,39 @@
+#pragma once
+// A training run from an experiment config: the trainer's parts (loader,
+// optimizer, schedule, loss) and the standard hooks, built from the config's
+// sections.  `deeplab train` is this plus argument parsing.
+
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+#include "deeplab/experiment/config.h"
+#include "deeplab/models/deeplab.h"
+#include "deeplab/train/hooks.h"
+#include "deeplab/train/trainer.h"
+
+namespace deeplab::experiment {
+
+/// The training loader of `config` for this rank; DataError when the split
+/// has not one batch.
+std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank = 0, int world_size = 1);
+
+/// Trainer of `model` (already initialised) on `device`, writing to `work_dir`.
+train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
+                            const std::string& work_dir);
+
+/// The hooks `deeplab train` runs with, as added to a trainer.
+struct StandardHooks {
+  std::shared_ptr<train::MetricsLog> log;
+  std::shared_ptr<train::ProgressHook> progress;
+  std::shared_ptr<train::CheckpointHook> checkpoint;
+  std::shared_ptr<train::EvalHook> eval;
+};
+
+/// Adds progress + metrics.jsonl, checkpoints and periodic evaluation on
+/// data.val_split to `trainer`; call after resume() so that metrics.jsonl
+/// keeps the entries up to the resumed iteration.
+StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config);
+
+}  // namespace deeplab::experiment

@@ -1,0 +1,82 @@
+// A checkpoint written by the code of stop 9 (before hooks owned their state;
+// fixtures/stop9, made by scripts/fixtures/stop9_checkpoint.sh) still
+// resumes: the eval hook gets the best score back, and the resumed run
+// continues with exactly the losses the original run logged.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "deeplab/core/fs_util.h"
+#include "deeplab/experiment/config.h"
+#include "deeplab/experiment/make_trainer.h"
+#include "deeplab/models/factory.h"
+#include "tests/support/synthetic_data.h"
+
+namespace deeplab::experiment {
+namespace {
+namespace fs = std::filesystem;
+
+std::string fixture(const std::string& name) {
+  return testing::source_dir() + "/tests/experiment/fixtures/stop9/" + name;
+}
+
+struct Logged {
+  std::map<int64_t, double> train_loss, eval_miou;
+};
+
+Logged read_metrics(const std::string& path) {
+  Logged out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    const int64_t it = j["iteration"].get<int64_t>();
+    if (j["kind"] == "train") out.train_loss[it] = j["loss"].get<double>();
+    if (j["kind"] == "eval") out.eval_miou[it] = j["mIoU"].get<double>();
+  }
+  return out;
+}
+
+// The fixture's config on a freshly generated copy of its dataset (the
+// generator is deterministic: same seed, same scenes).
+std::string fixture_config(const testing::TempDir& dir) {
+  const std::string root = testing::synthetic_voc(dir, 16, 48);
+  std::string yaml = core::read_file(fixture("config.yaml"));
+  yaml.replace(yaml.find("DATA_ROOT"), 9, root);
+  return dir.write("stop9.yaml", yaml);
+}
+
+TEST(OldCheckpoint, Stop9CheckpointGivesTheEvalHookItsBestScore) {
+  testing::TempDir dir;
+  const Config config = load_config(fixture_config(dir));
+  const Logged original = read_metrics(fixture("metrics.jsonl"));
+  train::Trainer trainer = make_trainer(config, models::build_model(config.model), c10::kCPU, dir.file("run"));
+  trainer.resume(fixture("iter_0000002.ckpt"));
+  EXPECT_EQ(trainer.state().iteration, 2);
+  const StandardHooks hooks = add_standard_hooks(trainer, config);
+  EXPECT_EQ(hooks.eval->best_iteration(), 2);
+  EXPECT_DOUBLE_EQ(hooks.eval->best_miou(), original.eval_miou.at(2));
+}
+
+TEST(OldCheckpoint, Stop9CheckpointResumesToTheSameLosses) {
+  testing::TempDir dir;
+  const std::string config = fixture_config(dir);
+  const std::string work = dir.file("run");
+  fs::create_directories(work + "/checkpoints");
+  fs::copy_file(fixture("iter_0000002.ckpt"), work + "/checkpoints/iter_0000002.ckpt");
+  const auto result = testing::run_deeplab("train -c " + config + " --work-dir " + work + " --resume");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Logged original = read_metrics(fixture("metrics.jsonl"));
+  const Logged resumed = read_metrics(work + "/metrics.jsonl");
+  for (int64_t it : {3, 4}) EXPECT_NEAR(resumed.train_loss.at(it), original.train_loss.at(it), 1e-6) << it;
+  EXPECT_NEAR(resumed.eval_miou.at(4), original.eval_miou.at(4), 1e-9);
+  // The run ends with a checkpoint in today's format, which loads again.
+  EXPECT_TRUE(fs::exists(work + "/checkpoints/iter_0000004.ckpt"));
+}
+
+}  // namespace
+}  // namespace deeplab::experiment
