@@ -1,6 +1,7 @@
 #include "deeplab/data/dataset_factory.h"
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/named_table.h"
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/folder_dataset.h"
 #include "deeplab/data/voc_dataset.h"
@@ -39,8 +40,8 @@ std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::
 }
 
 // The one list of dataset kinds: data.dataset validation reads its names.
-const std::vector<std::pair<std::string, DatasetBuilder>>& dataset_table() {
-  static const std::vector<std::pair<std::string, DatasetBuilder>> table = {
+const core::NamedTable<DatasetBuilder>& dataset_table() {
+  static const core::NamedTable<DatasetBuilder> table = {
       {"voc", make_voc},
       {"voc_aug", make_voc},
       {"cityscapes", make_cityscapes},
@@ -52,15 +53,11 @@ const std::vector<std::pair<std::string, DatasetBuilder>>& dataset_table() {
 
 }  // namespace
 
-std::vector<std::string> dataset_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : dataset_table()) names.push_back(entry.first);
-  return names;
-}
+std::vector<std::string> dataset_names() { return core::table_names(dataset_table()); }
 
 std::shared_ptr<const Dataset> make_dataset(const DataConfig& config, const std::string& split) {
-  for (const auto& [name, build] : dataset_table()) {
-    if (name == config.dataset) return build(config, split, load_config_descriptor(config));
+  if (const DatasetBuilder* build = core::table_find(dataset_table(), config.dataset)) {
+    return (*build)(config, split, load_config_descriptor(config));
   }
   throw ConfigError("data.dataset: '" + config.dataset + "' is not a dataset kind");
 }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/named_table.h"
 #include "deeplab/models/backbones/mobilenet.h"
 #include "deeplab/models/backbones/resnet.h"
 #include "deeplab/models/backbones/vgg.h"
@@ -53,8 +54,8 @@ std::shared_ptr<BackboneImpl> make_vgg(const BackboneConfig& c) {
 }
 
 // The one list of backbones: model.backbone.name validation reads its names.
-const std::vector<std::pair<std::string, BackboneBuilder>>& backbone_table() {
-  static const std::vector<std::pair<std::string, BackboneBuilder>> table = {
+const core::NamedTable<BackboneBuilder>& backbone_table() {
+  static const core::NamedTable<BackboneBuilder> table = {
       {"vgg16", make_vgg},
       {"resnet50", make_resnet},
       {"resnet101", make_resnet},
@@ -101,8 +102,8 @@ std::shared_ptr<HeadImpl> make_v3plus(const ModelConfig& c, BackboneImpl& backbo
 }
 
 // The one list of architectures: model.arch validation reads its names.
-const std::vector<std::pair<std::string, HeadBuilder>>& arch_table() {
-  static const std::vector<std::pair<std::string, HeadBuilder>> table = {
+const core::NamedTable<HeadBuilder>& arch_table() {
+  static const core::NamedTable<HeadBuilder> table = {
       {"deeplabv1", make_largefov},
       {"deeplabv2", make_aspp_sum},
       {"deeplabv3", make_v3},
@@ -111,22 +112,13 @@ const std::vector<std::pair<std::string, HeadBuilder>>& arch_table() {
   return table;
 }
 
-template <class Table>
-std::vector<std::string> names_of(const Table& table) {
-  std::vector<std::string> names;
-  for (const auto& entry : table) names.push_back(entry.first);
-  return names;
-}
-
 }  // namespace
 
-std::vector<std::string> backbone_names() { return names_of(backbone_table()); }
-std::vector<std::string> arch_names() { return names_of(arch_table()); }
+std::vector<std::string> backbone_names() { return core::table_names(backbone_table()); }
+std::vector<std::string> arch_names() { return core::table_names(arch_table()); }
 
 std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) {
-  for (const auto& [name, build] : backbone_table()) {
-    if (name == c.name) return build(c);
-  }
+  if (const BackboneBuilder* build = core::table_find(backbone_table(), c.name)) return (*build)(c);
   throw ConfigError("model.backbone.name: '" + c.name + "' is not a known backbone");
 }
 
@@ -140,11 +132,9 @@ std::vector<int64_t> resolve_atrous_rates(const ModelConfig& c) {
 
 DeepLab build_model(const ModelConfig& c) {
   auto backbone = build_backbone(c.backbone);
-  std::shared_ptr<HeadImpl> head;
-  for (const auto& [name, build] : arch_table()) {
-    if (name == c.arch) head = build(c, *backbone);
-  }
-  if (!head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
+  const HeadBuilder* build_head = core::table_find(arch_table(), c.arch);
+  if (!build_head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
+  std::shared_ptr<HeadImpl> head = (*build_head)(c, *backbone);
   torch::nn::Sequential aux = nullptr;
   if (c.aux_loss) aux = make_fcn_head(backbone->spec(backbone->aux_name()).channels, c.num_classes);
 

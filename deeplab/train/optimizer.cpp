@@ -6,6 +6,7 @@
 #include <set>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/named_table.h"
 #include "deeplab/models/layers/norm.h"
 
 namespace deeplab::train {
@@ -26,7 +27,6 @@ using Groups = std::vector<torch::optim::OptimizerParamGroup>;
 
 // One optimizer kind: its per-group options and the optimizer over the groups.
 struct OptimizerKind {
-  std::string name;
   std::unique_ptr<torch::optim::OptimizerOptions> (*options)(const OptimizerConfig&, double lr, double decay);
   std::unique_ptr<torch::optim::Optimizer> (*build)(const Groups&, const torch::optim::OptimizerOptions& defaults);
 };
@@ -52,29 +52,23 @@ std::unique_ptr<torch::optim::OptimizerOptions> adamw_options(const OptimizerCon
 }
 
 // The one list of optimizers: train.optimizer.name validation reads its names.
-const std::vector<OptimizerKind>& optimizer_table() {
-  static const std::vector<OptimizerKind> table = {
-      {"sgd", sgd_options, build_as<torch::optim::SGDOptions, torch::optim::SGD>},
-      {"adam", adam_options, build_as<torch::optim::AdamOptions, torch::optim::Adam>},
-      {"adamw", adamw_options, build_as<torch::optim::AdamWOptions, torch::optim::AdamW>},
+const core::NamedTable<OptimizerKind>& optimizer_table() {
+  static const core::NamedTable<OptimizerKind> table = {
+      {"sgd", {sgd_options, build_as<torch::optim::SGDOptions, torch::optim::SGD>}},
+      {"adam", {adam_options, build_as<torch::optim::AdamOptions, torch::optim::Adam>}},
+      {"adamw", {adamw_options, build_as<torch::optim::AdamWOptions, torch::optim::AdamW>}},
   };
   return table;
 }
 
 const OptimizerKind& optimizer_kind(const std::string& name) {
-  for (const auto& kind : optimizer_table()) {
-    if (kind.name == name) return kind;
-  }
+  if (const OptimizerKind* kind = core::table_find(optimizer_table(), name)) return *kind;
   throw ConfigError("train.optimizer.name: '" + name + "' is not an optimizer");
 }
 
 }  // namespace
 
-std::vector<std::string> optimizer_names() {
-  std::vector<std::string> names;
-  for (const auto& kind : optimizer_table()) names.push_back(kind.name);
-  return names;
-}
+std::vector<std::string> optimizer_names() { return core::table_names(optimizer_table()); }
 
 GroupedOptimizer::GroupedOptimizer(torch::nn::Module& model, const std::vector<torch::Tensor>& head,
                                    const TrainConfig& config) {

@@ -20,8 +20,9 @@ struct OptimizerConfig {
   double weight_decay = 1e-4;
   /// Exclude norm-layer parameters and biases from weight decay.
   bool no_decay_norm_bias = false;
-  /// Learning-rate multiplier of the heads (classifier, aux) vs the backbone
-  /// (DeepLab v1/v2 train the new classifier at x10).
+  /// Learning-rate multiplier of the model's new layers (what the model
+  /// declares as its head: DeepLabImpl::head_parameters) vs the rest; DeepLab
+  /// v1/v2 train the new classifier (fc8 on VGG) at x10.
   double head_lr_mult = 1.0;
 
   template <class V>

@@ -129,7 +129,7 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
-LossValues Trainer::forward_backward(const data::Batch& host_batch) {
+Trainer::BatchLoss Trainer::forward_backward(const data::Batch& host_batch) {
   data::Batch batch = host_batch;
   batch.images = batch.images.to(options_.device);
   if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
@@ -141,10 +141,10 @@ LossValues Trainer::forward_backward(const data::Batch& host_batch) {
     terms = loss_(model_->forward_outputs(batch.images), batch);
     loss = total_loss(terms) / options_.accumulate;
   }
-  LossValues values{{"", loss.item<double>()}};  // the total first, then each term
-  for (const auto& [name, term] : terms) values.emplace_back(name, term.item<double>() / options_.accumulate);
-  if (std::isfinite(values[0].second)) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
-  return values;
+  BatchLoss result{loss.item<double>(), {}};
+  for (const auto& [name, term] : terms) result.terms.emplace_back(name, term.item<double>() / options_.accumulate);
+  if (std::isfinite(result.total)) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
+  return result;
 }
 
 void Trainer::apply_step(bool finite) {
@@ -178,12 +178,12 @@ StepResult Trainer::run_step() {
   bool finite = true;
   for (int i = 0; i < options_.accumulate; ++i) {
     const data::Batch batch = next_batch();
-    const LossValues values = forward_backward(batch);
-    finite = finite && std::isfinite(values[0].second);
-    result.loss += values[0].second;
-    for (size_t t = 1; t < values.size(); ++t) {
-      if (result.terms.size() < t) result.terms.emplace_back(values[t].first, 0.0);
-      result.terms[t - 1].second += values[t].second;
+    const BatchLoss loss = forward_backward(batch);
+    finite = finite && std::isfinite(loss.total);
+    result.loss += loss.total;
+    for (size_t t = 0; t < loss.terms.size(); ++t) {
+      if (result.terms.size() <= t) result.terms.emplace_back(loss.terms[t].first, 0.0);
+      result.terms[t].second += loss.terms[t].second;
     }
     result.images += batch.images.size(0);
   }

@@ -96,8 +96,12 @@ class Trainer {
   GradScaler& scaler() { return scaler_; }
 
  private:
+  struct BatchLoss {
+    double total = 0;  // what backward() ran on, divided by `accumulate`
+    LossValues terms;  // each term, divided by `accumulate`
+  };
   data::Batch next_batch();
-  LossValues forward_backward(const data::Batch& batch);
+  BatchLoss forward_backward(const data::Batch& batch);
   void apply_step(bool finite);
   TensorMap state_dict() const;
   void load_state_dict(const TensorMap& state);

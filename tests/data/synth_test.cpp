@@ -63,6 +63,17 @@ TEST(Synth, VocLayoutHasManyClassesBoundariesAndIsDeterministic) {
   EXPECT_GE(classes.size(), 2u + 6u) << "background + void + at least 6 object classes";
 }
 
+// A scene is a function of its seed alone, whatever was rendered before it on
+// the same thread (OpenCV's global per-thread RNG once leaked into the noise).
+TEST(Synth, SceneDependsOnItsSeedOnly) {
+  const auto first = synth::render_voc_scene(40, 40, synth::kMaxVocObjectClasses, 11);
+  synth::render_voc_scene(40, 40, synth::kMaxVocObjectClasses, 12);
+  synth::render_cityscapes_scene(32, 64, 13);
+  const auto again = synth::render_voc_scene(40, 40, synth::kMaxVocObjectClasses, 11);
+  EXPECT_EQ(cv::norm(first.image, again.image, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(first.label, again.label, cv::NORM_INF), 0.0);
+}
+
 TEST(Synth, PilSeesPaletteVocLabelsAndSixteenBitInstanceIds) {
   if (!fixtures::python_has("PIL, numpy")) GTEST_SKIP() << "/usr/bin/python3 with PIL not available";
   TempDir dir;

@@ -64,7 +64,9 @@ TEST(Norm2d, ModelNormSelectsTheModeOfEveryLayer) {
   EXPECT_GT(norms, 20);
   // Only Norm2d is built: a torch BatchNorm2d would have escaped model.norm.
   for (const auto& module : model->modules()) {
-    if (is_norm_layer(*module)) EXPECT_NE(dynamic_cast<Norm2dImpl*>(module.get()), nullptr) << module->name();
+    if (is_norm_layer(*module)) {
+      EXPECT_NE(dynamic_cast<Norm2dImpl*>(module.get()), nullptr) << module->name();
+    }
   }
 }
 

@@ -61,10 +61,14 @@ TEST(Optimizer, VggFc6Fc7TrainAtTheBackboneLr) {
   for (size_t g = 0; g < optimizer.num_groups(); ++g) {
     const TensorSet members = impls(optimizer.optimizer().param_groups()[g].params());
     const double lr = optimizer.group_lr(g);
-    for (const char* key : {"classifier.fc6.weight", "classifier.fc7.weight", "backbone.features.0.weight"}) {
-      if (members.count(params[key].unsafeGetTensorImpl())) EXPECT_EQ(lr, 1.0) << key;
+    for (const char* key : {"classifier.fc6.weight", "classifier.fc7.weight", "backbone.0.weight"}) {
+      if (members.count(params[key].unsafeGetTensorImpl())) {
+        EXPECT_EQ(lr, 1.0) << key;
+      }
     }
-    if (members.count(params["classifier.fc8.weight"].unsafeGetTensorImpl())) EXPECT_EQ(lr, 10.0);
+    if (members.count(params["classifier.fc8.weight"].unsafeGetTensorImpl())) {
+      EXPECT_EQ(lr, 10.0);
+    }
   }
 }
 

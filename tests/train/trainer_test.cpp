@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "deeplab/models/layers/norm.h"
 #include "deeplab/train/hooks.h"
 #include "deeplab/train/metrics_log.h"
 #include "tests/support/test_support.h"
@@ -98,8 +99,8 @@ TEST(Trainer, ResumedStepsEqualUninterruptedOnes) {
   for (int i = 0; i < 4; ++i) expected.push_back(straight.run_step().loss);
 
   Trainer stopped = make(dir, small_model(false), 4);
-  stopped.run_step();
-  stopped.run_step();
+  EXPECT_NEAR(stopped.run_step().loss, expected[0], 1e-6);
+  EXPECT_NEAR(stopped.run_step().loss, expected[1], 1e-6);
   const std::string path = stopped.save_checkpoint(dir.file("ckpt"));
   Trainer resumed = make(dir, small_model(false), 4);
   resumed.resume(path);

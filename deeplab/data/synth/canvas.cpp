@@ -83,9 +83,12 @@ cv::Mat make_texture(Texture texture, cv::Size size, double scale, std::mt19937_
       for (int x = 0; x < size.width; ++x)
         if (!pattern_bit(texture, x, y, p, phase)) patch.at<cv::Vec3b>(y, x) = b;
   }
-  // Mild sensor-like noise so even plain regions are not flat.
+  // Mild sensor-like noise so even plain regions are not flat; drawn from the
+  // scene's own generator (cv::randn would use OpenCV's per-thread global
+  // one, so a scene would depend on what the thread rendered before it).
   cv::Mat noise(size, CV_16SC3);
-  cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(6));
+  cv::RNG noise_rng(rng());
+  noise_rng.fill(noise, cv::RNG::NORMAL, cv::Scalar::all(0), cv::Scalar::all(6));
   cv::Mat out;
   patch.convertTo(out, CV_16SC3);
   out += noise;
