@@ -73,12 +73,18 @@ Predictor::Predictor(OutputsFn outputs, PredictorOptions options)
   check_options(options_);
 }
 
+namespace {
+// A logits function as a model with the one output "semantic".
+OutputsFn semantic_only(SegmentFn segment) {
+  if (!segment) return {};
+  return [segment](const at::Tensor& x) {
+    return models::ModelOutputs{{models::output_name::kSemantic, {segment(x), models::OutputKind::kLogits}}};
+  };
+}
+}  // namespace
+
 Predictor::Predictor(SegmentFn segment, PredictorOptions options)
-    : Predictor(segment ? OutputsFn([segment](const at::Tensor& x) {
-                  return models::ModelOutputs{{models::output_name::kSemantic, {segment(x), models::OutputKind::kLogits}}};
-                })
-                        : OutputsFn(),
-                std::move(options)) {}
+    : Predictor(semantic_only(std::move(segment)), std::move(options)) {}
 
 models::ModelOutputs Predictor::whole(const at::Tensor& images) const {
   const int64_t h = images.size(2), w = images.size(3);

@@ -30,13 +30,9 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   model->to(device);
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
   train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
-  auto loss = std::make_shared<train::SegmentationLoss>(config.train.loss, config.model.num_classes,
-                                                        config.data.ignore_label);
-  train::LossFn loss_fn = [loss](const models::ModelOutputs& outputs, const data::Batch& batch) {
-    return loss->terms(outputs, batch);
-  };
+  auto loss = train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes, config.data.ignore_label);
   return train::Trainer(std::move(model), make_train_loader(config), std::move(optimizer), std::move(schedule),
-                        std::move(loss_fn), train::TrainerOptions::from_config(config.train, work_dir, device));
+                        std::move(loss), train::TrainerOptions::from_config(config.train, work_dir, device));
 }
 
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {

@@ -49,6 +49,11 @@ LossTerms SegmentationLoss::terms(const models::ModelOutputs& outputs, const dat
   return terms;
 }
 
+LossFn SegmentationLoss::as_function(LossConfig config, int num_classes, int ignore_label) {
+  auto loss = std::make_shared<const SegmentationLoss>(std::move(config), num_classes, ignore_label);
+  return [loss](const models::ModelOutputs& outputs, const data::Batch& batch) { return loss->terms(outputs, batch); };
+}
+
 torch::Tensor total_loss(const LossTerms& terms) {
   torch::Tensor sum;
   for (const auto& term : terms) sum = sum.defined() ? sum + term.second : term.second;

@@ -6,6 +6,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,10 @@ using LossTerms = std::vector<std::pair<std::string, torch::Tensor>>;
 /// The sum of the terms (what backward() runs on).
 torch::Tensor total_loss(const LossTerms& terms);
 
+/// Named loss terms of a batch from the model's named outputs: what the
+/// trainer takes as its loss.
+using LossFn = std::function<LossTerms(const models::ModelOutputs&, const data::Batch&)>;
+
 class SegmentationLoss {
  public:
   SegmentationLoss(LossConfig config, int num_classes, int ignore_label);
@@ -34,6 +39,9 @@ class SegmentationLoss {
   /// "aux" (x aux_weight, when > 0), then every "msc/<scale>".  ConfigError
   /// when the outputs have no "semantic".
   LossTerms terms(const models::ModelOutputs& outputs, const data::Batch& batch) const;
+
+  /// This loss as a trainer's LossFn.
+  static LossFn as_function(LossConfig config, int num_classes, int ignore_label);
 
  private:
   LossConfig config_;

@@ -61,9 +61,6 @@ struct TrainState {
   int64_t skipped_steps = 0;   // non-finite steps skipped (skip_nonfinite)
 };
 
-/// Named loss terms of a batch from the model's named outputs.
-using LossFn = std::function<LossTerms(const models::ModelOutputs&, const data::Batch&)>;
-
 class Trainer {
  public:
   /// Moves the model to options.device (parameters keep their identity, so

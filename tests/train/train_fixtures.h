@@ -49,12 +49,9 @@ inline train::Trainer trainer_from_parts(models::DeepLab model, std::unique_ptr<
                                          const train::TrainConfig& config, const std::string& work_dir) {
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   train::LrSchedule schedule(config.lr, config.max_iters, config.schedule);
-  auto loss = std::make_shared<train::SegmentationLoss>(config.loss, kVocClasses, 255);
-  train::LossFn loss_fn = [loss](const models::ModelOutputs& outputs, const data::Batch& batch) {
-    return loss->terms(outputs, batch);
-  };
   return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
-                        std::move(loss_fn), train::TrainerOptions::from_config(config, work_dir, c10::kCPU));
+                        train::SegmentationLoss::as_function(config.loss, kVocClasses, 255),
+                        train::TrainerOptions::from_config(config, work_dir, c10::kCPU));
 }
 
 }  // namespace deeplab::testing
