@@ -20,6 +20,7 @@
 #include "deeplab/eval/evaluator.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/export/model_io.h"
+#include "deeplab/models/factory.h"
 #include "tools/commands.h"
 
 namespace fs = std::filesystem;
@@ -59,8 +60,10 @@ void run_eval(const EvalArgs& args) {
   const core::ProcessPlace place = core::resolve_process_place(args.rank, args.world_size, "eval");
   experiment::Config config = experiment::load_config(args.config, args.sets);
   core::set_config_log_level(config.runtime.log_level);
-  // Same weights, another output stride: only the dilations change.
-  if (config.eval.output_stride != 0) config.model.backbone.output_stride = config.eval.output_stride;
+  // Same weights, another output stride: the dilations and the ASPP rates follow it.
+  if (config.eval.output_stride != 0) {
+    config.model = models::at_output_stride(config.model, config.eval.output_stride);
+  }
   const c10::Device device = core::apply_runtime(config.runtime);
   models::DeepLab model = exporting::load_model(config.model, args.weights);
   model->to(device);

@@ -123,11 +123,32 @@ std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) {
 }
 
 std::vector<int64_t> resolve_atrous_rates(const ModelConfig& c) {
-  if (!c.head.atrous_rates.empty()) return to_int64(c.head.atrous_rates);
-  if (c.arch == "deeplabv2") return {6, 12, 18, 24};
-  if (c.head.style == "torchvision") return {12, 24, 36};
-  const int64_t factor = 16 / std::min(16, c.backbone.output_stride);  // OS8 doubles, OS32 keeps
-  return {6 * factor, 12 * factor, 18 * factor};
+  std::vector<int64_t> rates;
+  int64_t reference = c.head.rates_stride;
+  if (!c.head.atrous_rates.empty()) {
+    rates = to_int64(c.head.atrous_rates);
+    if (reference == 0) reference = c.backbone.output_stride;  // stated for the configured stride
+  } else if (c.arch == "deeplabv2") {
+    rates = {6, 12, 18, 24};  // DeepLab v2's ASPP-L at output stride 8
+    if (reference == 0) reference = 8;
+  } else if (c.head.style == "torchvision") {
+    return {12, 24, 36};  // torchvision's DeepLabHead, whatever the stride
+  } else {
+    rates = {6, 12, 18};  // DeepLab v3's ASPP at output stride 16
+    if (reference == 0) reference = 16;
+  }
+  for (auto& r : rates) r = std::max<int64_t>(1, std::llround(double(r) * reference / c.backbone.output_stride));
+  return rates;
+}
+
+ModelConfig at_output_stride(ModelConfig config, int output_stride) {
+  // Explicit rates without a stated stride are for the configured one; the
+  // defaults carry their own reference stride.
+  if (config.head.rates_stride == 0 && !config.head.atrous_rates.empty()) {
+    config.head.rates_stride = config.backbone.output_stride;
+  }
+  config.backbone.output_stride = output_stride;
+  return config;
 }
 
 DeepLab build_model(const ModelConfig& c) {

@@ -50,9 +50,14 @@ struct BackboneConfig {
 struct HeadConfig {
   /// `paper` (TF reference) or `torchvision` (torchvision's DeepLabHead).
   std::string style = "paper";
-  /// Empty: by arch and style (v2: 6/12/18/24; v3 paper: 6/12/18 at OS16,
-  /// doubled at OS8; torchvision: 12/24/36).
+  /// Empty: by arch and style (v2: 6/12/18/24 at OS8; v3/v3+ paper: 6/12/18
+  /// at OS16; torchvision: 12/24/36 at any stride).  Rates follow the output
+  /// stride: they are scaled by rates_stride / the backbone's output stride.
   std::vector<int> atrous_rates;
+  /// The output stride the rates are stated for; 0: the backbone's
+  /// output_stride as configured (at_output_stride() pins it before changing
+  /// the stride, so OS16-trained 6/12/18 become 12/24/36 at OS8).
+  int rates_stride = 0;
   int channels = 256;
   /// Dropout after the ASPP projection; -1: by style (paper 0.1, torchvision 0.5).
   double dropout = -1.0;
@@ -63,6 +68,7 @@ struct HeadConfig {
     using namespace core::check;
     v("style", style, one_of({"paper", "torchvision"}));
     v("atrous_rates", atrous_rates, at_least(1));
+    v("rates_stride", rates_stride, one_of({"0", "8", "16", "32"}));
     v("channels", channels, at_least(1));
     v("dropout", dropout, in_half_open(-1, 1));
     v("separable", separable);

@@ -108,5 +108,29 @@ TEST(ModelConfigErrors, InvalidCombinationsNameTheValue) {
   EXPECT_THROW(build_model(c), Error);
 }
 
+// Rates are stated for a reference stride and scaled to the model's: the v3
+// default 6/12/18 at 16 is 3/6/9 at 32 (Panoptic-DeepLab) and 12/24/36 at 8;
+// explicit rates keep the stride they were trained at when the model moves.
+TEST(AsppRates, FollowTheOutputStride) {
+  ModelConfig c;
+  c.arch = "deeplabv3";
+  for (const auto& [os, expected] : std::vector<std::pair<int, std::vector<int64_t>>>{
+           {8, {12, 24, 36}}, {16, {6, 12, 18}}, {32, {3, 6, 9}}}) {
+    c.backbone.output_stride = os;
+    EXPECT_EQ(resolve_atrous_rates(c), expected) << "OS" << os;
+  }
+  c.backbone.output_stride = 16;
+  c.head.atrous_rates = {4, 8, 12};
+  EXPECT_EQ(resolve_atrous_rates(c), (std::vector<int64_t>{4, 8, 12}));
+  EXPECT_EQ(resolve_atrous_rates(at_output_stride(c, 8)), (std::vector<int64_t>{8, 16, 24}));
+  c.head.style = "torchvision";
+  c.head.atrous_rates.clear();
+  EXPECT_EQ(resolve_atrous_rates(at_output_stride(c, 8)), (std::vector<int64_t>{12, 24, 36}));
+  c.arch = "deeplabv2";
+  c.head.style = "paper";
+  c.backbone.output_stride = 8;
+  EXPECT_EQ(resolve_atrous_rates(c), (std::vector<int64_t>{6, 12, 18, 24}));
+}
+
 }  // namespace
 }  // namespace deeplab::models

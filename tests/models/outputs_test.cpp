@@ -102,5 +102,27 @@ TEST(HeadParameters, VggHeadIsFc8AloneOthersTheWholeHead) {
   EXPECT_EQ(count(v3->head_parameters()), count_prefix(*v3, {"classifier.", "aux_classifier."}));
 }
 
+// DeepLab v1/v2's classifiers start as the Caffe prototxts start them:
+// weights N(0, 0.01), bias 0.
+TEST(HeadInit, V1V2ClassifiersAreGaussianWithStd001) {
+  ModelConfig c;
+  c.num_classes = 21;
+  c.backbone.name = "vgg16";
+  c.backbone.output_stride = 8;
+  for (const char* arch : {"deeplabv1", "deeplabv2"}) {
+    c.arch = arch;
+    DeepLab model = build_model(c);
+    const auto params = model->named_parameters();
+    const std::string weight = c.arch == "deeplabv1" ? "classifier.fc8.weight" : "classifier.branch2.6.weight";
+    EXPECT_NEAR(params[weight].std().item<double>(), 0.01, 0.001) << weight;
+    EXPECT_NEAR(params[weight].mean().item<double>(), 0.0, 0.001) << weight;
+    EXPECT_EQ(params[weight.substr(0, weight.size() - 6) + "bias"].abs().max().item<double>(), 0.0);
+  }
+  c.arch = "deeplabv2";
+  c.backbone.name = "resnet50";
+  DeepLab resnet_v2 = build_model(c);
+  EXPECT_NEAR(resnet_v2->named_parameters()["classifier.branch0.0.weight"].std().item<double>(), 0.01, 0.001);
+}
+
 }  // namespace
 }  // namespace deeplab::models

@@ -15,6 +15,15 @@ nn::Conv2d classifier_conv(int64_t in, int64_t num_classes) {
   return nn::Conv2d(nn::Conv2dOptions(in, num_classes, 1));
 }
 
+// DeepLab v1/v2's new classifiers start from N(0, 0.01) weights and zero
+// bias (Caffe prototxts' gaussian filler; kazuto1011's DeepLabV2 the same).
+nn::Conv2d caffe_init(nn::Conv2d conv) {
+  torch::NoGradGuard no_grad;
+  conv->weight.normal_(0.0, 0.01);
+  if (conv->bias.defined()) conv->bias.zero_();
+  return conv;
+}
+
 // Registers a Sequential's children directly under `owner` as "0", "1", ...
 // so names read like torchvision's `classifier.<i>`.
 nn::Sequential adopt_children(nn::Module& owner, nn::Sequential seq) {
@@ -28,7 +37,8 @@ LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes, i
   auto fc6 = nn::Conv2d(nn::Conv2dOptions(in.channels, hidden, 3).padding(12).dilation(12));
   auto fc7 = nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1));
   layers_ = nn::Sequential(fc6, nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), fc7,
-                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), classifier_conv(hidden, num_classes));
+                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
+                           caffe_init(classifier_conv(hidden, num_classes)));
   // Registered by role (so eval() reaches the dropouts too): fc6 relu6 drop6 fc7 relu7 drop7 fc8.
   const char* names[] = {"fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"};
   for (size_t i = 0; i < layers_->size(); ++i) register_module(names[i], layers_->ptr(i));
@@ -56,9 +66,10 @@ AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std
       branch = nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in.channels, hidden, 3).padding(r).dilation(r)),
                               nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
                               nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1)), nn::ReLU(nn::ReLUOptions(true)),
-                              nn::Dropout(0.5), classifier_conv(hidden, num_classes));
+                              nn::Dropout(0.5), caffe_init(classifier_conv(hidden, num_classes)));
     } else {
-      branch = nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in.channels, num_classes, 3).padding(r).dilation(r)));
+      branch = nn::Sequential(
+          caffe_init(nn::Conv2d(nn::Conv2dOptions(in.channels, num_classes, 3).padding(r).dilation(r))));
     }
     branches_.push_back(register_module("branch" + std::to_string(i), branch));
   }
