@@ -129,8 +129,7 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
-Trainer::BatchLoss Trainer::forward_backward(const data::Batch& host_batch) {
-  data::Batch batch = host_batch;
+Trainer::BatchLoss Trainer::forward_backward(data::Batch batch) {
   batch.images = batch.images.to(options_.device);
   if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
   batch.labels = batch.labels.to(options_.device);
@@ -141,8 +140,13 @@ Trainer::BatchLoss Trainer::forward_backward(const data::Batch& host_batch) {
     terms = loss_(model_->forward_outputs(batch.images), batch);
     loss = total_loss(terms) / options_.accumulate;
   }
-  BatchLoss result{loss.item<double>(), {}};
-  for (const auto& [name, term] : terms) result.terms.emplace_back(name, term.item<double>() / options_.accumulate);
+  // One device-to-host copy for the total and every term (not one sync each).
+  std::vector<torch::Tensor> values{loss.detach().to(torch::kDouble)};
+  for (const auto& term : terms) values.push_back(term.second.detach().to(torch::kDouble) / options_.accumulate);
+  const torch::Tensor host = torch::stack(values).cpu();
+  const double* v = host.data_ptr<double>();
+  BatchLoss result{v[0], {}};
+  for (size_t i = 0; i < terms.size(); ++i) result.terms.emplace_back(terms[i].first, v[i + 1]);
   if (std::isfinite(result.total)) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
   return result;
 }
@@ -177,15 +181,15 @@ StepResult Trainer::run_step() {
   optimizer_.optimizer().zero_grad();
   bool finite = true;
   for (int i = 0; i < options_.accumulate; ++i) {
-    const data::Batch batch = next_batch();
-    const BatchLoss loss = forward_backward(batch);
+    data::Batch batch = next_batch();
+    result.images += batch.images.size(0);
+    const BatchLoss loss = forward_backward(std::move(batch));
     finite = finite && std::isfinite(loss.total);
     result.loss += loss.total;
     for (size_t t = 0; t < loss.terms.size(); ++t) {
       if (result.terms.size() <= t) result.terms.emplace_back(loss.terms[t].first, 0.0);
       result.terms[t].second += loss.terms[t].second;
     }
-    result.images += batch.images.size(0);
   }
   for (auto& hook : hooks_) hook->after_backward(*this);
   apply_step(finite);

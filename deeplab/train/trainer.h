@@ -9,7 +9,6 @@
 
 #include <c10/core/Device.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -98,7 +97,7 @@ class Trainer {
     LossValues terms;  // each term, divided by `accumulate`
   };
   data::Batch next_batch();
-  BatchLoss forward_backward(const data::Batch& batch);
+  BatchLoss forward_backward(data::Batch batch);
   void apply_step(bool finite);
   TensorMap state_dict() const;
   void load_state_dict(const TensorMap& state);

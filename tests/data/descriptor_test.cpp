@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "deeplab/core/error.h"
+#include "deeplab/data/cityscapes_labels.h"
 #include "deeplab/data/descriptor.h"
 #include "tests/support/test_support.h"
 
@@ -33,6 +34,24 @@ TEST(Descriptor, FolderExampleLoadsAndLabelMapSendsUnlistedToIgnore) {
   EXPECT_EQ(d.label_map[200], 1);
   EXPECT_EQ(d.label_map[3], 255);
   EXPECT_EQ(d.name, "d");
+}
+
+// Submission formats come from the descriptor: Cityscapes predictions are
+// saved as label ids through the inverse of label_map, which must equal
+// cityscapesScripts' trainId -> id table; VOC keeps the devkit's 256 colours.
+TEST(Descriptor, SubmissionFormatsFollowTheOfficialTools) {
+  const auto cityscapes = load_descriptor(testing::source_dir() + "/datasets/cityscapes.yaml");
+  EXPECT_EQ(cityscapes.submission_format, "label_ids");
+  const auto official = cityscapes_train_id_to_id();
+  for (int train_id = 0; train_id < cityscapes.num_classes(); ++train_id) {
+    EXPECT_EQ(cityscapes.train_to_raw[static_cast<size_t>(train_id)], official[static_cast<size_t>(train_id)])
+        << "train id " << train_id;
+  }
+  const auto voc = load_descriptor(testing::source_dir() + "/datasets/voc.yaml");
+  EXPECT_EQ(voc.submission_format, "palette");
+  EXPECT_EQ(voc.submission_palette, voc_colormap());
+  TempDir dir;
+  EXPECT_THROW(load_descriptor(dir.write("bad.yaml", "classes: [a]\nsubmission: {format: label_ids}\n")), ConfigError);
 }
 
 TEST(Descriptor, ErrorsNameTheFileAndTheProblem) {
