@@ -19,6 +19,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/eval/evaluator.h"
 #include "deeplab/eval/shard_merge.h"
+#include "deeplab/experiment/distributed_run.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
 #include "tools/commands.h"
@@ -57,8 +58,16 @@ nlohmann::json run_description(const experiment::Config& config, const EvalArgs&
 }
 
 void run_eval(const EvalArgs& args) {
-  const core::ProcessPlace place = core::resolve_process_place(args.rank, args.world_size, "eval");
+  core::ProcessPlace place = core::resolve_process_place(args.rank, args.world_size, "eval");
   experiment::Config config = experiment::load_config(args.config, args.sets);
+  // Under a launcher (torchrun, srun, deeplab launch) without --rank flags the
+  // ranks sum their shards in memory and rank 0 writes one merged result;
+  // with --rank/--world-size each shard writes its own file (eval-merge).
+  std::shared_ptr<core::ProcessGroup> group;
+  if (args.rank < 0 && core::rendezvous_from_env().distributed()) {
+    group = experiment::join_distributed_run(config, core::resolve_device(config.runtime.device)).group;
+    if (group->rank() != 0) core::set_console_logging(false);
+  }
   core::set_config_log_level(config.runtime.log_level);
   // Same weights, another output stride: the dilations and the ASPP rates follow it.
   if (config.eval.output_stride != 0) {
@@ -81,7 +90,13 @@ void run_eval(const EvalArgs& args) {
                options.world_size, options.predictor.mode, options.predictor.scales.size(),
                options.predictor.flip ? " + flip" : "", at::get_num_threads(), device.str());
 
-  const eval::EvalResult result = eval::evaluate(*model, *dataset, options);
+  eval::EvalResult result = eval::evaluate(*model, *dataset, options);
+  if (group) {
+    eval::sum_across_ranks(result, *group);
+    if (group->rank() != 0) return;
+    options.rank = 0;
+    options.world_size = 1;  // the JSON describes the whole split
+  }
   std::cout << eval::format_eval_report(result, options.class_names);
   nlohmann::json out = eval::eval_result_json(result, options.class_names);
   out["run"] = run_description(config, args, split, options);

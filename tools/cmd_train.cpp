@@ -1,5 +1,6 @@
 // `deeplab train -c CONFIG [--set k=v ...] [--work-dir DIR] [--resume [CKPT]]`:
-// config -> model (+ initial weights) -> Trainer with the standard hooks.
+// config -> [process group, when a launcher started several] -> model (+
+// initial weights) -> Trainer with the standard hooks.
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/core/stop_signal.h"
+#include "deeplab/experiment/distributed_run.h"
 #include "deeplab/experiment/make_trainer.h"
 #include "deeplab/train/checkpoint.h"
 #include "tools/commands.h"
@@ -58,26 +60,32 @@ void run_training(const TrainArgs& args) {
   if (!args.work_dir.empty()) sets.push_back("runtime.work_dir=" + args.work_dir);
   const experiment::Config config = experiment::load_config(args.config, sets);
   core::set_config_log_level(config.runtime.log_level);
-  const c10::Device device = core::apply_runtime(config.runtime);
+  const experiment::DistributedRun run = experiment::join_distributed_run(config, core::apply_runtime(config.runtime));
   const std::string dir = config.runtime.work_dir;
-  experiment::prepare_run_dir(config, dir);
+  experiment::prepare_rank_dir(config, run, dir);
+  if (run.rendezvous.distributed()) spdlog::info("data parallel: {}", experiment::describe_data_parallel(config, run));
 
   models::DeepLab model = models::build_model(config.model);
-  const bool resuming = args.resume_flag || !args.resume.empty();
+  // After an elastic restart torchrun starts the workers again with the same
+  // command: they continue from the newest checkpoint by themselves.
+  const bool elastic_resume =
+      run.elastic_restart() && !train::latest_checkpoint(dir + "/checkpoints").empty();
+  const bool resuming = args.resume_flag || !args.resume.empty() || elastic_resume;
   if (!resuming) {
     const std::string init = exporting::initialise_model(*model, config.model);
     if (!init.empty()) spdlog::info("initial weights: {}", init);
   }
-  train::Trainer trainer = experiment::make_trainer(config, model, device, dir);
+  train::Trainer trainer = experiment::make_trainer(config, model, run.device, dir, run.group);
   if (resuming) {
     const std::string checkpoint = resume_path(args, dir);
     trainer.resume(checkpoint);
-    spdlog::info("resumed from {} at iteration {}", checkpoint, trainer.state().iteration);
+    spdlog::info("resumed from {} at iteration {}{}", checkpoint, trainer.state().iteration,
+                 elastic_resume ? " (elastic restart " + std::to_string(run.rendezvous.restart_count) + ")" : "");
   }
   const experiment::StandardHooks hooks = experiment::add_standard_hooks(trainer, config);
   core::enable_graceful_stop();
   const bool interrupted = trainer.run();
-  print_summary(trainer, hooks, interrupted, args);
+  if (run.is_main_process()) print_summary(trainer, hooks, interrupted, args);
 }
 
 }  // namespace

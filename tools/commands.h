@@ -11,6 +11,7 @@ namespace deeplab::tools {
 void add_config_command(CLI::App& app);
 void add_import_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_launch_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_model_command(CLI::App& app);
 /// `deeplab eval` and `deeplab eval-merge` (cmd_eval.cpp).

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
 
   deeplab::tools::add_config_command(app);
   deeplab::tools::add_train_command(app);
+  deeplab::tools::add_launch_command(app);
   deeplab::tools::add_import_command(app);
   deeplab::tools::add_export_command(app);
   deeplab::tools::add_model_command(app);

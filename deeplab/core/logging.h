@@ -15,6 +15,10 @@ void set_command_line_log_level(const std::string& level);
 /// A config's runtime.log_level: applied unless the command line gave a level.
 void set_config_log_level(const std::string& level);
 
+/// Console output on or off (other ranks of a distributed run log to their
+/// own files only); log files keep receiving every line.
+void set_console_logging(bool on);
+
 /// Also writes log lines to `path` (appending; directories are created).
 void add_log_file(const std::string& path);
 

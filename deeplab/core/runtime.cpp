@@ -1,5 +1,7 @@
 #include "deeplab/core/runtime.h"
 
+#include <cstdlib>
+
 #include <dlfcn.h>
 #include <link.h>
 
@@ -23,7 +25,12 @@ bool is_device_spec(const std::string& spec) {
 }
 
 int apply_threads(int threads, int inter_op_threads) {
-  const int wanted = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  // All cores by default, shared by the processes a launcher started on this
+  // machine (LOCAL_WORLD_SIZE) so that N workers do not oversubscribe them.
+  const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
+  const int sharers = local_world != nullptr ? std::max(1, std::atoi(local_world)) : 1;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int wanted = threads > 0 ? threads : std::max(1, cores / sharers);
   at::set_num_threads(wanted);
   // OpenBLAS keeps its own pool; Debian's torch does not forward to it.
   using SetBlasThreads = void (*)(int);

@@ -11,7 +11,8 @@
 
 namespace deeplab::core {
 
-/// Sets LibTorch's intra-op threads (0 = all hardware cores; LibTorch here
+/// Sets LibTorch's intra-op threads (0 = all hardware cores, divided by
+/// LOCAL_WORLD_SIZE under a launcher; LibTorch here
 /// defaults to 1), inter-op threads when given, and OpenBLAS's own pool.
 /// Returns the intra-op thread count now in effect.
 int apply_threads(int threads, int inter_op_threads = 0);

@@ -17,6 +17,11 @@ struct RuntimeConfig {
   std::string device = "auto";
   std::string log_level = "info";
   std::string work_dir = "work_dirs/default";
+  // Multi-process training (torchrun, srun or `deeplab launch` set the ranks).
+  std::string dist_backend = "auto";  // auto: nccl on GPUs when built with it, else gloo
+  double dist_timeout_s = 1800;       // a hung peer ends the job after this long
+  double dist_bucket_mb = 25;         // gradient all-reduce bucket size
+  bool dist_overlap = true;           // all-reduce buckets while backward runs
 
   template <class V>
   void fields(V& v) {
@@ -27,6 +32,10 @@ struct RuntimeConfig {
     v("device", device, satisfying(is_device_spec, "cpu, cuda, cuda:N or auto"));
     v("log_level", log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}));
     v("work_dir", work_dir);
+    v("dist_backend", dist_backend, one_of({"auto", "gloo", "nccl"}));
+    v("dist_timeout_s", dist_timeout_s, positive());
+    v("dist_bucket_mb", dist_bucket_mb, positive());
+    v("dist_overlap", dist_overlap);
   }
 };
 

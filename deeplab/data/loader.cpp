@@ -135,8 +135,12 @@ Loader::Slot Loader::load_batch(size_t b) const {
     std::vector<size_t> indices;
     for (size_t pos = begin; pos < end; ++pos) {
       const size_t index = order_[pos];
-      std::mt19937_64 rng(mix_seed(mix_seed(options_.seed, static_cast<uint64_t>(epoch_)),
-                                   static_cast<uint64_t>(pos) * 4096 + static_cast<uint64_t>(options_.rank)));
+      // Seeded by the sample's position in the global batch order (the
+      // sampler interleaves ranks), so 2 ranks x batch 2 draw the crops and
+      // flips of 1 x 4; one process keeps its historical stream (pos * 4096).
+      const uint64_t global_pos = static_cast<uint64_t>(pos) * static_cast<uint64_t>(options_.world_size) +
+                                  static_cast<uint64_t>(options_.rank);
+      std::mt19937_64 rng(mix_seed(mix_seed(options_.seed, static_cast<uint64_t>(epoch_)), global_pos * 4096));
       try {
         Sample s = dataset_->get(index);
         transform_.apply(s, rng);

@@ -1,8 +1,11 @@
 #include "deeplab/eval/shard_merge.h"
 
+#include <torch/torch.h>
+
 #include <set>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/process_group.h"
 #include "deeplab/core/fs_util.h"
 
 namespace deeplab::eval {
@@ -54,6 +57,19 @@ MergedEval merge_eval_shards(const std::vector<std::string>& files) {
   merged.json["run"].erase("rank");
   merged.json["merged_from"] = files;
   return merged;
+}
+
+// The int64 confusion matrix and the counts in one all-reduce.
+void sum_across_ranks(eval::EvalResult& result, core::ProcessGroup& group) {
+  auto counts = torch::from_blob(result.matrix.data(), {static_cast<int64_t>(result.matrix.size())}, torch::kLong);
+  auto totals = torch::cat({counts, torch::tensor({result.images, result.forward_passes}, torch::kLong)});
+  group.all_reduce(totals);
+  counts.copy_(totals.narrow(0, 0, counts.numel()));
+  result.images = totals[counts.numel()].item<int64_t>();
+  result.forward_passes = totals[counts.numel() + 1].item<int64_t>();
+  auto seconds = group.all_gather(torch::tensor({result.seconds}, torch::kDouble));
+  for (const auto& s : seconds) result.seconds = std::max(result.seconds, s.item<double>());
+  result.shards = group.world_size();
 }
 
 }  // namespace deeplab::eval

@@ -10,6 +10,10 @@
 
 #include "deeplab/eval/eval_result.h"
 
+namespace deeplab::core {
+class ProcessGroup;
+}
+
 namespace deeplab::eval {
 
 struct MergedEval {
@@ -22,5 +26,10 @@ struct MergedEval {
 /// when one is not valid JSON, when world sizes disagree, when a rank comes
 /// twice, or when a rank is missing.
 MergedEval merge_eval_shards(const std::vector<std::string>& files);
+
+/// Sums an evaluation shard over the ranks of `group` (a collective, in
+/// memory): every rank then holds what one process evaluating everything
+/// would (seconds: the slowest rank's).
+void sum_across_ranks(EvalResult& result, core::ProcessGroup& group);
 
 }  // namespace deeplab::eval

@@ -6,6 +6,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/experiment/distributed_run.h"
 
 namespace deeplab::experiment {
 
@@ -25,19 +26,27 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, 
 }
 
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
-                            const std::string& work_dir) {
+                            const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group) {
   // On its device before the optimizer collects the trainable parameters.
   model->to(device);
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
   train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
-  auto loss = train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes, config.data.ignore_label);
-  return train::Trainer(std::move(model), make_train_loader(config), std::move(optimizer), std::move(schedule),
-                        std::move(loss), train::TrainerOptions::from_config(config.train, work_dir, device));
+  auto loss = train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes,
+                                                   config.data.ignore_label, global_sum_of(group));
+  auto options = train::TrainerOptions::from_config(config.train, work_dir, device);
+  options.distributed(group);
+  options.seed = static_cast<uint64_t>(config.runtime.seed);
+  options.reducer.bucket_mb = config.runtime.dist_bucket_mb;
+  options.reducer.overlap = config.runtime.dist_overlap;
+  auto loader = make_train_loader(config, options.rank, options.world_size);
+  return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
+                        std::move(loss), std::move(options));
 }
 
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {
   StandardHooks hooks;
-  hooks.log = std::make_shared<train::MetricsLog>(trainer.work_dir(), trainer.state().iteration);
+  hooks.log = std::make_shared<train::MetricsLog>(trainer.work_dir(), trainer.state().iteration,
+                                                  /*writer=*/trainer.is_main_process());
   hooks.progress = std::make_shared<train::ProgressHook>(hooks.log, config.train.log_every);
   hooks.checkpoint = std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
   auto val = data::make_dataset(config.data, config.data.val_split);

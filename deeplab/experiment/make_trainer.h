@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "deeplab/core/process_group.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/train/hooks.h"
@@ -19,9 +20,11 @@ namespace deeplab::experiment {
 /// has not one batch.
 std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank = 0, int world_size = 1);
 
-/// Trainer of `model` (already initialised) on `device`, writing to `work_dir`.
+/// Trainer of `model` (already initialised) on `device`, writing to
+/// `work_dir`; data parallel over `group` when it has several ranks (this
+/// rank's shard of the data, the loss normalised over the global batch).
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
-                            const std::string& work_dir);
+                            const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group = nullptr);
 
 /// The hooks `deeplab train` runs with, as added to a trainer.
 struct StandardHooks {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "deeplab/export/state_dict.h"
+#include "deeplab/eval/shard_merge.h"
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/train/plots.h"
 #include "deeplab/train/trainer.h"
@@ -53,6 +54,8 @@ void ProgressHook::after_step(Trainer& trainer) {
     term_sums_[i].second += step.terms[i].second;
   }
   window_seconds_ += step.seconds;
+  reduce_wait_ += step.reduce.wait_seconds;
+  if (step.reduce.buckets > 0) buckets_in_backward_ += double(step.reduce.launched_in_backward) / step.reduce.buckets;
   window_images_ += step.images * trainer.world_size();
   ++window_steps_;
   seconds_ += step.seconds;
@@ -67,9 +70,17 @@ void ProgressHook::log_window(Trainer& trainer) {
     TrainPoint point{trainer.state().iteration, loss_sum_ / window_steps_, trainer.last_step().lr,
                      window_images_ / std::max(window_seconds_, 1e-9)};
     for (const auto& [name, sum] : term_sums_) point.terms.emplace_back(name, sum / window_steps_);
+    if (trainer.world_size() > 1) {
+      // Seconds per step spent waiting for gradient all-reduces after backward
+      // (what the overlap did not hide), and the share of buckets launched
+      // while backward still ran.
+      point.extras = {{"step_seconds", window_seconds_ / window_steps_},
+                      {"allreduce_wait_seconds", reduce_wait_ / window_steps_},
+                      {"buckets_launched_in_backward", buckets_in_backward_ / window_steps_}};
+    }
     log_->add_train(point);
   }
-  loss_sum_ = window_seconds_ = 0;
+  loss_sum_ = window_seconds_ = reduce_wait_ = buckets_in_backward_ = 0;
   window_images_ = window_steps_ = 0;
   term_sums_.clear();
 }
@@ -81,12 +92,12 @@ void ProgressHook::after_train(Trainer& trainer, bool) {
                images_per_second(), peak_rss_mib());
 }
 
+// Every rank takes part (the generators of all ranks are gathered); rank 0 writes.
 void CheckpointHook::save(Trainer& trainer) {
-  if (!trainer.is_main_process()) return;
   const std::string dir = trainer.work_dir() + "/checkpoints";
   last_ = trainer.save_checkpoint(dir);
   last_iteration_ = trainer.state().iteration;
-  prune_checkpoints(dir, keep_);
+  if (trainer.is_main_process()) prune_checkpoints(dir, keep_);
 }
 
 void CheckpointHook::after_step(Trainer& trainer) {
@@ -121,14 +132,16 @@ void EvalHook::load_state_dict(const TensorMap& state) {
 void EvalHook::evaluate(Trainer& trainer) {
   const int64_t it = trainer.state().iteration;
   last_eval_iteration_ = it;
-  options_.rank = 0;
-  options_.world_size = 1;
+  // Each rank evaluates its shard; the sums make every image count once.
+  options_.rank = trainer.options().rank;
+  options_.world_size = trainer.world_size();
   // The first rows' image | ground truth | prediction, for val_samples.png.
   if (hook_options_.vis_samples > 0 && trainer.is_main_process()) {
     options_.outputs.vis_dir = trainer.work_dir() + "/val_samples";
     options_.outputs.vis_limit = static_cast<size_t>(hook_options_.vis_samples);
   }
-  const eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
+  eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
+  if (trainer.process_group()) eval::sum_across_ranks(result, *trainer.process_group());
   const auto scores = result.scores();
   last_miou_ = scores.miou.value_or(0.0);
   if (!trainer.is_main_process()) return;
@@ -144,14 +157,15 @@ void EvalHook::evaluate(Trainer& trainer) {
   write_samples(trainer);
 }
 
-// The evaluation has just written the first rows' visualisations
-// (PredictionWriter, vis_limit); stack them into one picture.
+// The evaluation has just written the first rows' visualisations of rank 0's
+// shard (samples 0, w, 2w, ...; PredictionWriter, vis_limit); stack them into one picture.
 void EvalHook::write_samples(Trainer& trainer) {
-  const size_t count = std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), val_->size());
+  const size_t stride = static_cast<size_t>(trainer.world_size());
+  const size_t count = std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), (val_->size() + stride - 1) / stride);
   if (count == 0) return;
   const eval::PredictionWriter paths(options_.outputs);
   std::vector<std::string> rows;
-  for (size_t i = 0; i < count; ++i) rows.push_back(paths.vis_path(val_->id(i)));
+  for (size_t i = 0; i < count; ++i) rows.push_back(paths.vis_path(val_->id(i * stride)));
   write_samples_grid(rows, trainer.work_dir() + "/val_samples.png");
 }
 

@@ -32,6 +32,7 @@ class ProgressHook : public Hook {
   int log_every_;
   std::unique_ptr<core::ProgressBar> bar_;
   double loss_sum_ = 0, window_seconds_ = 0, seconds_ = 0;
+  double reduce_wait_ = 0, buckets_in_backward_ = 0;  // distributed: exposed all-reduce time, overlap
   std::vector<std::pair<std::string, double>> term_sums_;
   int64_t window_images_ = 0, window_steps_ = 0, images_ = 0;
 };

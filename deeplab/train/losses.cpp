@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "deeplab/core/error.h"
@@ -10,29 +11,51 @@ namespace deeplab::train {
 
 namespace F = torch::nn::functional;
 
-SegmentationLoss::SegmentationLoss(LossConfig config, int num_classes, int ignore_label)
-    : config_(std::move(config)), ignore_label_(ignore_label) {
+SegmentationLoss::SegmentationLoss(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum)
+    : config_(std::move(config)), global_sum_(std::move(global_sum)), ignore_label_(ignore_label) {
   if (!config_.class_weights.empty()) {
     if (static_cast<int>(config_.class_weights.size()) != num_classes) {
       throw ConfigError("train.loss.class_weights has " + std::to_string(config_.class_weights.size()) +
                         " values but the model has " + std::to_string(num_classes) + " classes");
     }
-    class_weights_ = torch::tensor(config_.class_weights, torch::kFloat);
+    class_weights_ = torch::tensor(config_.class_weights, torch::kDouble);
   }
 }
 
-torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
-  auto options = F::CrossEntropyFuncOptions().ignore_index(ignore_label_).label_smoothing(config_.label_smoothing);
-  const auto logits32 = logits.to(torch::kFloat);  // losses in fp32 even under autocast
-  if (class_weights_.defined()) options.weight(class_weights_.to(logits.device()));
-  if (config_.top_k_percent >= 1.0) return F::cross_entropy(logits32, labels, options.reduction(torch::kMean));
+torch::Tensor SegmentationLoss::global(torch::Tensor local) const {
+  return global_sum_ ? global_sum_(std::move(local)) : local;
+}
 
-  // Bootstrapping: only the hardest k % of the valid pixels count.
-  const auto per_pixel = F::cross_entropy(logits32, labels, options.reduction(torch::kNone)).flatten();
-  const auto valid = per_pixel.masked_select(labels.flatten() != ignore_label_);
-  if (valid.numel() == 0) return per_pixel.sum() * 0.0;  // keeps the graph; no pixel counts
-  const auto k = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(config_.top_k_percent * valid.numel())));
-  return std::get<0>(valid.topk(k)).mean();
+// Σ over valid pixels of their class weight (their count without weights).
+torch::Tensor SegmentationLoss::valid_weight(const torch::Tensor& labels, const torch::Tensor& like) const {
+  const auto valid = labels != ignore_label_;
+  if (!class_weights_.defined()) return valid.sum().to(like.options());
+  const auto weights = class_weights_.to(like.options()).index_select(0, labels.masked_fill(~valid, 0).flatten());
+  return (weights * valid.flatten().to(like.scalar_type())).sum();
+}
+
+torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
+  // Losses in fp32 even under autocast (fp64 stays fp64, for exact tests).
+  const auto x = logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat);
+  auto options = F::CrossEntropyFuncOptions()
+                     .ignore_index(ignore_label_)
+                     .label_smoothing(config_.label_smoothing)
+                     .reduction(torch::kNone);
+  if (class_weights_.defined()) options.weight(class_weights_.to(x.options()));
+  const auto per_pixel = F::cross_entropy(x, labels, options);  // [N, H, W], ignored pixels 0
+  if (config_.top_k_percent >= 1.0) {
+    const auto denominator = global(valid_weight(labels, per_pixel).detach());
+    // No valid pixel anywhere: the sum is 0 too; keep the graph, not a NaN.
+    return per_pixel.sum() / denominator.clamp_min(1e-12);
+  }
+  const auto flat = per_pixel.flatten(1);
+  const int64_t pixels = flat.size(1);
+  const int64_t k = std::clamp<int64_t>(std::llround(config_.top_k_percent * pixels), 1, std::max<int64_t>(pixels, 1));
+  const auto top = std::get<0>(flat.topk(k, /*dim=*/1));
+  const auto nonzero = (top.detach() > 0).sum(1).to(top.options());
+  const auto per_image = top.sum(1) / nonzero.clamp_min(1);
+  const auto images = global(torch::full({}, static_cast<double>(flat.size(0)), per_image.options()));
+  return per_image.sum() / images.clamp_min(1);
 }
 
 LossTerms SegmentationLoss::terms(const models::ModelOutputs& outputs, const data::Batch& batch) const {
@@ -49,8 +72,9 @@ LossTerms SegmentationLoss::terms(const models::ModelOutputs& outputs, const dat
   return terms;
 }
 
-LossFn SegmentationLoss::as_function(LossConfig config, int num_classes, int ignore_label) {
-  auto loss = std::make_shared<const SegmentationLoss>(std::move(config), num_classes, ignore_label);
+LossFn SegmentationLoss::as_function(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum) {
+  auto loss =
+      std::make_shared<const SegmentationLoss>(std::move(config), num_classes, ignore_label, std::move(global_sum));
   return [loss](const models::ModelOutputs& outputs, const data::Batch& batch) { return loss->terms(outputs, batch); };
 }
 

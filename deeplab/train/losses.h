@@ -3,6 +3,12 @@
 // weights and label smoothing; bootstrapped top-k hard-pixel mining; and the
 // training loss as a list of named terms over a model's named outputs
 // ("semantic", "aux" x aux_weight, each "msc/<scale>"), logged one by one.
+//
+// Normalisation is independent of how a global batch is split over
+// processes: a rank's loss is its local sum divided by a global count (valid
+// pixels, class-weighted when class weights are set; images for top-k),
+// summed across ranks by `GlobalSum`, and gradients are all-reduced by SUM,
+// so 2 processes x batch 2 optimise exactly the objective of 1 x 4.
 
 #include <torch/types.h>
 
@@ -27,12 +33,20 @@ torch::Tensor total_loss(const LossTerms& terms);
 /// trainer takes as its loss.
 using LossFn = std::function<LossTerms(const models::ModelOutputs&, const data::Batch&)>;
 
+/// Sums a small tensor over all processes of a data-parallel run (a blocking
+/// all-reduce); empty: this process is the whole run.
+using GlobalSum = std::function<torch::Tensor(torch::Tensor)>;
+
 class SegmentationLoss {
  public:
-  SegmentationLoss(LossConfig config, int num_classes, int ignore_label);
+  SegmentationLoss(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum = {});
 
-  /// Mean loss over valid pixels (weighted mean as PyTorch's cross_entropy
-  /// when all pixels count; the mean of the hardest k % otherwise).
+  /// Without top-k: Σ weighted per-pixel CE / Σ weight of the valid pixels
+  /// (PyTorch's cross_entropy mean).  With top_k_percent p < 1 (deeplab2's
+  /// compute_average_top_k_loss): per image, the sum of the k = round(p·H·W)
+  /// largest weighted per-pixel losses (ignored pixels count 0) over how many
+  /// of them are non-zero (0 if none); then the mean over the images.  Both
+  /// denominators are global (GlobalSum).
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels) const;
 
   /// One term per logits output against the batch's labels: "semantic",
@@ -41,10 +55,14 @@ class SegmentationLoss {
   LossTerms terms(const models::ModelOutputs& outputs, const data::Batch& batch) const;
 
   /// This loss as a trainer's LossFn.
-  static LossFn as_function(LossConfig config, int num_classes, int ignore_label);
+  static LossFn as_function(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum = {});
 
  private:
+  torch::Tensor global(torch::Tensor local) const;
+  torch::Tensor valid_weight(const torch::Tensor& labels, const torch::Tensor& like) const;
+
   LossConfig config_;
+  GlobalSum global_sum_;
   int ignore_label_;
   torch::Tensor class_weights_;  // undefined when all 1
 };

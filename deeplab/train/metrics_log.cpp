@@ -11,9 +11,9 @@
 
 namespace deeplab::train {
 
-MetricsLog::MetricsLog(const std::string& dir, int64_t resume_iteration)
-    : path_((std::filesystem::path(dir) / "metrics.jsonl").string()) {
-  std::filesystem::create_directories(dir);
+MetricsLog::MetricsLog(const std::string& dir, int64_t resume_iteration, bool writer)
+    : path_((std::filesystem::path(dir) / "metrics.jsonl").string()), writer_(writer) {
+  if (writer_) std::filesystem::create_directories(dir);
   std::string kept;
   std::ifstream in(path_);
   for (std::string line; std::getline(in, line);) {
@@ -28,10 +28,11 @@ MetricsLog::MetricsLog(const std::string& dir, int64_t resume_iteration)
       eval_.push_back({it, entry["mIoU"]});
     }
   }
-  core::write_file_atomic(path_, kept);
+  if (writer_) core::write_file_atomic(path_, kept);
 }
 
 void MetricsLog::append(const std::string& line) {
+  if (!writer_) return;
   std::ofstream out(path_, std::ios::app);
   if (!(out << line << "\n")) throw IoError("cannot append to '" + path_ + "'");
 }
@@ -41,6 +42,7 @@ void MetricsLog::add_train(const TrainPoint& p) {
   nlohmann::json j = {{"kind", "train"}, {"iteration", p.iteration}, {"loss", p.loss}, {"lr", p.lr},
                       {"images_per_second", p.images_per_second}};
   for (const auto& [name, value] : p.terms) j["loss/" + name] = value;
+  for (const auto& [name, value] : p.extras) j[name] = value;
   append(j.dump());
 }
 

@@ -15,6 +15,8 @@ struct TrainPoint {
   double loss, lr, images_per_second;
   /// The loss by term ("semantic", "aux", ...), written as "loss/<name>".
   std::vector<std::pair<std::string, double>> terms = {};
+  /// Further numbers written under their own names (distributed timing).
+  std::vector<std::pair<std::string, double>> extras = {};
 };
 struct EvalPoint {
   int64_t iteration;
@@ -23,8 +25,10 @@ struct EvalPoint {
 
 class MetricsLog {
  public:
-  /// Opens `<dir>/metrics.jsonl`; keeps (and reloads) entries up to `resume_iteration`.
-  MetricsLog(const std::string& dir, int64_t resume_iteration);
+  /// Opens `<dir>/metrics.jsonl`; keeps (and reloads) entries up to
+  /// `resume_iteration`.  A reader (`writer` false: ranks other than 0 of a
+  /// distributed run) only reads it and never writes.
+  MetricsLog(const std::string& dir, int64_t resume_iteration, bool writer = true);
   void add_train(const TrainPoint& point);
   /// `details_json`: the evaluator's JSON object (merged into the line).
   void add_eval(const EvalPoint& point, const std::string& details_json);
@@ -36,6 +40,7 @@ class MetricsLog {
   void append(const std::string& line);
 
   std::string path_;
+  bool writer_ = true;
   std::vector<TrainPoint> train_;
   std::vector<EvalPoint> eval_;
 };

@@ -1,12 +1,16 @@
 #include "deeplab/train/trainer.h"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/runtime.h"
 #include "deeplab/core/stop_signal.h"
+#include "deeplab/data/sampler.h"
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::train {
 
@@ -23,6 +27,39 @@ TrainerOptions TrainerOptions::from_config(const TrainConfig& config, std::strin
   return o;
 }
 
+TrainerOptions& TrainerOptions::distributed(std::shared_ptr<core::ProcessGroup> process_group) {
+  group = std::move(process_group);
+  rank = group ? group->rank() : 0;
+  world_size = group ? group->world_size() : 1;
+  return *this;
+}
+
+namespace {
+
+// Every rank starts from rank 0's weights and statistics.
+void broadcast_model(torch::nn::Module& model, core::ProcessGroup& group) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& p : model.parameters()) tensors.push_back(p);
+  for (const auto& b : model.buffers()) tensors.push_back(b);
+  group.broadcast(tensors, 0);
+}
+
+std::vector<torch::Tensor> trainable_parameters(torch::nn::Module& model) {
+  std::vector<torch::Tensor> params;
+  for (const auto& p : model.parameters()) {
+    if (p.requires_grad()) params.push_back(p);
+  }
+  return params;
+}
+
+// Rank 0 keeps the run's seed (its stream is a single process's); the other
+// ranks get their own, so they do not share dropout masks.
+uint64_t rank_seed(uint64_t seed, int rank) {
+  return rank == 0 ? seed : data::mix_seed(seed, static_cast<uint64_t>(rank));
+}
+
+}  // namespace
+
 Trainer::Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, GroupedOptimizer optimizer,
                  LrSchedule schedule, LossFn loss, TrainerOptions options)
     : model_(std::move(model)),
@@ -34,11 +71,21 @@ Trainer::Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, Gr
   if (!loader_) throw Error("Trainer: no loader given");
   if (!loss_) throw Error("Trainer: no loss given");
   model_->to(options_.device);
+  if (options_.dtype != c10::kFloat) model_->to(options_.dtype);
   if (options_.channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : model_->parameters()) {
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
     }
+  }
+  if (options_.group && options_.group->world_size() > 1) {
+    group_ = options_.group;
+    options_.rank = group_->rank();
+    options_.world_size = group_->world_size();
+    broadcast_model(*model_, *group_);
+    models::set_norm_process_group(*model_, group_);
+    reducer_ = std::make_unique<GradReducer>(trainable_parameters(*model_), group_, options_.reducer);
+    core::seed_everything(rank_seed(options_.seed, options_.rank));
   }
 }
 
@@ -55,7 +102,8 @@ TensorMap Trainer::state_dict() const {
   return {{"iteration", state_scalar(state_.iteration)},
           {"epoch", state_scalar(state_.epoch)},
           {"batch_in_epoch", state_scalar(state_.batch_in_epoch)},
-          {"skipped_steps", state_scalar(state_.skipped_steps)}};
+          {"skipped_steps", state_scalar(state_.skipped_steps)},
+          {"world_size", state_scalar(static_cast<int64_t>(options_.world_size))}};
 }
 
 void Trainer::load_state_dict(const TensorMap& state) {
@@ -93,16 +141,43 @@ std::string Trainer::save_checkpoint(const std::string& dir) {
     auto state = hook->state_dict();
     if (!state.empty()) run.hooks[hook->name()] = std::move(state);
   }
-  run.ranks[options_.rank] = rank_state_dict();
-  return train::save_checkpoint(dir, state_.iteration, *model_, optimizer_.optimizer(), run);
+  const TensorMap mine = rank_state_dict();
+  if (group_) {
+    // Every rank's generators, gathered (the same keys and sizes on every rank).
+    for (const auto& [key, value] : mine) {
+      const auto all = group_->all_gather(value);
+      for (int r = 0; r < options_.world_size; ++r) run.ranks[r][key] = all[static_cast<size_t>(r)];
+    }
+  } else {
+    run.ranks[options_.rank] = mine;
+  }
+  std::string path;
+  if (is_main_process()) path = train::save_checkpoint(dir, state_.iteration, *model_, optimizer_.optimizer(), run);
+  if (group_) group_->barrier();  // no rank runs ahead of a checkpoint being written
+  return path;
+}
+
+void Trainer::reseed_for_new_world(int64_t saved_world_size) {
+  const uint64_t seed = data::mix_seed(rank_seed(options_.seed, options_.rank), static_cast<uint64_t>(state_.iteration));
+  core::seed_everything(seed);
+  if (is_main_process()) {
+    spdlog::warn("resuming a run of {} process(es) with {}: random generators re-seeded from (seed, rank, iteration); "
+                 "the run continues, but not bit-exactly as it would have",
+                 saved_world_size, options_.world_size);
+  }
 }
 
 void Trainer::resume(const std::string& checkpoint) {
   RunState run = load_checkpoint(checkpoint, *model_, optimizer_.optimizer());
   load_state_dict(run.trainer);
   scaler_.load_state_dict(run.scaler);
+  const int64_t saved_world_size = state_int(run.trainer, "world_size", 1);
   const auto rank = run.ranks.find(options_.rank);
-  if (rank != run.ranks.end()) load_rank_state_dict(rank->second);
+  if (saved_world_size == options_.world_size && rank != run.ranks.end()) {
+    load_rank_state_dict(rank->second);
+  } else {
+    reseed_for_new_world(saved_world_size);
+  }
   pending_hook_state_ = std::move(run.hooks);
   for (auto& hook : hooks_) {
     const auto pending = pending_hook_state_.find(hook->name());
@@ -129,8 +204,8 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
-Trainer::BatchLoss Trainer::forward_backward(data::Batch batch) {
-  batch.images = batch.images.to(options_.device);
+Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_step) {
+  batch.images = batch.images.to(options_.device, options_.dtype);
   if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
   batch.labels = batch.labels.to(options_.device);
   LossTerms terms;
@@ -147,7 +222,10 @@ Trainer::BatchLoss Trainer::forward_backward(data::Batch batch) {
   const double* v = host.data_ptr<double>();
   BatchLoss result{v[0], {}};
   for (size_t i = 0; i < terms.size(); ++i) result.terms.emplace_back(terms[i].first, v[i + 1]);
-  if (std::isfinite(result.total)) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
+  if (reducer_ && last_of_step) reducer_->prepare_for_backward();
+  // A non-finite rank still runs backward in a distributed run: its gradient
+  // buckets must fire, or the other ranks would wait for them forever.
+  if (std::isfinite(result.total) || reducer_) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
   return result;
 }
 
@@ -183,7 +261,7 @@ StepResult Trainer::run_step() {
   for (int i = 0; i < options_.accumulate; ++i) {
     data::Batch batch = next_batch();
     result.images += batch.images.size(0);
-    const BatchLoss loss = forward_backward(std::move(batch));
+    const BatchLoss loss = forward_backward(std::move(batch), i + 1 == options_.accumulate);
     finite = finite && std::isfinite(loss.total);
     result.loss += loss.total;
     for (size_t t = 0; t < loss.terms.size(); ++t) {
@@ -191,6 +269,11 @@ StepResult Trainer::run_step() {
       result.terms[t].second += loss.terms[t].second;
     }
   }
+  if (reducer_) {
+    reducer_->finish();
+    result.reduce = reducer_->last_stats();
+  }
+  agree_across_ranks(result, finite);
   for (auto& hook : hooks_) hook->after_backward(*this);
   apply_step(finite);
   result.skipped = !finite;
@@ -200,12 +283,38 @@ StepResult Trainer::run_step() {
   return result;
 }
 
+// One all-reduce after the gradients: whether any rank's loss was
+// non-finite, whether any rank was asked to stop, and the loss terms (each
+// rank's is its share of the global mean, so the sum is the global loss).
+// Every rank then takes the same decisions and no rank waits in a collective
+// the others skipped.  (The fp16 scaler's decision needs nothing more: it
+// reads gradients that are already the same on every rank.)
+void Trainer::agree_across_ranks(StepResult& result, bool& finite) {
+  const bool stop = stop_requested_ || core::stop_requested();
+  if (!group_) {
+    result.stop = stop;
+    return;
+  }
+  std::vector<double> values{finite ? 0.0 : 1.0, stop ? 1.0 : 0.0, result.loss};
+  for (const auto& term : result.terms) values.push_back(term.second);
+  auto agreed = torch::tensor(values, torch::kDouble);
+  group_->all_reduce(agreed);
+  const double* v = agreed.data_ptr<double>();
+  finite = v[0] == 0;
+  result.stop = v[1] > 0;
+  result.loss = v[2];
+  for (size_t t = 0; t < result.terms.size(); ++t) result.terms[t].second = v[3 + t];
+}
+
 bool Trainer::run() {
   for (auto& hook : hooks_) hook->before_train(*this);
-  while (state_.iteration < options_.max_iters && !stop_requested_) {
+  // Distributed: only the agreed decision stops a rank (a local request
+  // joins the next step's agreement), so every rank stops at the same step.
+  bool stop = !group_ && stop_requested_;
+  while (state_.iteration < options_.max_iters && !stop) {
     run_step();
     for (auto& hook : hooks_) hook->after_step(*this);
-    if (core::stop_requested()) stop_requested_ = true;
+    stop = group_ ? last_step_.stop : (last_step_.stop || stop_requested_ || core::stop_requested());
   }
   const bool interrupted = state_.iteration < options_.max_iters;
   for (auto& hook : hooks_) hook->after_train(*this, interrupted);

@@ -4,8 +4,13 @@
 // forward (named outputs) -> named loss terms -> backward -> [hooks:
 // after_backward] -> optimizer step.  Hooks do everything else (progress,
 // checkpoints, evaluation).  experiment::make_trainer builds the parts from
-// a config; tests build them by hand.  Single process today: rank and world
-// size are carried for the distributed trainer, which adds the all-reduce.
+// a config; tests build them by hand.
+//
+// Data parallel when options.group has more than one rank: parameters and
+// buffers start as rank 0's, gradients are all-reduced while backward runs
+// (GradReducer), and every step the ranks agree by one all-reduce on whether
+// the step was finite, whether to stop, and the global loss; checkpoints hold
+// every rank's generator state.
 
 #include <c10/core/Device.h>
 
@@ -14,9 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "deeplab/core/process_group.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/train/checkpoint.h"
+#include "deeplab/train/grad_reducer.h"
 #include "deeplab/train/hook.h"
 #include "deeplab/train/losses.h"
 #include "deeplab/train/lr_schedule.h"
@@ -29,12 +36,14 @@ namespace deeplab::train {
 using LossValues = std::vector<std::pair<std::string, double>>;
 
 struct StepResult {
-  double loss = 0;     // sum of the terms, mean over the accumulated batches
-  LossValues terms;    // each term, mean over the accumulated batches
+  double loss = 0;     // sum of the terms, mean over the accumulated batches (global batch)
+  LossValues terms;    // each term, mean over the accumulated batches (global batch)
   double lr = 0;       // base lr of this step
   int64_t images = 0;  // images consumed (this rank)
   double seconds = 0;
   bool skipped = false;  // non-finite, skipped (skip_nonfinite)
+  bool stop = false;     // some rank asked to stop: every rank stops after this step
+  ReduceStats reduce;    // gradient all-reduce timing (distributed)
 };
 
 /// How run_step() runs; from_config maps the `train:` section.
@@ -47,9 +56,15 @@ struct TrainerOptions {
   double clip_grad_norm = 0.0;    // 0: no clipping
   bool skip_nonfinite = false;
   c10::Device device{c10::kCPU};
+  c10::ScalarType dtype = c10::kFloat;  // of the model and the images (kDouble for exactness checks)
   int rank = 0, world_size = 1;
+  std::shared_ptr<core::ProcessGroup> group;  // null or one rank: single process
+  GradReducerOptions reducer;
+  uint64_t seed = 0;  // re-seeds the ranks when resuming at another world size
 
   static TrainerOptions from_config(const TrainConfig& config, std::string work_dir, c10::Device device);
+  /// Joins the run of `group` (rank, world size, the group itself).
+  TrainerOptions& distributed(std::shared_ptr<core::ProcessGroup> group);
 };
 
 /// The trainer's own counters (checkpointed as trainer.*).
@@ -71,7 +86,9 @@ class Trainer {
   void add_hook(std::shared_ptr<Hook> hook);
   /// Restores model, optimizer, counters, RNG, scaler and hook state.
   void resume(const std::string& checkpoint);
-  /// Writes a checkpoint of everything into `dir`; returns its path.
+  /// Writes a checkpoint of everything into `dir`; returns its path.  A
+  /// collective in a distributed run: every rank calls it, rank 0 writes
+  /// (the others return "").
   std::string save_checkpoint(const std::string& dir);
   /// Trains until max_iters or a stop request; returns true if interrupted.
   bool run();
@@ -89,6 +106,8 @@ class Trainer {
   bool is_main_process() const { return options_.rank == 0; }
   int world_size() const { return options_.world_size; }
   c10::Device device() const { return options_.device; }
+  /// The process group of a distributed run (null in a single process).
+  const std::shared_ptr<core::ProcessGroup>& process_group() const { return group_; }
   GradScaler& scaler() { return scaler_; }
 
  private:
@@ -97,8 +116,10 @@ class Trainer {
     LossValues terms;  // each term, divided by `accumulate`
   };
   data::Batch next_batch();
-  BatchLoss forward_backward(data::Batch batch);
+  BatchLoss forward_backward(data::Batch batch, bool last_of_step);
+  void agree_across_ranks(StepResult& result, bool& finite);
   void apply_step(bool finite);
+  void reseed_for_new_world(int64_t saved_world_size);
   TensorMap state_dict() const;
   void load_state_dict(const TensorMap& state);
   TensorMap rank_state_dict() const;
@@ -115,6 +136,8 @@ class Trainer {
   StepResult last_step_;
   std::vector<std::shared_ptr<Hook>> hooks_;
   std::map<std::string, TensorMap> pending_hook_state_;  // read by resume(), for hooks added later
+  std::shared_ptr<core::ProcessGroup> group_;  // set when world size > 1
+  std::unique_ptr<GradReducer> reducer_;
   bool stop_requested_ = false;
   bool loader_started_ = false;
 };

@@ -72,6 +72,23 @@ TEST(Losses, TopKKeepsTheHardestPixels) {
   EXPECT_NEAR(SegmentationLoss(c, 2, 255)(t.logits, t.labels).item<double>(), t.ce(-1), 1e-6);
 }
 
+TEST(Losses, TopKIsPerImageAndCountsOnlyNonZeroLosses) {
+  // deeplab2's compute_average_top_k_loss: per image, k = round(p * H * W)
+  // largest losses (ignored pixels are 0), divided by how many are non-zero.
+  Toy t;
+  LossConfig c;
+  c.top_k_percent = 0.9;  // k = round(3.6) = 4: all pixels, one of them ignored (0)
+  const double image0 = (t.ce(2) + t.ce(0) + t.ce(-1)) / 3;
+  EXPECT_NEAR(SegmentationLoss(c, 2, 255)(t.logits, t.labels).item<double>(), image0, 1e-6);
+  // A second image, all ignored: its loss is 0 and the batch mean halves.
+  const auto logits = torch::cat({t.logits, t.logits});
+  const auto labels = torch::cat({t.labels, torch::full_like(t.labels, 255)});
+  EXPECT_NEAR(SegmentationLoss(c, 2, 255)(logits, labels).item<double>(), image0 / 2, 1e-6);
+  // The batch is the global one: a GlobalSum that says 4 images in all (2 here).
+  const GlobalSum four_images = [](torch::Tensor local) { return local * 2; };
+  EXPECT_NEAR(SegmentationLoss(c, 2, 255, four_images)(logits, labels).item<double>(), image0 / 4, 1e-6);
+}
+
 TEST(Losses, ClassWeightsGiveAWeightedMean) {
   // Labels 0, 1, 1 with weights 1 and 3: (w0*l0 + w1*l1 + w1*l2) / (w0 + 2 w1).
   const auto logits = torch::tensor({2.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f}).view({1, 2, 1, 3});

@@ -6,6 +6,22 @@
 find_package(Torch REQUIRED)
 message(STATUS "LibTorch ${Torch_VERSION} (${TORCH_INSTALL_PREFIX})")
 
+# NCCL process groups (deeplab/core/process_group.cpp): LibTorch's own
+# headers compile ProcessGroupNCCL only under USE_C10D_NCCL, which its CMake
+# config does not set.  A CUDA LibTorch (official builds link NCCL in) gets it
+# unless -DDEEPLAB_WITH_NCCL=OFF.
+if(TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA)
+  option(DEEPLAB_WITH_NCCL "compile the NCCL process group" ON)
+else()
+  set(DEEPLAB_WITH_NCCL OFF)
+endif()
+if(DEEPLAB_WITH_NCCL)
+  add_compile_definitions(USE_C10D_NCCL)
+  message(STATUS "c10d backends: gloo, nccl")
+else()
+  message(STATUS "c10d backends: gloo")
+endif()
+
 # c10d's ProcessGroupGloo.hpp includes Gloo headers; Debian ships them apart.
 include(FindGlooHeaders)
 

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/process_group.h"
+#include "deeplab/models/layers/sync_batch_norm.h"
 
 namespace deeplab::models {
 
@@ -22,6 +24,21 @@ void Norm2dImpl::train(bool on) { BatchNormImplBase::train(on && mode_ != NormMo
 
 void Norm2dImpl::_check_input_dim(const torch::Tensor& input) {
   TORCH_CHECK(input.dim() == 4, "Norm2d: expected a 4-D input (N, C, H, W), got ", input.dim(), "-D");
+}
+
+torch::Tensor Norm2dImpl::forward(const torch::Tensor& input) {
+  if (mode_ != NormMode::kSync || !is_training()) return BatchNormImplBase::forward(input);
+  _check_input_dim(input);
+  SyncBatchNormState state;
+  state.eps = options.eps();
+  if (options.track_running_stats()) {
+    state.running_mean = running_mean;
+    state.running_var = running_var;
+    num_batches_tracked.add_(1);
+    // momentum None: cumulative average, as torch's batch norm.
+    state.momentum = options.momentum() ? *options.momentum() : 1.0 / num_batches_tracked.item<double>();
+  }
+  return sync_batch_norm(input, weight, bias, state, group_);
 }
 
 void Norm2dImpl::set_mode(NormMode mode) {
@@ -45,12 +62,14 @@ bool is_norm_layer(const torch::nn::Module& module) {
 }
 
 void set_norm_mode(torch::nn::Module& model, NormMode mode) {
-  if (mode == NormMode::kSync) {
-    throw ConfigError(
-        "model.norm: sync_bn needs multi-process training, which this build does not have yet; use bn or frozen_bn");
-  }
   for (const auto& module : model.modules()) {
     if (auto* norm = dynamic_cast<Norm2dImpl*>(module.get())) norm->set_mode(mode);
+  }
+}
+
+void set_norm_process_group(torch::nn::Module& model, const std::shared_ptr<core::ProcessGroup>& group) {
+  for (const auto& module : model.modules()) {
+    if (auto* norm = dynamic_cast<Norm2dImpl*>(module.get())) norm->set_process_group(group);
   }
 }
 

@@ -12,7 +12,13 @@
 
 #include <torch/nn/modules/batchnorm.h>
 
+#include <memory>
+
 #include "deeplab/models/layers/norm_mode.h"
+
+namespace deeplab::core {
+class ProcessGroup;
+}
 
 namespace deeplab::models {
 
@@ -27,12 +33,19 @@ class Norm2dImpl : public torch::nn::BatchNormImplBase<2, Norm2dImpl> {
   void train(bool on = true) override;
   void set_mode(NormMode mode);
   NormMode mode() const { return mode_; }
+  /// The ranks whose statistics a sync_bn layer combines (null: this process).
+  void set_process_group(std::shared_ptr<core::ProcessGroup> group) { group_ = std::move(group); }
+
+  /// sync_bn in training: statistics over the process group (sync_batch_norm.h);
+  /// otherwise torch's batch norm.
+  torch::Tensor forward(const torch::Tensor& input);
 
  protected:
   void _check_input_dim(const torch::Tensor& input) override;
 
  private:
   NormMode mode_ = NormMode::kBatch;
+  std::shared_ptr<core::ProcessGroup> group_;
 };
 TORCH_MODULE(Norm2d);
 
@@ -45,9 +58,12 @@ Norm2d make_norm(int64_t channels, double eps = 1e-5, double momentum = 0.1);
 bool is_norm_layer(const torch::nn::Module& module);
 
 /// Puts every Norm2d of `model` into `mode`; frozen layers stop their
-/// gradients.  sync_bn without a process group is a ConfigError until the
-/// distributed trainer provides one.
+/// gradients.  sync_bn layers combine the statistics of the process group
+/// set_norm_process_group gives them (until then: of this process alone).
 void set_norm_mode(torch::nn::Module& model, NormMode mode);
+
+/// Gives every Norm2d of `model` the process group its sync_bn mode uses.
+void set_norm_process_group(torch::nn::Module& model, const std::shared_ptr<core::ProcessGroup>& group);
 
 }  // namespace deeplab::models
 

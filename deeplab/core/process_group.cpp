@@ -1,0 +1,221 @@
+#include "deeplab/core/process_group.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+namespace deeplab::core {
+namespace {
+
+// LibTorch 2.x split c10d::ProcessGroup into a front and per-device
+// c10d::Backend objects; ProcessGroupGloo/NCCL derive from Backend there.
+// Both have the collectives used here with the same signatures.
+#if TORCH_VERSION_MAJOR >= 2
+using BackendBase = c10d::Backend;
+#else
+using BackendBase = c10d::ProcessGroup;
+#endif
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+// Gloo's network devices: the interfaces GLOO_SOCKET_IFNAME names (as
+// PyTorch reads it), the loopback when every rank is on this machine, else
+// the interface this host name resolves to.
+std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const Rendezvous& rendezvous) {
+  std::vector<std::shared_ptr<::gloo::transport::Device>> devices;
+  const char* interfaces = std::getenv("GLOO_SOCKET_IFNAME");
+  if (interfaces != nullptr && *interfaces != '\0') {
+    for (const auto& name : split_commas(interfaces)) {
+      devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+    }
+    return devices;
+  }
+  if (rendezvous.single_machine()) {
+    devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  } else {
+    devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  return devices;
+}
+
+// As torch/distributed/rendezvous.py: under torchrun's elastic agent the
+// store exists and every rank is its client, behind a prefix per restart;
+// otherwise rank 0 serves it.
+c10::intrusive_ptr<c10d::Store> make_store(const Rendezvous& rendezvous, std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(rendezvous.master_port);
+  options.isServer = !rendezvous.agent_store && rendezvous.rank == 0;
+  options.numWorkers = static_cast<size_t>(rendezvous.world_size);
+  options.waitWorkers = true;
+  options.timeout = timeout;
+  options.multiTenant = !rendezvous.agent_store;
+  auto store = c10::make_intrusive<c10d::TCPStore>(rendezvous.master_addr, options);
+  if (!rendezvous.agent_store) return store;
+  return c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(rendezvous.restart_count), store);
+}
+
+std::string pick_backend(const ProcessGroupOptions& options) {
+  const auto available = available_backends();
+  const bool has_nccl = std::find(available.begin(), available.end(), "nccl") != available.end();
+  if (options.backend == "auto") return options.cuda && has_nccl ? "nccl" : "gloo";
+  if (options.backend == "nccl" && !has_nccl) {
+    throw ConfigError("runtime.dist_backend: nccl is not in this build (a CPU LibTorch); use gloo or auto");
+  }
+  if (options.backend != "gloo" && options.backend != "nccl") {
+    throw ConfigError("runtime.dist_backend: '" + options.backend + "' is not a backend; expected auto, gloo or nccl");
+  }
+  return options.backend;
+}
+
+}  // namespace
+
+struct ProcessGroup::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<BackendBase> group;
+  std::chrono::milliseconds timeout;
+};
+
+struct ProcessGroup::Work::Impl {
+  c10::intrusive_ptr<c10d::Work> work;
+  std::string what;  // for errors
+};
+
+std::vector<std::string> available_backends() {
+#ifdef USE_C10D_NCCL
+  return {"gloo", "nccl"};
+#else
+  return {"gloo"};
+#endif
+}
+
+std::shared_ptr<ProcessGroup> ProcessGroup::create(const Rendezvous& rendezvous, const ProcessGroupOptions& options) {
+  const std::string backend = pick_backend(options);
+  auto impl = std::make_unique<Impl>();
+  impl->timeout = options.timeout;
+  const std::string where = "rank " + std::to_string(rendezvous.rank) + " of " + std::to_string(rendezvous.world_size) +
+                            " (" + backend + ", store " + rendezvous.master_addr + ":" +
+                            std::to_string(rendezvous.master_port) + ")";
+  try {
+    impl->store = make_store(rendezvous, options.timeout);
+    if (backend == "gloo") {
+      auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
+      gloo_options->devices = gloo_devices(rendezvous);
+      impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, rendezvous.rank, rendezvous.world_size,
+                                                                gloo_options);
+    } else {
+#ifdef USE_C10D_NCCL
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = options.timeout;
+      impl->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, rendezvous.rank, rendezvous.world_size,
+                                                                nccl_options);
+#endif
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError(where + ": could not join the process group: " + e.what());
+  }
+  return std::shared_ptr<ProcessGroup>(
+      new ProcessGroup(std::move(impl), rendezvous.rank, rendezvous.world_size, backend));
+}
+
+ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world_size, std::string backend)
+    : impl_(std::move(impl)), rank_(rank), world_size_(world_size), backend_(std::move(backend)) {}
+
+ProcessGroup::~ProcessGroup() = default;
+
+void ProcessGroup::Work::wait() {
+  if (!impl_) return;
+  const auto impl = std::move(impl_);
+  try {
+    impl->work->wait();
+  } catch (const std::exception& e) {
+    throw DistributedError(impl->what + " failed (a peer process died or hung past runtime.dist_timeout_s): " +
+                           e.what());
+  }
+}
+
+ProcessGroup::Work ProcessGroup::all_reduce_async(at::Tensor tensor) {
+  std::vector<at::Tensor> tensors{std::move(tensor)};
+  auto impl = std::make_shared<Work::Impl>();
+  impl->what = "rank " + std::to_string(rank_) + ": all-reduce";
+  try {
+    impl->work = impl_->group->allreduce(tensors, c10d::AllreduceOptions{});
+  } catch (const std::exception& e) {
+    throw DistributedError(impl->what + " failed: " + e.what());
+  }
+  return Work(std::move(impl));
+}
+
+void ProcessGroup::all_reduce(at::Tensor tensor) { all_reduce_async(std::move(tensor)).wait(); }
+
+void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
+  // Coalesced: one flat message per dtype and device (as c10d's
+  // broadcast_coalesced does), not one per parameter.
+  std::map<std::pair<int, std::string>, std::vector<at::Tensor>> groups;
+  for (const auto& t : tensors) groups[{static_cast<int>(t.scalar_type()), t.device().str()}].push_back(t);
+  for (auto& [key, members] : groups) {
+    std::vector<at::Tensor> flat_parts;
+    for (const auto& t : members) flat_parts.push_back(t.detach().reshape({-1}));
+    std::vector<at::Tensor> flat{torch::cat(flat_parts)};
+    auto impl = std::make_shared<Work::Impl>();
+    impl->what = "rank " + std::to_string(rank_) + ": broadcast";
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    try {
+      impl->work = impl_->group->broadcast(flat, options);
+    } catch (const std::exception& e) {
+      throw DistributedError(impl->what + " failed: " + e.what());
+    }
+    Work(impl).wait();
+    torch::NoGradGuard no_grad;
+    int64_t offset = 0;
+    for (auto& t : members) {
+      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+}
+
+std::vector<at::Tensor> ProcessGroup::all_gather(const at::Tensor& tensor) {
+  std::vector<at::Tensor> inputs{tensor.contiguous()};
+  std::vector<std::vector<at::Tensor>> outputs(1);
+  for (int r = 0; r < world_size_; ++r) outputs[0].push_back(torch::empty_like(inputs[0]));
+  auto impl = std::make_shared<Work::Impl>();
+  impl->what = "rank " + std::to_string(rank_) + ": all-gather";
+  try {
+    impl->work = impl_->group->allgather(outputs, inputs);
+  } catch (const std::exception& e) {
+    throw DistributedError(impl->what + " failed: " + e.what());
+  }
+  Work(impl).wait();
+  return outputs[0];
+}
+
+void ProcessGroup::barrier() {
+  auto impl = std::make_shared<Work::Impl>();
+  impl->what = "rank " + std::to_string(rank_) + ": barrier";
+  try {
+    impl->work = impl_->group->barrier();
+  } catch (const std::exception& e) {
+    throw DistributedError(impl->what + " failed: " + e.what());
+  }
+  Work(impl).wait();
+}
+
+}  // namespace deeplab::core
