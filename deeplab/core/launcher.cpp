@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -132,8 +133,10 @@ void poll_outputs(std::vector<Worker>& workers, int timeout_ms, size_t tail_line
 
 bool failed(const Worker& w) { return !w.running && !(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0); }
 
+// `ended` counts the workers seen ending so far (their order, for first_failure).
 void reap(std::vector<Worker>& workers) {
-  static int ended = 0;
+  int ended = 0;
+  for (const auto& w : workers) ended = std::max(ended, w.ended);
   for (auto& w : workers) {
     if (!w.running) continue;
     int status = 0;

@@ -97,6 +97,23 @@ struct ProcessGroup::Work::Impl {
   std::string what;  // for errors
 };
 
+namespace {
+
+// Starts a collective; a failure to start is a DistributedError naming it.
+template <class Launch>
+ProcessGroup::Work start(const std::string& what, Launch launch) {
+  auto impl = std::make_shared<ProcessGroup::Work::Impl>();
+  impl->what = what;
+  try {
+    impl->work = launch();
+  } catch (const std::exception& e) {
+    throw DistributedError(what + " failed: " + e.what());
+  }
+  return ProcessGroup::Work(std::move(impl));
+}
+
+}  // namespace
+
 std::vector<std::string> available_backends() {
 #ifdef USE_C10D_NCCL
   return {"gloo", "nccl"};
@@ -151,15 +168,10 @@ void ProcessGroup::Work::wait() {
 }
 
 ProcessGroup::Work ProcessGroup::all_reduce_async(at::Tensor tensor) {
-  std::vector<at::Tensor> tensors{std::move(tensor)};
-  auto impl = std::make_shared<Work::Impl>();
-  impl->what = "rank " + std::to_string(rank_) + ": all-reduce";
-  try {
-    impl->work = impl_->group->allreduce(tensors, c10d::AllreduceOptions{});
-  } catch (const std::exception& e) {
-    throw DistributedError(impl->what + " failed: " + e.what());
-  }
-  return Work(std::move(impl));
+  return start("rank " + std::to_string(rank_) + ": all-reduce", [&] {
+    std::vector<at::Tensor> tensors{std::move(tensor)};
+    return impl_->group->allreduce(tensors, c10d::AllreduceOptions{});
+  });
 }
 
 void ProcessGroup::all_reduce(at::Tensor tensor) { all_reduce_async(std::move(tensor)).wait(); }
@@ -173,16 +185,9 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
     std::vector<at::Tensor> flat_parts;
     for (const auto& t : members) flat_parts.push_back(t.detach().reshape({-1}));
     std::vector<at::Tensor> flat{torch::cat(flat_parts)};
-    auto impl = std::make_shared<Work::Impl>();
-    impl->what = "rank " + std::to_string(rank_) + ": broadcast";
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    try {
-      impl->work = impl_->group->broadcast(flat, options);
-    } catch (const std::exception& e) {
-      throw DistributedError(impl->what + " failed: " + e.what());
-    }
-    Work(impl).wait();
+    start("rank " + std::to_string(rank_) + ": broadcast", [&] { return impl_->group->broadcast(flat, options); }).wait();
     torch::NoGradGuard no_grad;
     int64_t offset = 0;
     for (auto& t : members) {
@@ -196,26 +201,13 @@ std::vector<at::Tensor> ProcessGroup::all_gather(const at::Tensor& tensor) {
   std::vector<at::Tensor> inputs{tensor.contiguous()};
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < world_size_; ++r) outputs[0].push_back(torch::empty_like(inputs[0]));
-  auto impl = std::make_shared<Work::Impl>();
-  impl->what = "rank " + std::to_string(rank_) + ": all-gather";
-  try {
-    impl->work = impl_->group->allgather(outputs, inputs);
-  } catch (const std::exception& e) {
-    throw DistributedError(impl->what + " failed: " + e.what());
-  }
-  Work(impl).wait();
+  start("rank " + std::to_string(rank_) + ": all-gather", [&] { return impl_->group->allgather(outputs, inputs); })
+      .wait();
   return outputs[0];
 }
 
 void ProcessGroup::barrier() {
-  auto impl = std::make_shared<Work::Impl>();
-  impl->what = "rank " + std::to_string(rank_) + ": barrier";
-  try {
-    impl->work = impl_->group->barrier();
-  } catch (const std::exception& e) {
-    throw DistributedError(impl->what + " failed: " + e.what());
-  }
-  Work(impl).wait();
+  start("rank " + std::to_string(rank_) + ": barrier", [&] { return impl_->group->barrier(); }).wait();
 }
 
 }  // namespace deeplab::core

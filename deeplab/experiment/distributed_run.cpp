@@ -61,13 +61,4 @@ std::string describe_data_parallel(const Config& config, const DistributedRun& r
   return text.str();
 }
 
-std::function<at::Tensor(at::Tensor)> global_sum_of(const std::shared_ptr<core::ProcessGroup>& group) {
-  if (!group) return {};
-  return [group](at::Tensor local) {
-    auto sum = local.detach().to(torch::kDouble).contiguous();  // counts stay exact
-    group->all_reduce(sum);
-    return sum.to(local.scalar_type());
-  };
-}
-
 }  // namespace deeplab::experiment

@@ -39,7 +39,4 @@ void prepare_rank_dir(const Config& config, const DistributedRun& run, const std
 /// "2 processes x batch 4 = global batch 8 (gloo); lr 0.01 as configured (not scaled by the world size)".
 std::string describe_data_parallel(const Config& config, const DistributedRun& run);
 
-/// A GlobalSum over the run's ranks (empty for one process), for the loss.
-std::function<at::Tensor(at::Tensor)> global_sum_of(const std::shared_ptr<core::ProcessGroup>& group);
-
 }  // namespace deeplab::experiment

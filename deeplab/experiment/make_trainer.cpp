@@ -6,7 +6,6 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/evaluator.h"
-#include "deeplab/experiment/distributed_run.h"
 
 namespace deeplab::experiment {
 
@@ -32,7 +31,7 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
   train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
   auto loss = train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes,
-                                                   config.data.ignore_label, global_sum_of(group));
+                                                   config.data.ignore_label, train::global_sum_over(group));
   auto options = train::TrainerOptions::from_config(config.train, work_dir, device);
   options.distributed(group);
   options.seed = static_cast<uint64_t>(config.runtime.seed);

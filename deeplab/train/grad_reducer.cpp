@@ -11,10 +11,6 @@
 
 namespace deeplab::train {
 
-struct GradReducer::Impl {
-  std::vector<core::ProcessGroup::Work> works;
-};
-
 namespace {
 
 // Runs after a parameter's gradient has been accumulated into .grad.
@@ -35,7 +31,7 @@ class ReadyHook : public torch::autograd::FunctionPostHook {
 
 GradReducer::GradReducer(std::vector<at::Tensor> parameters, std::shared_ptr<core::ProcessGroup> group,
                          GradReducerOptions options)
-    : params_(std::move(parameters)), group_(std::move(group)), options_(options), impl_(std::make_unique<Impl>()) {
+    : params_(std::move(parameters)), group_(std::move(group)), options_(options) {
   if (!group_) throw Error("GradReducer: no process group");
   if (options_.bucket_mb <= 0) throw ConfigError("runtime.dist_bucket_mb must be positive");
   build_buckets(options_.bucket_mb);
@@ -116,19 +112,20 @@ void GradReducer::launch(Bucket& bucket) {
     flags[static_cast<int64_t>(i)].fill_(grad.defined() ? 1 : 0);
     offset += p.numel();
   }
-  impl_->works.push_back(group_->all_reduce_async(bucket.flat));
+  pending_.push_back(group_->all_reduce_async(bucket.flat));
 }
 
 void GradReducer::write_back(Bucket& bucket) {
   torch::NoGradGuard no_grad;
   int64_t offset = 0;
   const int64_t n = static_cast<int64_t>(bucket.params.size());
-  const auto had_grad = bucket.flat.narrow(0, bucket.flat.numel() - n, n).cpu();
+  const auto flags = bucket.flat.narrow(0, bucket.flat.numel() - n, n).to(torch::kDouble).cpu();
+  const double* had_grad = flags.data_ptr<double>();  // how many ranks had a gradient
   for (size_t i = 0; i < bucket.params.size(); ++i) {
     auto& p = params_[bucket.params[i]];
     const auto sum = bucket.flat.narrow(0, offset, p.numel()).view(p.sizes());
     offset += p.numel();
-    if (had_grad[static_cast<int64_t>(i)].item<double>() == 0) continue;  // no rank had one
+    if (had_grad[i] == 0) continue;  // no rank had one
     if (p.grad().defined()) {
       p.mutable_grad().copy_(sum);
     } else {
@@ -142,9 +139,9 @@ void GradReducer::finish() {
   armed_ = false;
   const auto start = std::chrono::steady_clock::now();
   while (next_launch_ < buckets_.size()) launch(buckets_[next_launch_++]);
-  auto works = std::move(impl_->works);
-  impl_->works.clear();
-  for (auto& work : works) work.wait();
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& work : pending) work.wait();
   stats_.wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& bucket : buckets_) write_back(bucket);
 }

@@ -17,9 +17,8 @@
 #include <memory>
 #include <vector>
 
-namespace deeplab::core {
-class ProcessGroup;
-}
+#include "deeplab/core/process_group.h"
+
 namespace torch::autograd {
 struct Node;
 }
@@ -68,14 +67,13 @@ class GradReducer {
   void launch(Bucket& bucket);
   void write_back(Bucket& bucket);
 
-  struct Impl;  // pending works
   std::vector<at::Tensor> params_;
   std::shared_ptr<core::ProcessGroup> group_;
   GradReducerOptions options_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // keep the hooked nodes alive
-  std::unique_ptr<Impl> impl_;
+  std::vector<core::ProcessGroup::Work> pending_;  // all-reduces in flight
   bool armed_ = false;
   size_t next_launch_ = 0;
   ReduceStats stats_;

@@ -78,6 +78,15 @@ LossFn SegmentationLoss::as_function(LossConfig config, int num_classes, int ign
   return [loss](const models::ModelOutputs& outputs, const data::Batch& batch) { return loss->terms(outputs, batch); };
 }
 
+GlobalSum global_sum_over(const std::shared_ptr<core::ProcessGroup>& group) {
+  if (!group) return {};
+  return [group](torch::Tensor local) {
+    auto sum = local.detach().to(torch::kDouble).contiguous();
+    group->all_reduce(sum);
+    return sum.to(local.scalar_type());
+  };
+}
+
 torch::Tensor total_loss(const LossTerms& terms) {
   torch::Tensor sum;
   for (const auto& term : terms) sum = sum.defined() ? sum + term.second : term.second;

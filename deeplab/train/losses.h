@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "deeplab/core/process_group.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/models/outputs.h"
 #include "deeplab/train/train_config.h"
@@ -36,6 +37,10 @@ using LossFn = std::function<LossTerms(const models::ModelOutputs&, const data::
 /// Sums a small tensor over all processes of a data-parallel run (a blocking
 /// all-reduce); empty: this process is the whole run.
 using GlobalSum = std::function<torch::Tensor(torch::Tensor)>;
+
+/// The GlobalSum of a data-parallel run over `group` (a float64 all-reduce,
+/// so counts stay exact); empty for null (one process).
+GlobalSum global_sum_over(const std::shared_ptr<core::ProcessGroup>& group);
 
 class SegmentationLoss {
  public:

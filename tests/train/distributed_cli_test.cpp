@@ -197,5 +197,25 @@ TEST_F(DistributedCli, TorchrunRunsTheSameTraining) {
   expect_same_losses(train_losses(straight_), train_losses(dir_.path() + "/standalone"));
 }
 
+// torchrun's elastic agent restarts the workers after one is killed; the new
+// workers (TORCHELASTIC_RESTART_COUNT=1) resume from the newest checkpoint by
+// themselves and finish on the straight run's trajectory.
+TEST_F(DistributedCli, TorchrunElasticRestartResumesByItself) {
+  if (testing::run_shell("test -x /usr/bin/torchrun") != 0) GTEST_SKIP() << "no /usr/bin/torchrun (python3-torch)";
+  const std::string work = dir_.path() + "/elastic";
+  const std::string command = "/usr/bin/torchrun --redirects 2 --tee 2 --max_restarts 1 --no_python --nproc_per_node 2 "
+                              "--master_port " + std::to_string(testing::free_port()) + " " + testing::binary_dir() +
+                              "/deeplab train -c " + config_ + " --work-dir " + work;
+  bool killed = false;
+  const auto r = interrupt_after(command, work, 5, [&](pid_t) {
+    const pid_t worker = worker_pid(work, 1);
+    killed = worker > 0 && ::kill(worker, SIGKILL) == 0;
+  });
+  ASSERT_TRUE(killed) << r.output;
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("elastic restart 1"), std::string::npos) << r.output;
+  expect_same_losses(train_losses(straight_), train_losses(work));
+}
+
 }  // namespace
 }  // namespace deeplab::train

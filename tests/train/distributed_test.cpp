@@ -22,20 +22,6 @@ namespace {
 
 constexpr int kGlobalBatch = 4;
 
-models::DeepLab tiny_model(const std::string& norm, bool aux = false) {
-  torch::manual_seed(0);
-  models::ModelConfig m;
-  m.arch = "deeplabv3";
-  m.num_classes = testing::kVocClasses;
-  m.backbone.name = "mobilenet_v3_small";
-  m.backbone.width_mult = 0.5;
-  m.head.channels = 16;
-  m.head.dropout = 0;  // dropout off: masks would differ between the splits
-  m.aux_loss = aux;
-  m.norm = norm;
-  return models::build_model(m);
-}
-
 TrainConfig sgd(int max_iters) {
   TrainConfig t;
   t.max_iters = max_iters;
@@ -83,18 +69,11 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
                                                data::Transform(data::TransformOptions::from_config(d, true)), options);
   TrainConfig config = sgd(spec.steps);
   config.skip_nonfinite = spec.skip_nonfinite;
-  models::DeepLab model = tiny_model(spec.norm, spec.aux);
+  models::DeepLab model = testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);  // masks would differ between splits
   GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   LrSchedule schedule(config.lr, config.max_iters, config.schedule);
-  GlobalSum global_sum;
-  if (group) {
-    global_sum = [group](torch::Tensor t) {
-      auto sum = t.detach().to(torch::kDouble);
-      group->all_reduce(sum);
-      return sum.to(t.scalar_type());
-    };
-  }
-  LossFn loss = spec.loss ? spec.loss : SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum);
+  LossFn loss = spec.loss ? spec.loss
+                          : SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum_over(group));
   auto trainer_options = TrainerOptions::from_config(config, dir, c10::kCPU);
   trainer_options.dtype = spec.dtype;
   trainer_options.reducer.bucket_mb = 0.02;  // many buckets: in-order launching is exercised
@@ -277,11 +256,7 @@ TEST(Distributed, ParametersWithoutGradientOnSomeRanksDoNotHang) {
     spec.aux = true;
     LossConfig config;
     config.aux_weight = r.rank == 0 ? 0.4 : 0.0;
-    const auto global_sum = [group](torch::Tensor t) {
-      auto sum = t.detach().to(torch::kDouble);
-      group->all_reduce(sum);
-      return sum.to(t.scalar_type());
-    };
+    const GlobalSum global_sum = global_sum_over(group);
     const auto loss = SegmentationLoss::as_function(config, testing::kVocClasses, 255, global_sum);
     // The same number of collectives on both ranks: rank 1 runs the aux
     // term's normalisation too, with weight 0 (no gradient reaches the head).

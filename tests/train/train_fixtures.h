@@ -43,6 +43,22 @@ inline std::unique_ptr<data::Loader> memory_loader(std::shared_ptr<const data::D
                                         data::Transform(data::TransformOptions::from_config(d, train)), options);
 }
 
+/// A small DeepLabv3 (MobileNet-V3-small x0.5, 16-channel head) with the
+/// given norm mode, optional aux head and head dropout (0: off), seeded.
+inline models::DeepLab tiny_deeplab(const std::string& norm = "bn", bool aux = false, double dropout = -1) {
+  torch::manual_seed(0);
+  models::ModelConfig m;
+  m.arch = "deeplabv3";
+  m.num_classes = kVocClasses;
+  m.backbone.name = "mobilenet_v3_small";
+  m.backbone.width_mult = 0.5;
+  m.head.channels = 16;
+  m.head.dropout = dropout;  // -1: the architecture's default
+  m.aux_loss = aux;
+  m.norm = norm;
+  return models::build_model(m);
+}
+
 /// A trainer of `model` from its parts: the model's head lr, poly schedule,
 /// cross-entropy terms.
 inline train::Trainer trainer_from_parts(models::DeepLab model, std::unique_ptr<data::Loader> loader,

@@ -18,18 +18,7 @@
 namespace deeplab::train {
 namespace {
 
-models::DeepLab small_model(bool aux, const std::string& norm = "bn") {
-  torch::manual_seed(0);
-  models::ModelConfig m;
-  m.arch = "deeplabv3";
-  m.num_classes = testing::kVocClasses;
-  m.backbone.name = "mobilenet_v3_small";
-  m.backbone.width_mult = 0.5;
-  m.head.channels = 16;
-  m.aux_loss = aux;
-  m.norm = norm;
-  return models::build_model(m);
-}
+models::DeepLab small_model(bool aux, const std::string& norm = "bn") { return testing::tiny_deeplab(norm, aux); }
 
 TrainConfig small_train(int max_iters) {
   TrainConfig t;

@@ -25,19 +25,13 @@ GlobalMoments global_moments(const at::Tensor& x, core::ProcessGroup* group) {
   auto [var, mean] = at::var_mean(x, kReduceDims, /*unbiased=*/false);
   const auto local = torch::cat({torch::full({1}, local_count, x.options().dtype(torch::kDouble)),
                                  mean.to(torch::kDouble), (var.to(torch::kDouble) * local_count)});
-  std::vector<at::Tensor> ranks{local};
-  if (group != nullptr) ranks = group->all_gather(local);
+  // [ranks, 1 + 2C]: count, mean, M2 of each rank.
+  const auto all = group != nullptr ? torch::stack(group->all_gather(local)) : local.unsqueeze(0);
+  const auto counts = all.narrow(1, 0, 1), means = all.narrow(1, 1, channels), m2s = all.narrow(1, 1 + channels, channels);
   GlobalMoments g;
-  at::Tensor weighted_sum = torch::zeros({channels}, local.options());
-  for (const auto& r : ranks) {
-    g.count += r[0].item<double>();
-    weighted_sum += r.narrow(0, 1, channels) * r[0];
-  }
-  g.mean = weighted_sum / g.count;
-  g.m2 = torch::zeros({channels}, local.options());
-  for (const auto& r : ranks) {
-    g.m2 += r.narrow(0, 1 + channels, channels) + r[0] * (r.narrow(0, 1, channels) - g.mean).pow(2);
-  }
+  g.count = counts.sum().item<double>();
+  g.mean = (counts * means).sum(0) / g.count;
+  g.m2 = m2s.sum(0) + (counts * (means - g.mean).pow(2)).sum(0);
   return g;
 }
 
@@ -65,7 +59,7 @@ class SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunc
     if (weight.defined()) y = y * per_channel(weight.to(compute_type)) + per_channel(bias.to(compute_type));
     ctx->save_for_backward({x, weight, mean, invstd});
     ctx->saved_data["group"] = group_address;
-    ctx->saved_data["count"] = g.count;
+    ctx->saved_data["global_count"] = g.count;
     ctx->saved_data["input_type"] = static_cast<int64_t>(input.scalar_type());
     return y.to(input.scalar_type());
   }
@@ -76,7 +70,7 @@ class SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunc
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &weight = saved[1], &mean = saved[2], &invstd = saved[3];
     auto* group = reinterpret_cast<core::ProcessGroup*>(static_cast<intptr_t>(ctx->saved_data["group"].toInt()));
-    const double count = ctx->saved_data["count"].toDouble();
+    const double count = ctx->saved_data["global_count"].toDouble();  // values per channel, all ranks
     const auto dy = grad_outputs[0].to(x.scalar_type());
     const auto xhat = (x - per_channel(mean)) * per_channel(invstd);
     const auto sum_dy = dy.sum(kReduceDims);
