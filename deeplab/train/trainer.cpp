@@ -38,8 +38,7 @@ namespace {
 
 // Every rank starts from rank 0's weights and statistics.
 void broadcast_model(torch::nn::Module& model, core::ProcessGroup& group) {
-  std::vector<torch::Tensor> tensors;
-  for (const auto& p : model.parameters()) tensors.push_back(p);
+  std::vector<torch::Tensor> tensors = model.parameters();
   for (const auto& b : model.buffers()) tensors.push_back(b);
   group.broadcast(tensors, 0);
 }
@@ -276,6 +275,11 @@ StepResult Trainer::run_step() {
   agree_across_ranks(result, finite);
   for (auto& hook : hooks_) hook->after_backward(*this);
   apply_step(finite);
+  // As torch DDP's broadcast_buffers, but after the step so that hooks
+  // (evaluation, checkpoints) see the same model on every rank: rank 0's
+  // buffers (plain BN's running statistics would drift apart per rank, and
+  // a sharded evaluation would score a mix of models).
+  if (group_) group_->broadcast(model_->buffers(), 0);
   result.skipped = !finite;
   ++state_.iteration;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

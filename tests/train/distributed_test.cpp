@@ -194,6 +194,20 @@ TEST(Distributed, SyncBnTwoByTwoTrainsAsBnOneByFour) {
   EXPECT_LT(weight_diff, 0.05);
 }
 
+TEST(Distributed, PlainBnRanksKeepRankZerosStatistics) {
+  // Each rank's BN sees only its half of the batch; after every step the
+  // buffers are rank 0's everywhere (as DDP's broadcast_buffers), so the
+  // sharded evaluation and the checkpoint describe one model.
+  testing::TempDir dir;
+  RunSpec spec;
+  spec.norm = "bn";
+  spec.steps = 2;
+  spec.dtype = c10::kFloat;
+  const auto ranks = two_ranks(spec, dir);
+  ASSERT_EQ(ranks.size(), 2u);
+  EXPECT_TRUE(torch::equal(ranks[0].weights, ranks[1].weights));
+}
+
 // The standard loss, times NaN on rank 1 only.
 LossFn nan_on_rank(int bad_rank, int rank) {
   auto loss = SegmentationLoss::as_function(LossConfig(), testing::kVocClasses, 255);
