@@ -30,9 +30,10 @@ echo "== C: 2 processes x 1 thread, batch 4 each (overlap off)"
 "$DEEPLAB" launch --nproc-per-node 2 --master-port $((PORT + 1)) -- train -c "$CONFIG" --work-dir "$WORK/c" $COMMON \
   --set runtime.threads=1 --set data.batch_size=4 --set runtime.dist_overlap=false > /dev/null
 
-/usr/bin/python3 - "$WORK" <<'PY'
+BLAS=$("$DEEPLAB" --version | sed -n 's/^BLAS: //p')
+/usr/bin/python3 - "$WORK" "$BLAS" <<'PY'
 import json, sys
-work = sys.argv[1]
+work, blas = sys.argv[1], sys.argv[2]
 def windows(run):
     rows = [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl")]
     rows = [r for r in rows if r["kind"] == "train"][1:]  # the first window warms up
@@ -43,7 +44,7 @@ a, b, c = windows("a"), windows("b"), windows("c")
 ips = {k: mean(v, "images_per_second") for k, v in (("a", a), ("b", b), ("c", c))}
 wait_b, wait_c = mean(b, "allreduce_wait_seconds"), mean(c, "allreduce_wait_seconds")
 step_b, step_c = mean(b, "step_seconds"), mean(c, "step_seconds")
-print(f"threads: A 2 intra-op; B, C 1 per process (2 cores); BLAS: OpenBLAS (see deeplab --version)")
+print(f"threads: A 2 intra-op; B, C 1 per process; BLAS: {blas}")
 print(f"A 1x2 threads      : {ips['a']:6.2f} images/s")
 print(f"B 2x1 (overlap on) : {ips['b']:6.2f} images/s  ({ips['b'] / ips['a']:.2f}x A); all-reduce wait "
       f"{1000 * wait_b:.1f} ms of a {1000 * step_b:.0f} ms step ({100 * wait_b / step_b:.1f} %), "
