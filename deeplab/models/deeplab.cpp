@@ -19,30 +19,36 @@ DeepLabImpl::DeepLabImpl(const DeepLabOptions& options, std::shared_ptr<Backbone
   if (!aux_head.is_empty()) aux_head_ = register_module("aux_classifier", aux_head);
 }
 
-torch::Tensor DeepLabImpl::single_scale(const torch::Tensor& images, torch::Tensor* aux) {
+ModelOutputs DeepLabImpl::single_scale(const torch::Tensor& images, torch::Tensor* aux) {
   const Features features = backbone_->forward(images);
   if (aux && !aux_head_.is_empty()) {
     *aux = resize_bilinear(aux_head_->forward(features.at(backbone_->aux_name())), images, options_.align_corners());
   }
-  return resize_bilinear(head_->forward(features), images, options_.align_corners());
+  ModelOutputs outputs = head_->forward_outputs(features);
+  for (auto& [name, output] : outputs) output.value = resize_output_like(output, images, options_.align_corners());
+  return outputs;
+}
+
+torch::Tensor DeepLabImpl::single_scale_logits(const torch::Tensor& images, torch::Tensor* aux) {
+  return single_scale(images, aux).at(output_name::kSemantic).value;
 }
 
 ModelOutputs DeepLabImpl::forward_outputs(const torch::Tensor& images, bool training_outputs) {
-  ModelOutputs outputs;
   torch::Tensor aux;
   torch::Tensor* want_aux = training_outputs ? &aux : nullptr;
+  ModelOutputs outputs;
   if (options_.msc_scales().empty()) {
-    outputs[output_name::kSemantic] = {single_scale(images, want_aux), OutputKind::kLogits};
+    outputs = single_scale(images, want_aux);
   } else {
     // DeepLabv2 MSC: run each scale, bring logits back to input size, max-fuse.
     torch::Tensor fused;
     for (const double scale : options_.msc_scales()) {
       torch::Tensor logits;
       if (scale == 1.0) {
-        logits = single_scale(images, want_aux);
+        logits = single_scale_logits(images, want_aux);
       } else {
         auto scaled = resize_bilinear_scale(images, scale, options_.align_corners());
-        logits = resize_bilinear(single_scale(scaled, nullptr), images, options_.align_corners());
+        logits = resize_bilinear(single_scale_logits(scaled, nullptr), images, options_.align_corners());
       }
       if (training_outputs) outputs[output_name::msc(scale)] = {logits, OutputKind::kLogits};
       fused = fused.defined() ? torch::max(fused, logits) : logits;
@@ -54,7 +60,7 @@ ModelOutputs DeepLabImpl::forward_outputs(const torch::Tensor& images, bool trai
 }
 
 torch::Tensor DeepLabImpl::forward(const torch::Tensor& images) {
-  if (options_.msc_scales().empty()) return single_scale(images, nullptr);
+  if (options_.msc_scales().empty()) return single_scale_logits(images, nullptr);
   return forward_outputs(images, false).at(output_name::kSemantic).value;
 }
 

@@ -34,9 +34,10 @@ class DeepLabImpl : public torch::nn::Module {
 
   /// Semantic logits (N, classes, H, W) for images (N, 3, H, W).
   torch::Tensor forward(const torch::Tensor& images);
-  /// "semantic" always; with `training_outputs` also "aux" (when the model
-  /// has an auxiliary head) and "msc/<scale>" (DeepLabv2 MSC), the outputs
-  /// only losses read.  All at input size.
+  /// "semantic" always, "center" and "offset" for Panoptic-DeepLab; with
+  /// `training_outputs` also "aux" (when the model has an auxiliary head)
+  /// and "msc/<scale>" (DeepLabv2 MSC), the outputs only losses read.  All
+  /// at input size (offsets rescaled with it).
   ModelOutputs forward_outputs(const torch::Tensor& images, bool training_outputs);
   /// The outputs of the current mode: training outputs in training mode.
   ModelOutputs forward_outputs(const torch::Tensor& images) { return forward_outputs(images, is_training()); }
@@ -54,7 +55,8 @@ class DeepLabImpl : public torch::nn::Module {
   bool has_aux() const { return !aux_head_.is_empty(); }
 
  private:
-  torch::Tensor single_scale(const torch::Tensor& images, torch::Tensor* aux);
+  ModelOutputs single_scale(const torch::Tensor& images, torch::Tensor* aux);
+  torch::Tensor single_scale_logits(const torch::Tensor& images, torch::Tensor* aux);
 
   DeepLabOptions options_;
   std::shared_ptr<BackboneImpl> backbone_;

@@ -9,6 +9,8 @@
 #include "deeplab/models/backbones/vgg.h"
 #include "deeplab/models/backbones/xception.h"
 #include "deeplab/models/heads/heads.h"
+#include "deeplab/models/heads/multi_level_decoder.h"
+#include "deeplab/models/heads/panoptic_head.h"
 #include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
@@ -96,9 +98,41 @@ std::shared_ptr<HeadImpl> make_v3(const ModelConfig& c, BackboneImpl& backbone) 
   return std::make_shared<DeepLabV3HeadImpl>(v3_options(c, backbone));
 }
 
+AsppOptions aspp_options(const ModelConfig& c, BackboneImpl& backbone) {
+  return AsppOptions(backbone.spec(backbone.out_name()).channels, resolve_atrous_rates(c))
+      .channels(c.head.channels)
+      .dropout(resolve_dropout(c.head))
+      .separable(c.head.separable);
+}
+
+// v3+: one stride-4 level (projection 48), two 3x3 fuse convs, a 1x1 classifier.
 std::shared_ptr<HeadImpl> make_v3plus(const ModelConfig& c, BackboneImpl& backbone) {
-  return std::make_shared<DecoderHeadImpl>(v3_options(c, backbone), backbone.spec(backbone.low_level_name()),
-                                           c.align_corners);
+  DecoderLevel low_level{backbone.spec(backbone.low_level_name()), 48, c.head.channels, "low_level_project", "fuse"};
+  PredictionHead classifier{"classifier", output_name::kSemantic, OutputKind::kLogits, c.num_classes, 0, 1};
+  return std::make_shared<MultiLevelDecoderImpl>(
+      MultiLevelDecoderOptions(backbone.spec(backbone.out_name()), aspp_options(c, backbone))
+          .levels({low_level})
+          .fuse(FuseConvOptions{c.head.separable, 3, 2})
+          .heads({classifier})
+          .align_corners(c.align_corners));
+}
+
+std::shared_ptr<HeadImpl> make_panoptic(const ModelConfig& c, BackboneImpl& backbone) {
+  const PanopticModelConfig& p = c.panoptic;
+  PanopticWidths widths;
+  widths.aspp = c.head.channels;
+  widths.semantic_projections = to_int64(p.semantic_projections);
+  widths.instance_projections = to_int64(p.instance_projections);
+  widths.semantic_decoder = p.semantic_decoder_channels;
+  widths.instance_decoder = p.instance_decoder_channels;
+  widths.semantic_head = p.semantic_head_channels;
+  widths.instance_head = p.instance_head_channels;
+  widths.fuse_kernel = widths.head_kernel = p.kernel;
+  const std::vector<FeatureSpec> levels = {backbone.spec(backbone.mid_level_name()),
+                                           backbone.spec(backbone.low_level_name())};
+  return make_panoptic_head(backbone.spec(backbone.out_name()), levels, c.num_classes, aspp_options(c, backbone),
+                            widths, c.align_corners)
+      .ptr();
 }
 
 // The one list of architectures: model.arch validation reads its names.
@@ -108,6 +142,7 @@ const core::NamedTable<HeadBuilder>& arch_table() {
       {"deeplabv2", make_aspp_sum},
       {"deeplabv3", make_v3},
       {"deeplabv3plus", make_v3plus},
+      {"panoptic_deeplab", make_panoptic},
   };
   return table;
 }
@@ -163,6 +198,7 @@ DeepLab build_model(const ModelConfig& c) {
   if (msc.empty() && c.arch == "deeplabv2") msc = {1.0, 0.75, 0.5};
   auto options = DeepLabOptions().arch(c.arch).num_classes(c.num_classes).align_corners(c.align_corners).msc_scales(msc);
   DeepLab model(options, std::move(backbone), std::move(head), aux);
+  if (c.bn_eps > 0 || c.bn_momentum > 0) set_norm_hyperparameters(*model, c.bn_eps, c.bn_momentum);
   set_norm_mode(*model, parse_norm_mode(c.norm));
   return model;
 }

@@ -75,6 +75,30 @@ struct HeadConfig {
   }
 };
 
+/// `model.panoptic`: Panoptic-DeepLab's decoder widths (the paper's and
+/// deeplab2's defaults); the ASPP width is model.head.channels.
+struct PanopticModelConfig {
+  std::vector<int> semantic_projections = {64, 32};  // 1x1 projections of the /8 and /4 features
+  std::vector<int> instance_projections = {32, 16};
+  int semantic_decoder_channels = 256;
+  int instance_decoder_channels = 128;
+  int semantic_head_channels = 256;
+  int instance_head_channels = 32;
+  int kernel = 5;  // of the separable fuse and head convs
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("semantic_projections", semantic_projections, with_length(at_least(1), 2));
+    v("instance_projections", instance_projections, with_length(at_least(1), 2));
+    v("semantic_decoder_channels", semantic_decoder_channels, at_least(1));
+    v("instance_decoder_channels", instance_decoder_channels, at_least(1));
+    v("semantic_head_channels", semantic_head_channels, at_least(1));
+    v("instance_head_channels", instance_head_channels, at_least(1));
+    v("kernel", kernel, one_of({"1", "3", "5", "7"}));
+  }
+};
+
 struct ModelConfig {
   std::string arch = "deeplabv3";
   int num_classes = 21;
@@ -83,6 +107,12 @@ struct ModelConfig {
   /// Normalisation layers: bn, frozen_bn (running statistics, affine frozen:
   /// DeepLab's fine_tune_batch_norm: false) or sync_bn (multi-process).
   std::string norm = "bn";
+  /// Every norm layer's eps / momentum (PyTorch convention: momentum 0.01 is
+  /// TF's decay 0.99); 0: each layer keeps its own (torchvision's 1e-5 / 0.1,
+  /// MobileNetV3's 1e-3 / 0.01).
+  double bn_eps = 0;
+  double bn_momentum = 0;
+  PanopticModelConfig panoptic;
   bool aux_loss = false;
   bool align_corners = false;
   /// DeepLabv2 multi-scale inputs (max-fused); empty: v2 uses (1, 0.75, 0.5), others none.
@@ -98,6 +128,9 @@ struct ModelConfig {
     v.section("backbone", backbone);
     v.section("head", head);
     v("norm", norm, one_of(norm_mode_names()));
+    v("bn_eps", bn_eps, in_half_open(0, 1));
+    v("bn_momentum", bn_momentum, in_half_open(0, 1));
+    v.section("panoptic", panoptic);
     v("aux_loss", aux_loss);
     v("align_corners", align_corners);
     v("msc_scales", msc_scales, positive());

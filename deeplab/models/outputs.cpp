@@ -4,6 +4,9 @@
 
 #include <sstream>
 
+#include "deeplab/core/jit_compat.h"
+#include "deeplab/models/layers/resize.h"
+
 namespace deeplab::models {
 
 std::string output_name::msc(double scale) {
@@ -28,6 +31,23 @@ at::Tensor resize_output(const ModelOutput& output, int64_t height, int64_t widt
   const double ry = size_ratio(height, x.size(2), align_corners), rx = size_ratio(width, x.size(3), align_corners);
   const at::Tensor ratios = at::tensor({ry, rx}, resized.options()).view({1, 2, 1, 1});
   return resized * ratios;
+}
+
+at::Tensor resize_output_like(const ModelOutput& output, const at::Tensor& like, bool align_corners) {
+  const int64_t h_dim = like.dim() - 2;
+  if (!core::jit_compat::is_tracing()) {
+    return resize_output(output, like.size(h_dim), like.size(h_dim + 1), align_corners);
+  }
+  const at::Tensor& x = output.value;
+  at::Tensor resized = resize_bilinear(x, like, align_corners);
+  if (output.kind != OutputKind::kOffsets) return resized;
+  // The same ratio as size_ratio, from shape tensors the tracer records
+  // (plain ints would become constants of the export size).
+  const at::Tensor to = at::_shape_as_tensor(like).slice(0, h_dim).to(at::kDouble);
+  const at::Tensor from = at::_shape_as_tensor(x).slice(0, 2).to(at::kDouble);
+  at::Tensor ratios = to / from;
+  if (align_corners) ratios = at::where(from > 1, (to - 1) / (from - 1), at::ones_like(from));
+  return resized * ratios.to(x.scalar_type()).view({1, 2, 1, 1});
 }
 
 at::Tensor flip_output(const ModelOutput& output) {

@@ -16,7 +16,7 @@ namespace {
 
 const char* kBackbones[] = {"resnet50", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
                             "vgg16",    "xception65",   "xception71"};
-const char* kArchs[] = {"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"};
+const char* kArchs[] = {"deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus", "panoptic_deeplab"};
 
 ModelConfig config_for(const std::string& arch, const std::string& backbone, int os) {
   ModelConfig c;
@@ -55,6 +55,13 @@ TEST_P(ModelShapes, LogitsMatchInputAndFeaturesMatchSpecs) {
     EXPECT_EQ(f.size(3), ceil_div(97, spec.stride));
   }
   EXPECT_EQ(model->backbone().spec("out").stride, os);
+  // Every backbone offers the stride-4 and stride-8 taps decoders read.
+  EXPECT_EQ(model->backbone().spec(model->backbone().low_level_name()).stride, 4);
+  EXPECT_EQ(model->backbone().spec(model->backbone().mid_level_name()).stride, 8);
+  for (const auto& [name, output] : model->forward_outputs(images)) {
+    EXPECT_EQ(output.value.size(2), 65) << name;
+    EXPECT_EQ(output.value.size(3), 97) << name;
+  }
 }
 
 std::vector<std::tuple<std::string, std::string, int>> all_combinations() {

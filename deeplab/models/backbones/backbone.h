@@ -32,6 +32,8 @@ class BackboneImpl : public torch::nn::Module {
   virtual std::string out_name() const { return "out"; }
   /// The stride-4 feature a decoder reads.
   virtual std::string low_level_name() const { return "low_level"; }
+  /// The stride-8 feature (Panoptic-DeepLab's decoder reads it and the stride-4 one).
+  virtual std::string mid_level_name() const { return "mid_level"; }
   /// The feature an auxiliary FCN head reads.
   virtual std::string aux_name() const { return "aux"; }
   /// Width of the fully connected layers (fc6/fc7) that DeepLab v1/v2 put on

@@ -129,9 +129,19 @@ void MobileNetImpl::add_taps() {
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (strides_[i] == 4) low_level = i;
   }
+  // Stride 8: the last layer of the stage that reaches it (stage ends are
+  // nominal, so a dilated stage after it does not extend it).
+  size_t mid_level = low_level;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (strides_[i] != 8) continue;
+    mid_level = i;
+    while (mid_level + 1 < layers_.size() && !is_downsampling_[mid_level + 1]) ++mid_level;
+    break;
+  }
   const size_t aux = stage_starts[stage_starts.size() - 4];
   const size_t out = layers_.size() - 1;
   taps_ = {{low_level, {"low_level", channels_[low_level], strides_[low_level]}},
+           {mid_level, {"mid_level", channels_[mid_level], strides_[mid_level]}},
            {aux, {"aux", channels_[aux], strides_[aux]}},
            {out, {"out", channels_[out], strides_[out]}}};
 }

@@ -21,7 +21,7 @@ struct MobileNetOptions {
 };
 
 /// torchvision's `features` Sequential, exposed as named features:
-/// low_level (last /4 block), aux (torchvision's aux tap) and out (last layer).
+/// low_level (last /4 block), mid_level (last /8 block), aux (torchvision's aux tap) and out (last layer).
 class MobileNetImpl : public BackboneImpl {
  public:
   explicit MobileNetImpl(const MobileNetOptions& options);

@@ -53,7 +53,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   tracker.next(2);  // max-pool
   const auto blocks = blocks_per_stage(options.depth());
   const int64_t planes[] = {64, 128, 256, 512};
-  const char* names[] = {"low_level", "res3", "aux", "out"};
+  const char* names[] = {"low_level", "mid_level", "aux", "out"};
   for (int i = 0; i < 4; ++i) {
     const bool last = i == 3 && options.cascade_blocks() == 0;
     stages_.push_back(register_module("layer" + std::to_string(i + 1),

@@ -43,7 +43,7 @@ class BottleneckImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
-/// Features: low_level (layer1, /4), res3 (layer2), aux (layer3), out (last stage).
+/// Features: low_level (layer1, /4), mid_level (layer2, /8), aux (layer3), out (last stage).
 class ResNetImpl : public BackboneImpl {
  public:
   explicit ResNetImpl(const ResNetOptions& options);

@@ -39,6 +39,8 @@ VggImpl::VggImpl(const VggOptions& options) {
     }
     if (block == 1) taps_.push_back({layers_.size() - 1, "low_level"});
     if (block == 1) specs_.push_back({"low_level", 128, tracker.stride()});
+    if (block == 2) taps_.push_back({layers_.size() - 1, "mid_level"});
+    if (block == 2) specs_.push_back({"mid_level", 256, tracker.stride()});
   }
   if (largefov) {
     // DeepLab-LargeFOV's pool5a: 3x3 average pooling, stride 1 (Caffe counts the padding).

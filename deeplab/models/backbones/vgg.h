@@ -22,7 +22,7 @@ struct VggOptions {
   TORCH_ARG(int64_t, output_stride) = 8;
 };
 
-/// Features: low_level (pool2, /4), aux (conv4_3, /8), out (last pool).
+/// Features: low_level (pool2, /4), mid_level (pool3, /8), aux (conv4_3, /8), out (last pool).
 class VggImpl : public BackboneImpl {
  public:
   explicit VggImpl(const VggOptions& options);

@@ -87,7 +87,10 @@ XceptionImpl::XceptionImpl(const XceptionOptions& options) {
     if (configs[i].skip == SkipType::kSum) aux_unit_ = i;
     units_.push_back(register_module("block" + std::to_string(i + 1), XceptionUnit(in, configs[i], step.stride, rates)));
     in = configs[i].depths[2];
-    if (i == low_level_unit_ && stride_before == 4) specs_.push_back({"low_level", configs[i].depths[1], 4});
+    if (i == low_level_unit_ && stride_before == 4) {
+      specs_.push_back({"low_level", configs[i].depths[1], 4});
+      specs_.push_back({"mid_level", configs[i].depths[2], 8});
+    }
   }
   specs_.push_back({"aux", 728, std::min<int64_t>(16, os)});
   specs_.push_back({"out", 2048, tracker.stride()});
@@ -99,7 +102,10 @@ Features XceptionImpl::forward(const torch::Tensor& x) {
   Features features;
   for (size_t i = 0; i < units_.size(); ++i) {
     auto [out, tap] = units_[i]->forward_with_tap(y);
-    if (i == low_level_unit_) features["low_level"] = tap;
+    if (i == low_level_unit_) {
+      features["low_level"] = tap;
+      features["mid_level"] = out;
+    }
     if (i == aux_unit_) features["aux"] = out;
     y = out;
   }

@@ -49,7 +49,7 @@ class XceptionUnitImpl : public torch::nn::Module {
 };
 TORCH_MODULE(XceptionUnit);
 
-/// Features: low_level (/4, 256 ch), aux (end of middle flow), out (2048 ch).
+/// Features: low_level (/4, 256 ch), mid_level (/8, 256 ch), aux (end of middle flow), out (2048 ch).
 class XceptionImpl : public BackboneImpl {
  public:
   explicit XceptionImpl(const XceptionOptions& options);

@@ -11,12 +11,20 @@
 #include <vector>
 
 #include "deeplab/models/backbones/backbone.h"
+#include "deeplab/models/outputs.h"
 
 namespace deeplab::models {
 
 class HeadImpl : public torch::nn::Module {
  public:
+  /// The head's main output (semantic logits).
   virtual torch::Tensor forward(const Features& features) = 0;
+  /// Every output of the head by name, at the resolution it ends on (the
+  /// meta-architecture resizes each by its kind).  Default: forward() as
+  /// the semantic logits.
+  virtual ModelOutputs forward_outputs(const Features& features) {
+    return {{output_name::kSemantic, {forward(features), OutputKind::kLogits}}};
+  }
 
   /// Parameters of the layers this head initialises from scratch (trained at
   /// train.optimizer.head_lr_mult).  Default: all of them.

@@ -116,32 +116,6 @@ DeepLabV3HeadImpl::DeepLabV3HeadImpl(const DeepLabV3HeadOptions& o) : feature_(o
 
 torch::Tensor DeepLabV3HeadImpl::forward(const Features& features) { return layers_->forward(features.at(feature_)); }
 
-DecoderHeadImpl::DecoderHeadImpl(const DeepLabV3HeadOptions& o, const FeatureSpec& low_level, bool align_corners)
-    : feature_(o.in().name), low_level_feature_(low_level.name), align_corners_(align_corners) {
-  const int64_t ch = o.channels();
-  aspp_ = register_module("aspp", Aspp(AsppOptions(o.in().channels, o.rates())
-                                           .channels(ch)
-                                           .dropout(o.dropout())
-                                           .separable(o.separable())));
-  low_level_project_ = register_module("low_level_project", conv_bn_act(ConvBnActOptions(low_level.channels, 48, 1)));
-  auto fuse_conv = [&](int64_t in) {
-    return o.separable() ? nn::AnyModule(SeparableConv(SeparableConvOptions(in, ch)))
-                         : nn::AnyModule(conv_bn_act(ConvBnActOptions(in, ch, 3)));
-  };
-  fuse_ = nn::Sequential();
-  fuse_->push_back(fuse_conv(ch + 48));
-  fuse_->push_back(fuse_conv(ch));
-  register_module("fuse", fuse_);
-  classifier_ = register_module("classifier", classifier_conv(ch, o.num_classes()));
-}
-
-torch::Tensor DecoderHeadImpl::forward(const Features& features) {
-  const auto& low = features.at(low_level_feature_);
-  auto context = resize_bilinear(aspp_->forward(features.at(feature_)), low, align_corners_);
-  auto fused = fuse_->forward(torch::cat({context, low_level_project_->forward(low)}, 1));
-  return classifier_->forward(fused);
-}
-
 nn::Sequential make_fcn_head(int64_t in_channels, int64_t num_classes) {
   const int64_t inter = in_channels / 4;
   return nn::Sequential(same_conv(in_channels, inter, 3), make_norm(inter), nn::ReLU(nn::ReLUOptions(true)),

@@ -74,23 +74,6 @@ class DeepLabV3HeadImpl : public HeadImpl {
 };
 TORCH_MODULE(DeepLabV3Head);
 
-/// DeepLabv3+: ASPP, low-level projection to 48 ch, concat at stride 4, two
-/// 3x3 (optionally separable) convs, classifier.
-class DecoderHeadImpl : public HeadImpl {
- public:
-  DecoderHeadImpl(const DeepLabV3HeadOptions& options, const FeatureSpec& low_level, bool align_corners);
-  torch::Tensor forward(const Features& features) override;
-
- private:
-  std::string feature_, low_level_feature_;
-  bool align_corners_;
-  Aspp aspp_{nullptr};
-  Chain low_level_project_{nullptr};
-  torch::nn::Sequential fuse_{nullptr};
-  torch::nn::Conv2d classifier_{nullptr};
-};
-TORCH_MODULE(DecoderHead);
-
 /// torchvision's FCNHead (auxiliary loss): 3x3 to in/4, BN, ReLU, dropout 0.1, 1x1.
 torch::nn::Sequential make_fcn_head(int64_t in_channels, int64_t num_classes);
 

@@ -67,6 +67,15 @@ void set_norm_mode(torch::nn::Module& model, NormMode mode) {
   }
 }
 
+void set_norm_hyperparameters(torch::nn::Module& model, double eps, double momentum) {
+  for (const auto& module : model.modules()) {
+    auto* norm = dynamic_cast<Norm2dImpl*>(module.get());
+    if (!norm) continue;
+    if (eps > 0) norm->options.eps(eps);
+    if (momentum > 0) norm->options.momentum(momentum);
+  }
+}
+
 void set_norm_process_group(torch::nn::Module& model, const std::shared_ptr<core::ProcessGroup>& group) {
   for (const auto& module : model.modules()) {
     if (auto* norm = dynamic_cast<Norm2dImpl*>(module.get())) norm->set_process_group(group);

@@ -62,6 +62,10 @@ bool is_norm_layer(const torch::nn::Module& module);
 /// set_norm_process_group gives them (until then: of this process alone).
 void set_norm_mode(torch::nn::Module& model, NormMode mode);
 
+/// Sets eps and momentum of every Norm2d of `model`; a value <= 0 leaves that
+/// setting as each layer has it.
+void set_norm_hyperparameters(torch::nn::Module& model, double eps, double momentum);
+
 /// Gives every Norm2d of `model` the process group its sync_bn mode uses.
 void set_norm_process_group(torch::nn::Module& model, const std::shared_ptr<core::ProcessGroup>& group);
 
