@@ -12,12 +12,14 @@
 
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/config.h"
+#include "deeplab/experiment/make_trainer.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/core/process_env.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/experiment/distributed_run.h"
 #include "deeplab/export/model_io.h"
@@ -79,7 +81,7 @@ void run_eval(const EvalArgs& args) {
   const std::string split = args.split.empty() ? config.eval.split : args.split;
   const auto dataset = data::make_dataset(config.data, split);
 
-  eval::EvalOptions options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners, eval::model_output_stride(*model));
+  eval::EvalOptions options = experiment::make_eval_options(config, *model);
   options.rank = place.rank;
   options.world_size = place.world_size;
   options.outputs.pred_dir = args.save_pred;
@@ -93,7 +95,9 @@ void run_eval(const EvalArgs& args) {
   eval::EvalResult result = eval::evaluate(*model, *dataset, options);
   if (group) {
     eval::sum_across_ranks(result, *group);
+    group->barrier();  // every shard's files are written
     if (group->rank() != 0) return;
+    if (options.panoptic && !args.save_pred.empty()) eval::merge_panoptic_json_shards(args.save_pred, group->world_size());
     options.rank = 0;
     options.world_size = 1;  // the JSON describes the whole split
   }

@@ -12,6 +12,7 @@
 #include "deeplab/experiment/config.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/export/model_io.h"
+#include "deeplab/export/panoptic_export.h"
 #include "deeplab/export/torchscript.h"
 #include "tools/commands.h"
 
@@ -42,9 +43,8 @@ void add_export_command(CLI::App& app) {
     std::string output = args->output.empty() ? config.export_.output : args->output;
     if (output.empty()) output = config.runtime.work_dir + "/model.pt";
     const auto meta = exporting::export_metadata(config.model, config.data, size[0], size[1]);
-    exporting::export_torchscript(
-        *model, [&](const torch::Tensor& x) { return c10::IValue(model->forward(x)); },
-        torch::zeros({1, 3, size[0], size[1]}), meta, output);
+    exporting::export_torchscript(*model, exporting::export_forward(config.model, model),
+                                  torch::zeros({1, 3, size[0], size[1]}), meta, output);
     std::cout << "exported " << meta.arch << " (" << meta.class_names.size() << " classes) to " << output << "\n";
   });
 }

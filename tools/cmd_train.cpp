@@ -48,7 +48,7 @@ void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hoo
   std::cout << "done: " << state.iteration << " iterations, " << hooks.progress->images_per_second()
             << " images/s, peak memory " << static_cast<int>(train::peak_rss_mib()) << " MiB\n";
   if (hooks.eval->best_iteration() >= 0) {
-    std::cout << "best val mIoU " << 100 * hooks.eval->best_miou() << " % at iteration " << hooks.eval->best_iteration() << " -> "
+    std::cout << "best val " << hooks.eval->best_metric() << " " << 100 * hooks.eval->best_score() << " % at iteration " << hooks.eval->best_iteration() << " -> "
               << dir << "/best.pth\n";
   }
   std::cout << "final weights " << dir << "/final.pth; curves " << dir << "/curves.png; samples " << dir

@@ -1,6 +1,7 @@
 #pragma once
 // `data:` section of an experiment config: dataset, splits, augmentation, loader.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,41 @@ struct PhotometricConfig {
   }
 };
 
+/// Odd sizes 1..99: a max-pool window needs a centre pixel.
+inline core::Check odd_window() {
+  core::Check c;
+  for (int k = 1; k < 100; k += 2) c.choices.push_back(std::to_string(k));
+  return c;
+}
+
+/// `data.panoptic`: Panoptic-DeepLab targets and post-processing; every constant in
+/// pixels lives here. Defaults: deeplab2's Cityscapes configs.
+struct PanopticDataConfig {
+  double sigma = 8;                    // center heatmap Gaussian sigma, px (deeplab2: 8)
+  int64_t small_instance_area = 4096;  // instances below this area (px) get small_instance_weight (deeplab2: 4096)
+  double small_instance_weight = 3;    // semantic loss weight on small instances' pixels (deeplab2: 3)
+  bool crowd_as_ignore = false;        // crowd pixels get the ignore label in the semantic target
+  int64_t stuff_area = 2048;           // a stuff class with fewer px in an image becomes void (COCO: 4096)
+  int nms_kernel = 13;                 // center NMS max-pool window, odd (deeplab2: 13, detectron2: 7)
+  int top_k = 400;                     // centers kept per image, <= 0 keeps all (deeplab2: 400, detectron2: 200)
+  double center_threshold = 0.1;       // a center's heatmap value must exceed this (both: 0.1)
+  int label_divisor = 1000;            // panoptic id = class * label_divisor + instance
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("sigma", sigma, positive());
+    v("small_instance_area", small_instance_area, non_negative());
+    v("small_instance_weight", small_instance_weight, positive());
+    v("crowd_as_ignore", crowd_as_ignore);
+    v("stuff_area", stuff_area, non_negative());
+    v("nms_kernel", nms_kernel, odd_window());
+    v("top_k", top_k);
+    v("center_threshold", center_threshold, in_range(0, 1));
+    v("label_divisor", label_divisor, at_least(1));
+  }
+};
+
 struct DataConfig {
   std::string dataset = "voc";
   std::string root = "datasets/data/VOCdevkit/VOC2012";
@@ -48,6 +84,7 @@ struct DataConfig {
   double scale_step = 0.25;                 // 0: continuous scales
   bool flip = true;
   PhotometricConfig photometric;
+  PanopticDataConfig panoptic;
   std::vector<double> mean = {kImageNetMean.begin(), kImageNetMean.end()};
   std::vector<double> std = {kImageNetStd.begin(), kImageNetStd.end()};
   /// Evaluation: pad whole images (label with ignore) to a multiple of this; 0 = off.
@@ -74,6 +111,7 @@ struct DataConfig {
     v("scale_step", scale_step, non_negative());
     v("flip", flip);
     v.section("photometric", photometric);
+    v.section("panoptic", panoptic);
     v("mean", mean, with_length(in_range(0, 1), 3));
     v("std", std, with_length(positive(), 3));
     v("eval_pad_multiple", eval_pad_multiple, non_negative());

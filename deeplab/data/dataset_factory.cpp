@@ -3,6 +3,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/named_table.h"
 #include "deeplab/data/cityscapes_dataset.h"
+#include "deeplab/data/coco_panoptic_dataset.h"
 #include "deeplab/data/folder_dataset.h"
 #include "deeplab/data/voc_dataset.h"
 
@@ -35,6 +36,10 @@ std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const s
   return std::make_shared<CityscapesDataset>(config.root, split, std::move(d), config.dataset == "cityscapes_panoptic");
 }
 
+std::shared_ptr<const Dataset> make_coco(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+  return std::make_shared<CocoPanopticDataset>(make_coco_panoptic(config.root, split, std::move(d)));
+}
+
 std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
   return std::make_shared<FolderDataset>(config.root, split, std::move(d));
 }
@@ -46,6 +51,7 @@ const core::NamedTable<DatasetBuilder>& dataset_table() {
       {"voc_aug", make_voc},
       {"cityscapes", make_cityscapes},
       {"cityscapes_panoptic", make_cityscapes},
+      {"coco_panoptic", make_coco},
       {"folder", make_folder},
   };
   return table;

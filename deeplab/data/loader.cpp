@@ -13,6 +13,61 @@
 #include "deeplab/core/error.h"
 
 namespace deeplab::data {
+namespace {
+
+using ChannelLut = std::array<std::array<float, 256>, 3>;  // 8-bit value -> normalised, per channel
+
+/// One sample's normalised image (3 planes) and label into the top-left corner of its padded rows.
+void copy_image_and_label(const Sample& s, const ChannelLut& lut, float* image, int64_t* label, int64_t width,
+                          size_t plane) {
+  for (int y = 0; y < s.image.rows; ++y) {
+    const uint8_t* px = s.image.ptr<uint8_t>(y);
+    const uint8_t* lb = s.label.ptr<uint8_t>(y);
+    float* r = image + static_cast<size_t>(y) * static_cast<size_t>(width);
+    int64_t* l = label + static_cast<size_t>(y) * static_cast<size_t>(width);
+    for (int x = 0; x < s.image.cols; ++x) {
+      r[x] = lut[0][px[3 * x]];
+      r[plane + x] = lut[1][px[3 * x + 1]];
+      r[2 * plane + x] = lut[2][px[3 * x + 2]];
+      l[x] = lb[x];
+    }
+  }
+}
+
+/// Copies a CV_32FC<k> map channel-first into `dst`, k planes of `plane` floats with
+/// rows `width` apart (the top-left corner of a padded [k, H, W] block).
+void copy_planes(const cv::Mat& src, float* dst, int64_t width, size_t plane) {
+  const int channels = src.channels();
+  for (int y = 0; y < src.rows; ++y) {
+    const float* row = src.ptr<float>(y);
+    for (int c = 0; c < channels; ++c) {
+      float* out = dst + static_cast<size_t>(c) * plane + static_cast<size_t>(y) * static_cast<size_t>(width);
+      for (int x = 0; x < src.cols; ++x) out[x] = row[x * channels + c];
+    }
+  }
+}
+
+/// The batch's panoptic target tensors; a sample smaller than h x w is padded with 0
+/// (no center, no offset, no loss).
+void collate_panoptic(const std::vector<PanopticTargets>& targets, int64_t h, int64_t w, Batch& batch) {
+  const auto n = static_cast<int64_t>(targets.size());
+  batch.center = at::zeros({n, 1, h, w}, at::kFloat);
+  batch.offset = at::zeros({n, 2, h, w}, at::kFloat);
+  batch.center_weights = at::zeros({n, h, w}, at::kFloat);
+  batch.offset_weights = at::zeros({n, h, w}, at::kFloat);
+  batch.semantic_weights = at::zeros({n, h, w}, at::kFloat);
+  const size_t plane = static_cast<size_t>(h) * static_cast<size_t>(w);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const PanopticTargets& t = targets[i];
+    copy_planes(t.center, batch.center.data_ptr<float>() + i * plane, w, plane);
+    copy_planes(t.offset, batch.offset.data_ptr<float>() + 2 * i * plane, w, plane);
+    copy_planes(t.center_weight, batch.center_weights.data_ptr<float>() + i * plane, w, plane);
+    copy_planes(t.offset_weight, batch.offset_weights.data_ptr<float>() + i * plane, w, plane);
+    copy_planes(t.semantic_weight, batch.semantic_weights.data_ptr<float>() + i * plane, w, plane);
+  }
+}
+
+}  // namespace
 
 LoaderOptions LoaderOptions::from_config(const DataConfig& c, bool train, uint64_t seed) {
   LoaderOptions o;
@@ -33,6 +88,7 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, Transform transform, Load
       options_(options),
       sampler_(SamplerOptions{dataset_->size(), options.rank, options.world_size, options.train, options.seed}) {
   if (options_.batch_size == 0) throw ConfigError("loader batch size must be >= 1");
+  if (options_.panoptic) panoptic_.emplace(*options_.panoptic);  // the Gaussian window, once
   // The loader parallelises over samples itself; OpenCV's own pool (OpenMP,
   // shared with LibTorch's) would only oversubscribe the cores and nest
   // parallel regions inside the training step's.
@@ -132,6 +188,7 @@ Loader::Slot Loader::load_batch(size_t b) const {
   try {
     const size_t begin = b * options_.batch_size, end = std::min(order_.size(), begin + options_.batch_size);
     std::vector<Sample> samples;
+    std::vector<PanopticTargets> targets;
     std::vector<size_t> indices;
     for (size_t pos = begin; pos < end; ++pos) {
       const size_t index = order_[pos];
@@ -144,6 +201,7 @@ Loader::Slot Loader::load_batch(size_t b) const {
       try {
         Sample s = dataset_->get(index);
         transform_.apply(s, rng);
+        if (panoptic_) targets.push_back((*panoptic_)(s));  // on the crop, in this worker
         samples.push_back(std::move(s));
         indices.push_back(index);
       } catch (const Error& e) {
@@ -152,14 +210,15 @@ Loader::Slot Loader::load_batch(size_t b) const {
         ++skipped_;
       }
     }
-    if (!samples.empty()) slot.batch = collate(samples, indices);
+    if (!samples.empty()) slot.batch = collate(samples, targets, indices);
   } catch (...) {
     slot.error = std::current_exception();
   }
   return slot;
 }
 
-Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& indices) const {
+Batch Loader::collate(std::vector<Sample>& samples, const std::vector<PanopticTargets>& targets,
+                      const std::vector<size_t>& indices) const {
   int h = 0, w = 0;
   bool with_instances = true;
   for (const auto& s : samples) {
@@ -173,7 +232,7 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& i
   batch.images = at::zeros({n, 3, h, w}, at::kFloat);
   batch.labels = at::full({n, h, w}, dataset_->ignore_label(), at::kLong);
   if (with_instances) batch.instances = at::zeros({n, h, w}, at::kInt);
-  std::array<std::array<float, 256>, 3> lut{};
+  ChannelLut lut{};
   for (size_t c = 0; c < 3; ++c) {
     for (int v = 0; v < 256; ++v) lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.normalization.mean[c]) / options_.normalization.std[c];
   }
@@ -182,19 +241,7 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& i
   const size_t plane = static_cast<size_t>(h) * static_cast<size_t>(w);
   for (size_t i = 0; i < samples.size(); ++i) {
     const Sample& s = samples[i];
-    float* base = img + i * 3 * plane;
-    for (int y = 0; y < s.image.rows; ++y) {
-      const uint8_t* px = s.image.ptr<uint8_t>(y);
-      const uint8_t* lb = s.label.ptr<uint8_t>(y);
-      float* r = base + static_cast<size_t>(y) * w;
-      int64_t* l = lab + i * plane + static_cast<size_t>(y) * w;
-      for (int x = 0; x < s.image.cols; ++x) {
-        r[x] = lut[0][px[3 * x]];
-        r[plane + x] = lut[1][px[3 * x + 1]];
-        r[2 * plane + x] = lut[2][px[3 * x + 2]];
-        l[x] = lb[x];
-      }
-    }
+    copy_image_and_label(s, lut, img + i * 3 * plane, lab + i * plane, w, plane);
     if (with_instances) {
       int32_t* inst = batch.instances.data_ptr<int32_t>() + i * plane;
       for (int y = 0; y < s.instances.rows; ++y) {
@@ -203,6 +250,7 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<size_t>& i
     }
     batch.ids.push_back(s.id);
   }
+  if (panoptic_) collate_panoptic(targets, h, w, batch);
   batch.indices = indices;
   return batch;
 }

@@ -21,6 +21,7 @@
 
 #include "deeplab/data/data_config.h"
 #include "deeplab/data/dataset.h"
+#include "deeplab/data/panoptic_targets.h"
 #include "deeplab/data/sampler.h"
 #include "deeplab/data/transforms.h"
 
@@ -31,6 +32,12 @@ struct Batch {
   at::Tensor images;     // float32 [N, 3, H, W], normalised
   at::Tensor labels;     // int64 [N, H, W], ignore label for void/padding
   at::Tensor instances;  // int32 [N, H, W] raw instance ids, or undefined
+  // Panoptic-DeepLab targets (LoaderOptions::panoptic set), else undefined; padding is 0.
+  at::Tensor center;            // float [N, 1, H, W] heatmap
+  at::Tensor center_weights;    // float [N, H, W]
+  at::Tensor offset;            // float [N, 2, H, W] (dy, dx)
+  at::Tensor offset_weights;    // float [N, H, W]
+  at::Tensor semantic_weights;  // float [N, H, W]
   std::vector<std::string> ids;
   std::vector<size_t> indices;  // dataset indices
 };
@@ -46,6 +53,9 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
   Normalization normalization;
+  /// Panoptic targets made in the workers after the transform; set by the caller
+  /// (panoptic_target_options), not by from_config.
+  std::optional<PanopticTargetOptions> panoptic;
 
   static LoaderOptions from_config(const DataConfig& config, bool train, uint64_t seed);
 };
@@ -78,12 +88,14 @@ class Loader {
   void stop_workers();
   void worker_loop();
   Slot load_batch(size_t b) const;
-  Batch collate(std::vector<Sample>& samples, const std::vector<size_t>& indices) const;
+  Batch collate(std::vector<Sample>& samples, const std::vector<PanopticTargets>& targets,
+                const std::vector<size_t>& indices) const;
 
   std::shared_ptr<const Dataset> dataset_;
   Transform transform_;
   LoaderOptions options_;
   DistributedSampler sampler_;
+  std::optional<PanopticTargetGenerator> panoptic_;
 
   int64_t epoch_ = -1;
   std::vector<size_t> order_;

@@ -14,7 +14,11 @@ struct Sample {
   std::string id;          // e.g. "2007_000063"; names the sample in messages
   cv::Mat image;           // CV_8UC3, RGB order
   cv::Mat label;           // CV_8UC1 train ids; ignore label for void
-  cv::Mat instances;       // CV_32SC1 raw instance ids (Cityscapes), or empty
+  /// CV_32SC1 instance ids, or empty; every dataset uses Cityscapes' instanceIds rule:
+  /// a value >= 1000 is an instance (equal values = same instance, whatever the value:
+  /// 26000 is a car, numbering starts at 0, so never test id % 1000 == 0); a value < 1000
+  /// on a thing-class pixel (per `label`) marks crowd; on stuff/void pixels it does not matter.
+  cv::Mat instances;
 };
 
 }  // namespace deeplab::data

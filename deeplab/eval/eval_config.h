@@ -24,6 +24,8 @@ struct EvalConfig {
   std::string split = "val";
   /// Progress lines when stderr is not a terminal: every N images (0: every ~10 %).
   int log_every = 0;
+  /// What the training eval hook keeps best.pth for: mIoU, or PQ (panoptic models).
+  std::string best_metric = "mIoU";
 
   template <class V>
   void fields(V& v) {
@@ -38,6 +40,7 @@ struct EvalConfig {
     v("batch_size", batch_size, at_least(1));
     v("split", split);
     v("log_every", log_every, non_negative());
+    v("best_metric", best_metric, one_of({"mIoU", "PQ"}));
   }
 };
 

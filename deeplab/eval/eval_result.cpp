@@ -20,6 +20,10 @@ EvalResult& EvalResult::merge(const EvalResult& other) {
   forward_passes += other.forward_passes;
   seconds = std::max(seconds, other.seconds);  // shards run side by side
   shards += other.shards;
+  if (panoptic.has_value() != other.panoptic.has_value()) {
+    throw DataError("cannot merge a panoptic evaluation result with a semantic one");
+  }
+  if (panoptic) panoptic->merge(*other.panoptic);
   return *this;
 }
 
@@ -30,8 +34,31 @@ nlohmann::json eval_result_json(const EvalResult& result, const std::vector<std:
   out["seconds"] = result.seconds;
   out["images_per_second"] = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
   out["shards"] = result.shards;
+  if (result.panoptic) {
+    const PanopticResult pq = result.panoptic->result();
+    out["PQ"] = pq.all.pq;
+    out["SQ"] = pq.all.sq;
+    out["RQ"] = pq.all.rq;
+    out["panoptic"] = panoptic_result_json(pq);
+  }
   return out;
 }
+
+namespace {
+// The accumulator back from panoptic_result_json's per_class statistics.
+PanopticQuality panoptic_from_json(const nlohmann::json& json) {
+  std::vector<PanopticCategory> categories;
+  std::vector<PqCounts> counts;
+  for (const auto& [id, c] : json.at("per_class").items()) {
+    categories.push_back({std::stoi(id), c.at("name").get<std::string>(), c.at("isthing").get<bool>()});
+    counts.push_back({c.at("iou_sum").get<double>(), c.at("tp").get<int64_t>(), c.at("fp").get<int64_t>(),
+                      c.at("fn").get<int64_t>()});
+  }
+  PanopticQuality pq(categories);
+  pq.add_counts(counts);
+  return pq;
+}
+}  // namespace
 
 EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& source) {
   try {
@@ -50,6 +77,7 @@ EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& 
     r.forward_passes = json.value("forward_passes", int64_t{0});
     r.seconds = json.value("seconds", 0.0);
     r.shards = json.value("shards", 1);
+    if (json.contains("panoptic")) r.panoptic = panoptic_from_json(json.at("panoptic"));
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(source + ": not an evaluation result (" + e.what() + ")");
@@ -73,7 +101,9 @@ std::string format_eval_report(const EvalResult& result, const std::vector<std::
                 static_cast<long long>(result.images), static_cast<long long>(result.forward_passes), result.seconds,
                 result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0,
                 result.shards > 1 ? (", " + std::to_string(result.shards) + " shards merged").c_str() : "");
-  return format_semantic_table(result.scores(), class_names) + summary;
+  std::string panoptic;
+  if (result.panoptic) panoptic = "\n" + format_panoptic_table(result.panoptic->result(), /*per_class=*/false) + "\n";
+  return format_semantic_table(result.scores(), class_names) + panoptic + summary;
 }
 
 }  // namespace deeplab::eval

@@ -5,10 +5,12 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "deeplab/eval/confusion_matrix.h"
+#include "deeplab/eval/panoptic_quality.h"
 #include "deeplab/eval/semantic_metrics.h"
 
 namespace deeplab::eval {
@@ -20,6 +22,8 @@ struct EvalResult {
   int64_t forward_passes = 0;  // model calls (windows x scales x flips)
   double seconds = 0.0;        // wall time of the loop (max over merged shards)
   int shards = 1;              // how many results were merged into this one
+  /// PQ statistics of a panoptic model's evaluation; empty for semantic models.
+  std::optional<PanopticQuality> panoptic;
 
   /// Sums `other` in; DataError when the class counts differ.
   EvalResult& merge(const EvalResult& other);
@@ -27,7 +31,9 @@ struct EvalResult {
 };
 
 /// Every number: the semantic scores (top-level `mIoU`, per class, confusion
-/// matrix) plus images, forward passes, seconds and shards.
+/// matrix) plus images, forward passes, seconds and shards; for a panoptic
+/// evaluation also top-level `PQ`, `SQ`, `RQ` (All, fractions) and `panoptic`
+/// (eval-panoptic's All / Things / Stuff / per_class).
 nlohmann::json eval_result_json(const EvalResult& result, const std::vector<std::string>& class_names);
 /// Reads what eval_result_json wrote (e.g. a shard's file); DataError naming `source` on a malformed file.
 EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& source);

@@ -7,6 +7,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
+#include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/core/progress.h"
 #include "deeplab/models/deeplab.h"
 
@@ -49,6 +50,40 @@ cv::Mat to_mat8(const at::Tensor& values, const std::string& what, const std::st
       .clone();
 }
 
+// Adds one batch's panoptic predictions to `pq` and their semantic argmax to
+// the matrix (and writes its outputs); returns the images seen.
+int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
+                             PanopticWriter& writer, const EvalOptions& options, EvalResult& result,
+                             int ignore_label) {
+  if (!batch.instances.defined()) {
+    throw DataError("panoptic evaluation needs instance maps, which this dataset does not give (use data.dataset: "
+                    "cityscapes_panoptic or coco_panoptic)");
+  }
+  const PanopticEvalOptions& panoptic = *options.panoptic;
+  const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
+  const auto predictions = postprocess::panoptic_from_batch(
+      outputs.at(models::output_name::kSemantic).value, outputs.at(models::output_name::kCenter).value,
+      outputs.at(models::output_name::kOffset).value, panoptic.postprocess);
+  const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const auto& p = predictions[i];
+    const at::Tensor g = labels[static_cast<int64_t>(i)];
+    const std::string& id = batch.ids[i];
+    const at::Tensor semantic = p.semantic.contiguous();
+    result.matrix.add(g.data_ptr<int64_t>(), semantic.data_ptr<int64_t>(), static_cast<size_t>(semantic.numel()),
+                      ignore_label, id);
+    const PanopticSegmentation gt = ground_truth_segmentation(g, batch.instances[static_cast<int64_t>(i)],
+                                                              panoptic.postprocess.thing_ids, panoptic.ignore_label);
+    const PanopticSegmentation pred = predicted_segmentation(p.panoptic, panoptic.postprocess.label_divisor);
+    result.panoptic->add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, gt.ids.size(), id);
+    if (writer.active()) {
+      writer.write(id, data::to_rgb8(batch.images[static_cast<int64_t>(i)], options.normalization),
+                   to_mat8(g, "label", id), gt, pred);
+    }
+  }
+  return static_cast<int64_t>(predictions.size());
+}
+
 // Adds one batch to the matrix (and writes its outputs); returns the images seen.
 int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
                     const PredictionWriter& writer, const EvalOptions& options, ConfusionMatrix& matrix,
@@ -64,6 +99,19 @@ int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::D
     }
   }
   return pred.size(0);
+}
+
+PanopticWriterOptions panoptic_writer_options(const EvalOptions& options) {
+  PanopticWriterOptions o;
+  if (!options.panoptic) return o;  // inactive
+  o.pred_dir = options.outputs.pred_dir;
+  o.vis_dir = options.outputs.vis_dir;
+  o.descriptor = options.outputs.descriptor;
+  o.categories = options.panoptic->categories;
+  o.vis_limit = options.outputs.vis_limit;
+  o.rank = options.rank;
+  o.world_size = options.world_size;
+  return o;
 }
 
 }  // namespace
@@ -95,19 +143,25 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   torch::NoGradGuard no_grad;
   data::Loader loader = make_loader(dataset, options);
   loader.start_epoch(0);
-  const PredictionWriter writer(options.outputs);
+  const PredictionWriter writer(options.panoptic ? PredictionWriterOptions{} : options.outputs);
+  PanopticWriter panoptic_writer(panoptic_writer_options(options));
   EvalResult result;
   result.matrix = ConfusionMatrix(dataset.num_classes());
+  if (options.panoptic) result.panoptic = PanopticQuality(options.panoptic->categories);
   // This rank's shard: samples rank, rank + world_size, ...
   const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
   progress.update(0);
   while (auto batch = loader.next()) {
-    result.images += score_batch(predictor, *batch, device, writer, options, result.matrix, dataset.ignore_label());
+    result.images += options.panoptic
+                         ? score_panoptic_batch(predictor, *batch, device, panoptic_writer, options, result,
+                                                dataset.ignore_label())
+                         : score_batch(predictor, *batch, device, writer, options, result.matrix, dataset.ignore_label());
     result.forward_passes += predictor.passes(batch->images.size(2), batch->images.size(3)) * batch->images.size(0);
     progress.update(result.images);
   }
   progress.finish();
+  panoptic_writer.finish();
   result.seconds = progress.elapsed();
   return result;
 }

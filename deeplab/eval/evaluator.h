@@ -7,6 +7,7 @@
 #include <c10/core/Device.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "deeplab/data/normalization.h"
 #include "deeplab/eval/eval_config.h"
 #include "deeplab/eval/eval_result.h"
+#include "deeplab/eval/panoptic_eval.h"
 #include "deeplab/eval/prediction_writer.h"
 #include "deeplab/eval/predictor.h"
 
@@ -33,6 +35,9 @@ struct EvalOptions {
   data::Normalization normalization;
   PredictionWriterOptions outputs;        // --save-pred / --save-vis (off when the directories are empty)
   std::vector<std::string> class_names;   // for the table and JSON
+  /// Set for a panoptic model: its outputs are post-processed and scored
+  /// with PQ (the dataset must give instance maps), besides mIoU.
+  std::optional<PanopticEvalOptions> panoptic;
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
 

@@ -170,6 +170,19 @@ void PanopticQuality::add(const uint32_t* gt_ids, const std::vector<PanopticSegm
   }
 }
 
+void PanopticQuality::add_counts(const std::vector<PqCounts>& counts) {
+  if (counts.size() != counts_.size()) {
+    throw DataError("cannot add PQ statistics of " + std::to_string(counts.size()) + " categories to " +
+                    std::to_string(counts_.size()));
+  }
+  for (size_t i = 0; i < counts.size(); ++i) {
+    counts_[i].iou += counts[i].iou;
+    counts_[i].tp += counts[i].tp;
+    counts_[i].fp += counts[i].fp;
+    counts_[i].fn += counts[i].fn;
+  }
+}
+
 PanopticQuality& PanopticQuality::merge(const PanopticQuality& other) {
   for (size_t i = 0; i < other.categories_.size(); ++i) {
     auto it = index_.find(other.categories_[i].id);
@@ -231,7 +244,8 @@ nlohmann::json panoptic_result_json(const PanopticResult& result) {
   for (const auto& c : result.per_class) {
     per_class[std::to_string(c.category.id)] = {
         {"name", c.category.name}, {"isthing", c.category.isthing}, {"pq", c.pq}, {"sq", c.sq}, {"rq", c.rq},
-        {"tp", c.counts.tp},       {"fp", c.counts.fp},             {"fn", c.counts.fn}, {"counted", c.counted}};
+        {"tp", c.counts.tp},       {"fp", c.counts.fp},             {"fn", c.counts.fn}, {"counted", c.counted},
+        {"iou_sum", c.counts.iou}};
   }
   out["per_class"] = per_class;
   return out;

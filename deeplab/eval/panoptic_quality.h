@@ -74,6 +74,9 @@ class PanopticQuality {
            const std::vector<PanopticSegment>& pred_segments, size_t num_pixels, const std::string& image);
 
   PanopticQuality& merge(const PanopticQuality& other);
+  /// Adds statistics indexed like `categories()` (a shard's, read back or
+  /// all-reduced); DataError when the count differs.
+  void add_counts(const std::vector<PqCounts>& counts);
 
   const std::vector<PanopticCategory>& categories() const { return categories_; }
   /// Statistics indexed like `categories()`.

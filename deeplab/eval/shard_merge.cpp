@@ -67,6 +67,24 @@ void sum_across_ranks(eval::EvalResult& result, core::ProcessGroup& group) {
   counts.copy_(totals.narrow(0, 0, counts.numel()));
   result.images = totals[counts.numel()].item<int64_t>();
   result.forward_passes = totals[counts.numel() + 1].item<int64_t>();
+  if (result.panoptic) {
+    // iou sums and counts as float64: exact for counts below 2^53.
+    const auto& local = result.panoptic->counts();
+    auto stats = torch::zeros({static_cast<int64_t>(local.size()), 4}, torch::kDouble);
+    for (size_t i = 0; i < local.size(); ++i) {
+      stats[static_cast<int64_t>(i)] = torch::tensor({local[i].iou, double(local[i].tp), double(local[i].fp),
+                                                      double(local[i].fn)}, torch::kDouble);
+    }
+    group.all_reduce(stats);
+    std::vector<PqCounts> totals(local.size());
+    for (size_t i = 0; i < local.size(); ++i) {
+      const auto row = stats[static_cast<int64_t>(i)];
+      totals[i] = {row[0].item<double>(), row[1].item<int64_t>(), row[2].item<int64_t>(), row[3].item<int64_t>()};
+    }
+    PanopticQuality summed(result.panoptic->categories());
+    summed.add_counts(totals);
+    result.panoptic = std::move(summed);
+  }
   auto seconds = group.all_gather(torch::tensor({result.seconds}, torch::kDouble));
   for (const auto& s : seconds) result.seconds = std::max(result.seconds, s.item<double>());
   result.shards = group.world_size();

@@ -22,6 +22,19 @@ void apply_retired_keys(Config& config) {
   config.model.norm = "frozen_bn";
   config.train.freeze_bn = false;
 }
+
+// Keys of different sections that must agree; each error names both.
+void check_across_sections(const Config& config) {
+  const bool panoptic = models::is_panoptic(config.model);
+  const std::string& dataset = config.data.dataset;
+  if (panoptic && dataset != "cityscapes_panoptic" && dataset != "coco_panoptic") {
+    throw ConfigError("model.arch: panoptic_deeplab needs instance maps, which data.dataset: " + dataset +
+                      " does not give; expected cityscapes_panoptic or coco_panoptic");
+  }
+  if (!panoptic && config.eval.best_metric == "PQ") {
+    throw ConfigError("eval.best_metric: PQ needs model.arch: panoptic_deeplab (model.arch is " + config.model.arch + ")");
+  }
+}
 }  // namespace
 
 Config config_from_tree(const ConfigTree& tree) {
@@ -30,6 +43,7 @@ Config config_from_tree(const ConfigTree& tree) {
   config.fields(reader);
   reader.reject_unknown_keys();
   apply_retired_keys(config);
+  check_across_sections(config);
   return config;
 }
 

@@ -6,6 +6,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/train/panoptic_loss.h"
 
 namespace deeplab::experiment {
 
@@ -14,6 +15,9 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, 
   auto options = data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
   options.rank = rank;
   options.world_size = world_size;
+  if (models::is_panoptic(config.model)) {
+    options.panoptic = data::panoptic_target_options(config.data, data::load_config_descriptor(config.data));
+  }
   auto transform = data::Transform(data::TransformOptions::from_config(config.data, /*train=*/true));
   auto loader = std::make_unique<data::Loader>(dataset, transform, options);
   if (loader->num_batches() == 0) {
@@ -30,8 +34,11 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   model->to(device);
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
   train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
-  auto loss = train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes,
-                                                   config.data.ignore_label, train::global_sum_over(group));
+  auto loss = models::is_panoptic(config.model)
+                  ? train::PanopticLoss::as_function(config.train.loss, config.model.num_classes,
+                                                     config.data.ignore_label, train::global_sum_over(group))
+                  : train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes,
+                                                         config.data.ignore_label, train::global_sum_over(group));
   auto options = train::TrainerOptions::from_config(config.train, work_dir, device);
   options.distributed(group);
   options.seed = static_cast<uint64_t>(config.runtime.seed);
@@ -42,6 +49,15 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
                         std::move(loss), std::move(options));
 }
 
+eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& model) {
+  auto options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
+                                                eval::model_output_stride(model));
+  if (models::is_panoptic(config.model)) {
+    options.panoptic = eval::panoptic_eval_options(config.data, data::load_config_descriptor(config.data));
+  }
+  return options;
+}
+
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {
   StandardHooks hooks;
   hooks.log = std::make_shared<train::MetricsLog>(trainer.work_dir(), trainer.state().iteration,
@@ -49,9 +65,8 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   hooks.progress = std::make_shared<train::ProgressHook>(hooks.log, config.train.log_every);
   hooks.checkpoint = std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
   auto val = data::make_dataset(config.data, config.data.val_split);
-  auto eval_options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
-                                                     eval::model_output_stride(*trainer.model()));
-  const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples};
+  auto eval_options = make_eval_options(config, *trainer.model());
+  const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples, config.eval.best_metric};
   hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
   // Evaluation before checkpointing: a checkpoint of an evaluated iteration
   // then holds that evaluation's best score (stop 9 saved it one step stale).

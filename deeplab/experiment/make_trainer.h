@@ -9,6 +9,7 @@
 #include <string>
 
 #include "deeplab/core/process_group.h"
+#include "deeplab/eval/evaluator.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/train/hooks.h"
@@ -25,6 +26,10 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank =
 /// rank's shard of the data, the loss normalised over the global batch).
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group = nullptr);
+
+/// Evaluation settings of `config` for `model` (its output stride); PQ
+/// besides mIoU for a panoptic model.
+eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& model);
 
 /// The hooks `deeplab train` runs with, as added to a trainer.
 struct StandardHooks {

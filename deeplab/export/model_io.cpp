@@ -4,6 +4,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/descriptor.h"
+#include "deeplab/export/panoptic_export.h"
 #include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
 
@@ -51,6 +52,7 @@ ExportMetadata export_metadata(const models::ModelConfig& model, const data::Dat
   meta.extra["output_stride"] = std::to_string(model.backbone.output_stride);
   meta.extra["align_corners"] = model.align_corners ? "true" : "false";
   meta.extra["input"] = "RGB, 0..1 scaled, then (x - mean) / std, NCHW float32";
+  if (models::is_panoptic(model)) add_panoptic_metadata(meta, data, descriptor);
   return meta;
 }
 

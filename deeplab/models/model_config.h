@@ -138,4 +138,8 @@ struct ModelConfig {
   }
 };
 
+/// True for model.arch panoptic_deeplab: semantic, center and offset outputs,
+/// panoptic targets, loss and evaluation.
+inline bool is_panoptic(const ModelConfig& config) { return config.arch == "panoptic_deeplab"; }
+
 }  // namespace deeplab::models

@@ -121,11 +121,12 @@ EvalHook::EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::
 }
 
 TensorMap EvalHook::state_dict() const {
-  return {{"best_miou", state_scalar(best_miou_)}, {"best_iteration", state_scalar(best_iteration_)}};
+  return {{"best_score", state_scalar(best_score_)}, {"best_iteration", state_scalar(best_iteration_)}};
 }
 
 void EvalHook::load_state_dict(const TensorMap& state) {
-  best_miou_ = state_double(state, "best_miou", best_miou_);
+  // Checkpoints before eval.best_metric called the score best_miou.
+  best_score_ = state_double(state, "best_score", state_double(state, "best_miou", best_score_));
   best_iteration_ = state_int(state, "best_iteration", best_iteration_);
 }
 
@@ -142,14 +143,23 @@ void EvalHook::evaluate(Trainer& trainer) {
   }
   eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
   if (trainer.process_group()) eval::sum_across_ranks(result, *trainer.process_group());
-  const auto scores = result.scores();
-  last_miou_ = scores.miou.value_or(0.0);
+  const double miou = result.scores().miou.value_or(0.0);
+  if (hook_options_.best_metric == "PQ" && !result.panoptic) {
+    throw ConfigError("eval.best_metric: PQ needs a panoptic model (model.arch: panoptic_deeplab)");
+  }
+  const double pq = result.panoptic ? result.panoptic->result().all.pq : 0.0;
+  last_score_ = hook_options_.best_metric == "PQ" ? pq : miou;
   if (!trainer.is_main_process()) return;
-  spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * last_miou_, result.images,
-               result.seconds);
-  log_->add_eval({it, last_miou_}, eval::eval_result_json(result, options_.class_names).dump());
-  if (last_miou_ > best_miou_) {
-    best_miou_ = last_miou_;
+  if (result.panoptic) {
+    spdlog::info("iteration {}: val PQ {:.2f} %, mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * pq, 100 * miou,
+                 result.images, result.seconds);
+  } else {
+    spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * miou, result.images,
+                 result.seconds);
+  }
+  log_->add_eval({it, last_score_}, eval::eval_result_json(result, options_.class_names).dump());
+  if (last_score_ > best_score_) {
+    best_score_ = last_score_;
     best_iteration_ = it;
     exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
   }

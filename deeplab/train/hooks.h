@@ -58,12 +58,13 @@ class CheckpointHook : public Hook {
 struct EvalHookOptions {
   int every = 0;        // steps between evaluations; 0: only at the end
   int vis_samples = 4;  // rows of val_samples.png (the first validation images)
+  std::string best_metric = "mIoU";  // or "PQ" (eval.best_metric)
 };
 
 /// Evaluates every `every` steps and at the end: metrics.jsonl, curves.png,
 /// val_samples.png (from the evaluator's own visualisations, coloured by
-/// options.outputs.descriptor), best.pth when mIoU improves.  Its state (the best score
-/// and when) goes into checkpoints as hooks.eval.*.
+/// options.outputs.descriptor), best.pth when the best metric (mIoU or PQ)
+/// improves.  Its state (the best score and when) goes into checkpoints as hooks.eval.*.
 class EvalHook : public Hook {
  public:
   EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val, eval::EvalOptions options,
@@ -73,9 +74,11 @@ class EvalHook : public Hook {
   void load_state_dict(const TensorMap& state) override;
   void after_step(Trainer& trainer) override;
   void after_train(Trainer& trainer, bool interrupted) override;
-  double last_miou() const { return last_miou_; }
-  double best_miou() const { return best_miou_; }
-  /// Iteration of best_miou(); -1 before the first evaluation.
+  /// The last and the best score of the tracked metric (fractions).
+  double last_score() const { return last_score_; }
+  double best_score() const { return best_score_; }
+  const std::string& best_metric() const { return hook_options_.best_metric; }
+  /// Iteration of best_score(); -1 before the first evaluation.
   int64_t best_iteration() const { return best_iteration_; }
 
  private:
@@ -87,8 +90,8 @@ class EvalHook : public Hook {
   eval::EvalOptions options_;
   EvalHookOptions hook_options_;
   int64_t last_eval_iteration_ = -1;
-  double last_miou_ = -1;
-  double best_miou_ = -1;
+  double last_score_ = -1;
+  double best_score_ = -1;
   int64_t best_iteration_ = -1;
 };
 

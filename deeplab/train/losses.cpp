@@ -27,14 +27,20 @@ torch::Tensor SegmentationLoss::global(torch::Tensor local) const {
 }
 
 // Σ over valid pixels of their class weight (their count without weights).
-torch::Tensor SegmentationLoss::valid_weight(const torch::Tensor& labels, const torch::Tensor& like) const {
+torch::Tensor SegmentationLoss::valid_weight(const torch::Tensor& labels, const torch::Tensor& pixel_weights,
+                                             const torch::Tensor& like) const {
   const auto valid = labels != ignore_label_;
-  if (!class_weights_.defined()) return valid.sum().to(like.options());
-  const auto weights = class_weights_.to(like.options()).index_select(0, labels.masked_fill(~valid, 0).flatten());
-  return (weights * valid.flatten().to(like.scalar_type())).sum();
+  torch::Tensor weights = valid.to(like.scalar_type());
+  if (class_weights_.defined()) {
+    const auto index = labels.masked_fill(~valid, 0).flatten();
+    weights = weights * class_weights_.to(like.options()).index_select(0, index).view_as(weights);
+  }
+  if (pixel_weights.defined()) weights = weights * pixel_weights.to(like.options());
+  return weights.sum();
 }
 
-torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
+torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels,
+                                           const torch::Tensor& pixel_weights) const {
   // Losses in fp32 even under autocast (fp64 stays fp64, for exact tests).
   const auto x = logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat);
   auto options = F::CrossEntropyFuncOptions()
@@ -42,9 +48,10 @@ torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const to
                      .label_smoothing(config_.label_smoothing)
                      .reduction(torch::kNone);
   if (class_weights_.defined()) options.weight(class_weights_.to(x.options()));
-  const auto per_pixel = F::cross_entropy(x, labels, options);  // [N, H, W], ignored pixels 0
+  auto per_pixel = F::cross_entropy(x, labels, options);  // [N, H, W], ignored pixels 0
+  if (pixel_weights.defined()) per_pixel = per_pixel * pixel_weights.to(per_pixel.options());
   if (config_.top_k_percent >= 1.0) {
-    const auto denominator = global(valid_weight(labels, per_pixel).detach());
+    const auto denominator = global(valid_weight(labels, pixel_weights, per_pixel).detach());
     // No valid pixel anywhere: the sum is 0 too; keep the graph, not a NaN.
     return per_pixel.sum() / denominator.clamp_min(1e-12);
   }

@@ -44,6 +44,8 @@ GlobalSum global_sum_over(const std::shared_ptr<core::ProcessGroup>& group);
 
 class SegmentationLoss {
  public:
+  /// Σ of `local` over every process (itself with one process).
+  torch::Tensor global(torch::Tensor local) const;
   SegmentationLoss(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum = {});
 
   /// Without top-k: Σ weighted per-pixel CE / Σ weight of the valid pixels
@@ -52,7 +54,11 @@ class SegmentationLoss {
   /// largest weighted per-pixel losses (ignored pixels count 0) over how many
   /// of them are non-zero (0 if none); then the mean over the images.  Both
   /// denominators are global (GlobalSum).
-  torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels) const;
+  /// `pixel_weights` ([N, H, W], optional) multiply each pixel's loss
+  /// (Panoptic-DeepLab weighs small instances 3x); the mean then divides by
+  /// their sum over the valid pixels.
+  torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
+                           const torch::Tensor& pixel_weights = {}) const;
 
   /// One term per logits output against the batch's labels: "semantic",
   /// "aux" (x aux_weight, when > 0), then every "msc/<scale>".  ConfigError
@@ -63,8 +69,8 @@ class SegmentationLoss {
   static LossFn as_function(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum = {});
 
  private:
-  torch::Tensor global(torch::Tensor local) const;
-  torch::Tensor valid_weight(const torch::Tensor& labels, const torch::Tensor& like) const;
+  torch::Tensor valid_weight(const torch::Tensor& labels, const torch::Tensor& pixel_weights,
+                             const torch::Tensor& like) const;
 
   LossConfig config_;
   GlobalSum global_sum_;

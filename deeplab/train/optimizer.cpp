@@ -43,12 +43,12 @@ std::unique_ptr<torch::optim::OptimizerOptions> sgd_options(const OptimizerConfi
 
 std::unique_ptr<torch::optim::OptimizerOptions> adam_options(const OptimizerConfig& c, double lr, double decay) {
   return std::make_unique<torch::optim::AdamOptions>(
-      torch::optim::AdamOptions(lr).betas({c.momentum, c.beta2}).weight_decay(decay));
+      torch::optim::AdamOptions(lr).betas({c.momentum, c.beta2}).eps(c.eps).weight_decay(decay));
 }
 
 std::unique_ptr<torch::optim::OptimizerOptions> adamw_options(const OptimizerConfig& c, double lr, double decay) {
   return std::make_unique<torch::optim::AdamWOptions>(
-      torch::optim::AdamWOptions(lr).betas({c.momentum, c.beta2}).weight_decay(decay));
+      torch::optim::AdamWOptions(lr).betas({c.momentum, c.beta2}).eps(c.eps).weight_decay(decay));
 }
 
 // The one list of optimizers: train.optimizer.name validation reads its names.

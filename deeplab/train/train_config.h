@@ -16,6 +16,7 @@ struct OptimizerConfig {
   std::string name = "sgd";
   double momentum = 0.9;  // SGD momentum; Adam's beta1
   double beta2 = 0.999;   // Adam/AdamW
+  double eps = 1e-8;      // Adam/AdamW (PyTorch's default; TF's and deeplab2's is 1e-7)
   bool nesterov = false;
   double weight_decay = 1e-4;
   /// Exclude norm-layer parameters and biases from weight decay.
@@ -31,6 +32,7 @@ struct OptimizerConfig {
     v("name", name, one_of(optimizer_names()));
     v("momentum", momentum, in_half_open(0, 1));
     v("beta2", beta2, in_half_open(0, 1));
+    v("eps", eps, in_half_open(0, 1));
     v("nesterov", nesterov);
     v("weight_decay", weight_decay, non_negative());
     v("no_decay_norm_bias", no_decay_norm_bias);
@@ -67,6 +69,10 @@ struct LossConfig {
   double label_smoothing = 0.0;
   std::vector<double> class_weights;  // empty: all 1
   double aux_weight = 0.4;
+  /// Panoptic-DeepLab's term weights (deeplab2: semantic 1, center 200, offset 0.01).
+  double semantic_weight = 1.0;
+  double center_weight = 200.0;
+  double offset_weight = 0.01;
 
   template <class V>
   void fields(V& v) {
@@ -75,6 +81,9 @@ struct LossConfig {
     v("label_smoothing", label_smoothing, in_half_open(0, 1));
     v("class_weights", class_weights, non_negative());
     v("aux_weight", aux_weight, non_negative());
+    v("semantic_weight", semantic_weight, non_negative());
+    v("center_weight", center_weight, non_negative());
+    v("offset_weight", offset_weight, non_negative());
   }
 };
 

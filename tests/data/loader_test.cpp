@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <set>
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/loader.h"
+#include "deeplab/data/memory_dataset.h"
 
 namespace deeplab::data {
 namespace {
@@ -178,6 +180,112 @@ TEST(Loader, StopsCleanlyMidEpochAndRestarts) {
   while (loader.next()) ++n;
   EXPECT_EQ(n, loader.num_batches());
 }  // destructor joins: a leaked or stuck thread would hang or crash here
+
+/// Samples with two cars (26000, 26001), a crowd of class 1 and stuff class 0;
+/// sizes differ so that eval batches pad.
+std::shared_ptr<const Dataset> panoptic_dataset() {
+  std::vector<Sample> samples;
+  for (int i = 0; i < 4; ++i) {
+    const int h = 30 + 3 * i, w = 34 + 2 * i;
+    Sample s{"p" + std::to_string(i), cv::Mat(h, w, CV_8UC3, cv::Scalar(90, 60, 30)),
+             cv::Mat::zeros(h, w, CV_8UC1), cv::Mat::zeros(h, w, CV_32SC1)};
+    s.label(cv::Rect(2 + i, 3, 8, 9)).setTo(1);  // 72 px: small
+    s.instances(cv::Rect(2 + i, 3, 8, 9)).setTo(26000);
+    s.label(cv::Rect(10 + i, 3, 6, 14)).setTo(1);  // touches the first car; 84 px, not small
+    s.instances(cv::Rect(10 + i, 3, 6, 14)).setTo(26001);
+    s.label(cv::Rect(20, 18, 7, 5)).setTo(1);  // crowd: instance value 0
+    s.label(cv::Rect(0, h - 3, w, 3)).setTo(255);
+    samples.push_back(std::move(s));
+  }
+  return std::make_shared<deeplab::data::MemoryDataset>(std::move(samples), 3);
+}
+
+PanopticTargetOptions panoptic_options() {
+  PanopticTargetOptions o;
+  o.thing_ids = {1};
+  o.sigma = 2;
+  o.small_instance_area = 80;
+  o.crowd_as_ignore = true;
+  return o;
+}
+
+/// Row i of a batch as a Sample with the batch's (pre-target) label and instances.
+Sample batch_row(const Batch& b, int64_t i, int h, int w) {
+  Sample s;
+  s.id = b.ids[static_cast<size_t>(i)];
+  s.label = cv::Mat(h, w, CV_8UC1);
+  s.instances = cv::Mat(h, w, CV_32SC1);
+  const auto labels = b.labels[i].slice(0, 0, h).slice(1, 0, w).to(torch::kByte).contiguous();
+  const auto instances = b.instances[i].slice(0, 0, h).slice(1, 0, w).contiguous();
+  std::memcpy(s.label.data, labels.data_ptr<uint8_t>(), static_cast<size_t>(h * w));
+  std::memcpy(s.instances.data, instances.data_ptr<int32_t>(), static_cast<size_t>(h * w) * 4);
+  return s;
+}
+
+torch::Tensor as_tensor(const cv::Mat& m) {  // CV_32FC<k> [H, W] -> float [k, H, W]
+  return torch::from_blob(m.data, {m.rows, m.cols, m.channels()}, torch::kFloat).permute({2, 0, 1}).clone();
+}
+
+void expect_targets_match(const Batch& with, const Batch& without, int64_t i, int h, int w) {
+  Sample s = batch_row(without, i, h, w);
+  const PanopticTargets t = make_panoptic_targets(s, panoptic_options());
+  const auto crop = [&](const torch::Tensor& x) { return x[i].slice(-2, 0, h).slice(-1, 0, w); };
+  EXPECT_TRUE(torch::equal(crop(with.center), as_tensor(t.center))) << i;
+  EXPECT_TRUE(torch::equal(crop(with.offset), as_tensor(t.offset))) << i;
+  EXPECT_TRUE(torch::equal(crop(with.center_weights), as_tensor(t.center_weight)[0])) << i;
+  EXPECT_TRUE(torch::equal(crop(with.offset_weights), as_tensor(t.offset_weight)[0])) << i;
+  EXPECT_TRUE(torch::equal(crop(with.semantic_weights), as_tensor(t.semantic_weight)[0])) << i;
+  const auto crowd_as_ignore = torch::from_blob(s.label.data, {h, w}, torch::kByte).to(torch::kLong);
+  EXPECT_TRUE(torch::equal(crop(with.labels), crowd_as_ignore)) << i;
+}
+
+TEST(Loader, PanopticTargetsAreMadeOnTheAugmentedCrop) {
+  TransformOptions t = train_options();
+  t.crop_h = 24;
+  t.crop_w = 28;
+  t.scale_min = 0.75;
+  t.scale_max = 1.25;
+  LoaderOptions o = loader_options(0, 11);
+  o.batch_size = 4;
+  Loader plain(panoptic_dataset(), Transform(t), o);
+  o.panoptic = panoptic_options();
+  Loader panoptic(panoptic_dataset(), Transform(t), o);
+  plain.start_epoch(0);
+  panoptic.start_epoch(0);
+  const Batch without = *plain.next(), with = *panoptic.next();
+  EXPECT_FALSE(without.center.defined());
+  ASSERT_EQ(with.ids, without.ids);
+  EXPECT_EQ(with.center.sizes(), (std::vector<int64_t>{4, 1, 24, 28}));
+  EXPECT_EQ(with.offset.sizes(), (std::vector<int64_t>{4, 2, 24, 28}));
+  for (const auto* x : {&with.center_weights, &with.offset_weights, &with.semantic_weights}) {
+    EXPECT_EQ(x->sizes(), (std::vector<int64_t>{4, 24, 28}));
+    EXPECT_EQ(x->scalar_type(), torch::kFloat);
+  }
+  EXPECT_GT(with.offset_weights.sum().item<float>(), 0);  // the crops hold car pixels
+  for (int64_t i = 0; i < 4; ++i) expect_targets_match(with, without, i, 24, 28);
+}
+
+TEST(Loader, PanopticEvalBatchesPadTargetsWithZero) {
+  LoaderOptions o = loader_options(0);
+  o.train = false;
+  o.drop_last = false;
+  o.batch_size = 2;
+  Loader plain(panoptic_dataset(), Transform(eval_options()), o);
+  o.panoptic = panoptic_options();
+  Loader panoptic(panoptic_dataset(), Transform(eval_options()), o);
+  plain.start_epoch(0);
+  panoptic.start_epoch(0);
+  const Batch without = *plain.next(), with = *panoptic.next();  // p0 (30x34) and p1 (33x36)
+  ASSERT_EQ(with.ids, (std::vector<std::string>{"p0", "p1"}));
+  EXPECT_EQ(with.center.sizes(), (std::vector<int64_t>{2, 1, 33, 36}));
+  expect_targets_match(with, without, 0, 30, 34);
+  expect_targets_match(with, without, 1, 33, 36);
+  for (const auto* x : {&with.center, &with.offset, &with.center_weights, &with.offset_weights,
+                        &with.semantic_weights}) {
+    EXPECT_EQ((*x)[0].slice(-2, 30).abs().sum().item<float>(), 0);  // padded rows
+    EXPECT_EQ((*x)[0].slice(-1, 34).abs().sum().item<float>(), 0);  // padded columns
+  }
+}
 
 TEST(Transform, ImageAndLabelStayAlignedThroughCropAndFlip) {
   TransformOptions o = train_options();

@@ -1,12 +1,13 @@
 // The synthetic scene generator: official layouts (checked with PIL too),
-// several instances and a crowd in Cityscapes scenes, determinism, and
-// classes that colour alone cannot separate.
+// several instances, touching cars and a crowd in Cityscapes scenes,
+// determinism, and classes that colour alone cannot separate.
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/sample_io.h"
@@ -130,6 +131,39 @@ TEST(Synth, CityscapesScenesHaveSeveralInstancesPerThingAndACrowd) {
     EXPECT_TRUE(crowd) << s.id;
     EXPECT_GE(train_ids.size(), 8u) << s.id;  // stuff, things and the ignored ego vehicle
   }
+}
+
+// Where two distinct car instances (Cityscapes car = 26, so ids 26000+) are
+// 4-neighbours: the case Panoptic-DeepLab must split by instance centres.
+std::vector<cv::Point> car_contacts(const cv::Mat& instances) {
+  std::vector<cv::Point> contacts;
+  auto is_car = [](int v) { return v >= 26000 && v < 27000; };
+  for (int y = 0; y < instances.rows; ++y)
+    for (int x = 0; x < instances.cols; ++x) {
+      const int v = instances.at<int32_t>(y, x);
+      if (!is_car(v)) continue;
+      const int right = x + 1 < instances.cols ? instances.at<int32_t>(y, x + 1) : 0;
+      const int below = y + 1 < instances.rows ? instances.at<int32_t>(y + 1, x) : 0;
+      if ((is_car(right) && right != v) || (is_car(below) && below != v)) contacts.emplace_back(x, y);
+    }
+  return contacts;
+}
+
+TEST(Synth, CityscapesScenesHaveTouchingCarInstances) {
+  std::set<int> first_contact_x;
+  for (const cv::Size size : {cv::Size(256, 128), cv::Size(128, 64), cv::Size(512, 256)}) {
+    for (uint64_t seed = 0; seed < 6; ++seed) {
+      const synth::Scene s = synth::render_cityscapes_scene(size.height, size.width, seed);
+      const auto contacts = car_contacts(s.instances);
+      ASSERT_FALSE(contacts.empty()) << "seed " << seed << " size " << size;
+      const cv::Point p = contacts.front();
+      const int v = s.instances.at<int32_t>(p.y, p.x);
+      EXPECT_GE(v, 26000);
+      EXPECT_EQ(s.label.at<uint8_t>(p.y, p.x), 26) << "labelId car";
+      if (size.width == 256) first_contact_x.insert(p.x);
+    }
+  }
+  EXPECT_GE(first_contact_x.size(), 3u) << "the parked row moves from scene to scene";
 }
 
 TEST(Synth, UpToDateDatasetIsKeptAndStaleOneRewritten) {

@@ -30,12 +30,32 @@ std::vector<std::string> experiment_configs() {
 
 class EveryConfig : public ::testing::TestWithParam<std::string> {};
 
+// The real COCO panoptic samples (../shared) in the official layout, as split "train".
+std::string coco_layout(const testing::TempDir& dir) {
+  namespace fs = std::filesystem;
+  const fs::path samples = fs::path(testing::samples_dir()) / "coco_panoptic";
+  const fs::path root = fs::path(dir.path()) / "coco";
+  fs::create_directories(root / "annotations");
+  fs::copy_file(samples / "panoptic_examples.json", root / "annotations" / "panoptic_train.json");
+  fs::copy(samples / "panoptic_examples", root / "annotations" / "panoptic_train");
+  fs::copy(samples / "images", root / "train");
+  return root.string();
+}
+
+std::string dataset_root(const Config& config, const testing::TempDir& dir) {
+  if (config.data.dataset.rfind("cityscapes", 0) == 0) return testing::synthetic_cityscapes(dir, 4);
+  if (config.data.dataset == "coco_panoptic") return coco_layout(dir);
+  return testing::synthetic_voc(dir, 4, 48);
+}
+
 TEST_P(EveryConfig, RunsOneTrainingStep) {
   testing::TempDir dir;
   const std::string path = testing::source_dir() + "/configs/" + GetParam();
   const Config original = load_config(path);
-  const bool cityscapes = original.data.dataset.rfind("cityscapes", 0) == 0;
-  const std::string root = cityscapes ? testing::synthetic_cityscapes(dir, 4) : testing::synthetic_voc(dir, 4, 48);
+  if (original.data.dataset == "coco_panoptic" && testing::samples_dir().empty()) {
+    GTEST_SKIP() << "../shared/samples (COCO panoptic) not found";
+  }
+  const std::string root = dataset_root(original, dir);
   const Config config = load_config(
       path, {"data.root=" + root, "data.crop_size=[41, 41]", "data.batch_size=2", "data.workers=0",
              "data.train_split=train", "model.backbone.pretrained=", "train.max_iters=1", "runtime.device=cpu",

@@ -62,7 +62,7 @@ TEST(OldCheckpoint, Stop9CheckpointGivesTheEvalHookItsBestScore) {
   // Stop 9 saved the checkpoint of iteration 2 before evaluating iteration 2:
   // the best it holds is iteration 1's.
   EXPECT_EQ(hooks.eval->best_iteration(), 1);
-  EXPECT_DOUBLE_EQ(hooks.eval->best_miou(), original.eval_miou.at(1));
+  EXPECT_DOUBLE_EQ(hooks.eval->best_score(), original.eval_miou.at(1));
 }
 
 TEST(OldCheckpoint, Stop9CheckpointResumesToTheSameLosses) {

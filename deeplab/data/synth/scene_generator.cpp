@@ -129,6 +129,28 @@ void draw_bicycle(Street& st, cv::Point base, int w, int instance) {
   st.region(st.mask, Texture::kPlain, 4, kBicycle, instance);
 }
 
+// A row of 2-3 cars parked bumper to bumper: instances of one class that
+// touch, which Panoptic-DeepLab must split by their centres alone.  Each car
+// starts where the previous one's body ends (or up to 5% earlier), so the
+// bodies are 4-neighbours; sizes vary a little, as parked cars do.
+void draw_parked_row(Street& st, int H, int W, int horizon) {
+  const int count = rand_int(st.rng, 2, 3);
+  const double depth = rand_real(st.rng, 0.25, 1);
+  const int y = horizon + static_cast<int>(depth * (H - horizon) * 0.85);
+  const int base_w = std::max(6, static_cast<int>(W * 0.18 * (0.3 + depth)));
+  std::vector<int> widths;
+  int total = 0;
+  for (int i = 0; i < count; ++i) {
+    widths.push_back(std::max(6, static_cast<int>(base_w * rand_real(st.rng, 0.9, 1.1))));
+    total += widths.back();
+  }
+  int x = rand_int(st.rng, 0, std::max(0, W - total));
+  for (int w : widths) {
+    draw_car(st, {x, y}, w, st.new_instance(kCar));
+    x += w - rand_int(st.rng, 0, w / 20);
+  }
+}
+
 void draw_background(Street& st, int H, int W, int horizon) {
   st.rect(kSky, Texture::kPlain, 8, cv::Rect(0, 0, W, horizon));
   for (int x = 0; x < W;) {  // buildings of varied width and height
@@ -187,6 +209,10 @@ Scene render_cityscapes_scene(int height, int width, uint64_t seed) {
   for (int i = 0; i < 5; ++i) draw_person(st, {crowd_x + i * crowd_h / 5, horizon + height / 12}, crowd_h, 0, false);
   st.region(st.mask, Texture::kStripes, std::max(2, crowd_h / 12), kPerson, kPerson);
   st.rect(kEgo, Texture::kPlain, 4, cv::Rect(0, height * 94 / 100, width, height - height * 94 / 100));
+  // Last, so that nothing hides where the parked cars touch, and drawing from
+  // the rng after everything else leaves the rest of the scene as it was.  It
+  // never reaches the ego vehicle: the cars stand above y = 0.925 * height.
+  draw_parked_row(st, height, width, horizon);
   cv::GaussianBlur(s.image, s.image, cv::Size(3, 3), 0.6);
   return s;
 }

@@ -26,7 +26,7 @@ struct SynthReport {
 
 /// Bumped whenever the generator draws different scenes for the same options,
 /// so datasets written by an older version are regenerated, never reused.
-constexpr int kGeneratorVersion = 5;
+constexpr int kGeneratorVersion = 6;
 
 /// VOC: JPEGImages/*.jpg, SegmentationClass/*.png (VOC palette, 255 boundaries),
 /// ImageSets/Segmentation/{train,val,trainval}.txt.

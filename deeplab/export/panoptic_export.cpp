@@ -1,0 +1,67 @@
+#include "deeplab/export/panoptic_export.h"
+
+#include <ATen/core/Dict.h>
+
+#include <sstream>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::exporting {
+
+namespace {
+
+std::string join(const std::vector<int>& values) {
+  std::ostringstream out;
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
+  return out.str();
+}
+
+const std::string& extra(const ExportMetadata& meta, const std::string& key) {
+  const auto it = meta.extra.find(key);
+  if (it == meta.extra.end()) throw DataError("export metadata has no '" + key + "': not a panoptic model's export");
+  return it->second;
+}
+
+}  // namespace
+
+ExportForward export_forward(const models::ModelConfig& config, models::DeepLab model) {
+  if (!models::is_panoptic(config)) {
+    return [model](const torch::Tensor& x) mutable { return c10::IValue(model->forward(x)); };
+  }
+  return [model](const torch::Tensor& x) mutable {
+    c10::Dict<std::string, at::Tensor> out;
+    for (const auto& [name, output] : model->forward_outputs(x, /*training_outputs=*/false)) out.insert(name, output.value);
+    return c10::IValue(out);
+  };
+}
+
+void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
+                           const data::DatasetDescriptor& descriptor) {
+  const data::PanopticDataConfig& p = data.panoptic;
+  meta.extra["outputs"] = "semantic (logits), center (heatmap), offset ((dy, dx) pixels); a dict";
+  meta.extra["panoptic.thing_ids"] = join(descriptor.things);
+  meta.extra["panoptic.label_divisor"] = std::to_string(p.label_divisor);
+  meta.extra["panoptic.center_threshold"] = std::to_string(p.center_threshold);
+  meta.extra["panoptic.nms_kernel"] = std::to_string(p.nms_kernel);
+  meta.extra["panoptic.top_k"] = std::to_string(p.top_k);
+  meta.extra["panoptic.stuff_area"] = std::to_string(p.stuff_area);
+}
+
+postprocess::PanopticOptions panoptic_options_from_metadata(const ExportMetadata& meta) {
+  postprocess::PanopticOptions o;
+  try {
+    o.thing_ids.clear();
+    std::stringstream ids(extra(meta, "panoptic.thing_ids"));
+    for (std::string id; std::getline(ids, id, ',');) o.thing_ids.push_back(std::stoi(id));
+    o.label_divisor = std::stoi(extra(meta, "panoptic.label_divisor"));
+    o.center_threshold = std::stod(extra(meta, "panoptic.center_threshold"));
+    o.nms_kernel = std::stoi(extra(meta, "panoptic.nms_kernel"));
+    o.top_k = std::stoi(extra(meta, "panoptic.top_k"));
+    o.stuff_area = std::stoll(extra(meta, "panoptic.stuff_area"));
+  } catch (const std::logic_error& e) {  // stoi & co.
+    throw DataError(std::string("export metadata: a panoptic.* value is not a number (") + e.what() + ")");
+  }
+  return o;
+}
+
+}  // namespace deeplab::exporting

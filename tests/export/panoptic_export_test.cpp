@@ -1,0 +1,107 @@
+// Exported Panoptic-DeepLab: the TorchScript file returns the dict of named
+// outputs, equal to the C++ model at a size other than the traced one (so the
+// offsets' rescale is read from the input at run time, not baked in), in C++
+// and in Python; the metadata gives back the post-processing settings.
+
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "deeplab/core/error.h"
+#include "deeplab/export/panoptic_export.h"
+#include "deeplab/models/factory.h"
+#include "tests/export/export_fixtures.h"
+#include "tests/support/test_support.h"
+
+namespace deeplab::exporting {
+namespace {
+
+models::ModelConfig tiny_panoptic() {
+  models::ModelConfig c;
+  c.arch = "panoptic_deeplab";
+  c.num_classes = 5;
+  c.align_corners = true;
+  c.backbone.name = "mobilenet_v3_small";
+  c.head.channels = 32;
+  c.panoptic.semantic_decoder_channels = 32;
+  c.panoptic.semantic_head_channels = 32;
+  c.panoptic.instance_decoder_channels = 16;
+  c.panoptic.instance_head_channels = 16;
+  return c;
+}
+
+ExportMetadata panoptic_metadata() {
+  ExportMetadata meta;
+  meta.arch = "panoptic_deeplab/mobilenet_v3_small/os16";
+  meta.class_names = {"a", "b", "c", "d", "e"};
+  meta.mean = {0.5, 0.5, 0.5};
+  meta.std = {0.25, 0.25, 0.25};
+  meta.input_size = {64, 96};
+  data::DataConfig data;
+  data.panoptic.nms_kernel = 7;
+  data.panoptic.top_k = 200;
+  data::DatasetDescriptor descriptor;
+  descriptor.things = {3, 4};
+  add_panoptic_metadata(meta, data, descriptor);
+  return meta;
+}
+
+TEST(PanopticExport, TorchScriptReturnsTheNamedOutputsAtAnySize) {
+  torch::manual_seed(0);
+  const models::ModelConfig config = tiny_panoptic();
+  models::DeepLab model = models::build_model(config);
+  model->eval();
+  testing::TempDir dir;
+  const std::string path = dir.file("panoptic.pt");
+  export_torchscript(*model, export_forward(config, model), torch::zeros({1, 3, 64, 96}), panoptic_metadata(), path);
+
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({1, 3, 81, 121});  // not the traced size: the offset scale differs
+  const auto expected = model->forward_outputs(x);
+  torch::jit::Module loaded = torch::jit::load(path);
+  const auto out = loaded.forward({x}).toGenericDict();
+  ASSERT_EQ(out.size(), 3u);
+  for (const char* name : {"semantic", "center", "offset"}) {
+    SCOPED_TRACE(name);
+    const auto value = out.at(name).toTensor();
+    EXPECT_EQ(value.sizes(), expected.at(name).value.sizes());
+    EXPECT_TRUE(testing::close_enough(value, expected.at(name).value));
+  }
+  // The rescale itself: (81 - 1) / (21 - 1) = 4 at stride 4 with align corners.
+  EXPECT_GT(expected.at("offset").value.abs().max().item<double>(), 0.0);
+
+  const auto options = panoptic_options_from_metadata(read_export_metadata(path));
+  EXPECT_EQ(options.thing_ids, (std::vector<int>{3, 4}));
+  EXPECT_EQ(options.nms_kernel, 7);
+  EXPECT_EQ(options.top_k, 200);
+  EXPECT_EQ(options.stuff_area, 2048);
+  EXPECT_EQ(options.label_divisor, 1000);
+  EXPECT_DOUBLE_EQ(options.center_threshold, 0.1);
+  const auto predictions =
+      postprocess::panoptic_from_batch(out.at("semantic").toTensor(), out.at("center").toTensor(),
+                                       out.at("offset").toTensor(), options);
+  ASSERT_EQ(predictions.size(), 1u);
+  EXPECT_EQ(predictions[0].panoptic.sizes(), (std::vector<int64_t>{81, 121}));
+
+  // Python loads it and gets the same dict.
+  if (testing::export_fixture_dir().empty()) GTEST_SKIP() << "no /usr/bin/python3 with torch: Python side not checked";
+  c10::Dict<std::string, torch::Tensor> inputs;
+  inputs.insert("x", x);
+  inputs.insert("y", torch::randn({1, 3, 64, 96}));
+  const std::string in_path = dir.file("in.pt"), out_path = dir.file("out.pt");
+  testing::save_plain_dict(inputs, in_path);
+  std::string log;
+  ASSERT_EQ(testing::run_fixture_script("run-script " + path + " " + in_path + " " + out_path, &log), 0) << log;
+  const auto python = testing::load_plain_dict(out_path);
+  for (const char* name : {"semantic", "center", "offset"}) {
+    EXPECT_TRUE(testing::close_enough(python.at(std::string("x.") + name).toTensor(), expected.at(name).value)) << name;
+  }
+}
+
+TEST(PanopticExport, MetadataOfASemanticModelHasNoPanopticSettings) {
+  ExportMetadata meta;
+  EXPECT_THROW(panoptic_options_from_metadata(meta), DataError);
+}
+
+}  // namespace
+}  // namespace deeplab::exporting
