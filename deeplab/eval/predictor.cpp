@@ -86,11 +86,18 @@ OutputsFn semantic_only(SegmentFn segment) {
 Predictor::Predictor(SegmentFn segment, PredictorOptions options)
     : Predictor(semantic_only(std::move(segment)), std::move(options)) {}
 
+// The smallest size >= n that the model's grid fits: a multiple of the
+// stride, or with align_corners (corner pixels on the grid, as deeplab2's
+// 1025 x 2049 Cityscapes inputs) a multiple plus one.
+int64_t Predictor::padded_size(int64_t n) const {
+  const int64_t m = options_.pad_multiple;
+  if (m <= 1) return n;
+  return options_.align_corners ? (n - 1 + m - 1) / m * m + 1 : (n + m - 1) / m * m;
+}
+
 models::ModelOutputs Predictor::whole(const at::Tensor& images) const {
   const int64_t h = images.size(2), w = images.size(3);
-  const int64_t m = options_.pad_multiple;
-  const int64_t pad_h = m > 1 ? (h + m - 1) / m * m - h : 0;
-  const int64_t pad_w = m > 1 ? (w + m - 1) / m * m - w : 0;
+  const int64_t pad_h = padded_size(h) - h, pad_w = padded_size(w) - w;
   // Zero in normalised space is the mean colour, what training pads with.
   const at::Tensor x = pad_h || pad_w ? at::constant_pad_nd(images, {0, pad_w, 0, pad_h}, 0.0) : images;
   models::ModelOutputs outputs = outputs_(x);

@@ -31,7 +31,7 @@ struct PredictorOptions {
   bool flip = false;
   int window_h = 513, window_w = 513;
   double overlap = 1.0 / 3.0;
-  int pad_multiple = 0;                   // pad inputs to this multiple (0: never)
+  int pad_multiple = 0;                   // pad inputs to this multiple (+1 with align_corners; 0: never)
   int batch_size = 1;                     // windows per forward pass
   bool align_corners = false;             // of the scale resizes (as the model's upsampling)
 
@@ -61,6 +61,7 @@ class Predictor {
  private:
   models::ModelOutputs at_scale(const at::Tensor& images) const;
   models::ModelOutputs whole(const at::Tensor& images) const;
+  int64_t padded_size(int64_t n) const;
   models::ModelOutputs slide(const at::Tensor& images) const;
 
   OutputsFn outputs_;

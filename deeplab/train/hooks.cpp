@@ -157,7 +157,7 @@ void EvalHook::evaluate(Trainer& trainer) {
     spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * miou, result.images,
                  result.seconds);
   }
-  log_->add_eval({it, last_score_}, eval::eval_result_json(result, options_.class_names).dump());
+  log_->add_eval({it, last_score_, hook_options_.best_metric}, eval::eval_result_json(result, options_.class_names).dump());
   if (last_score_ > best_score_) {
     best_score_ = last_score_;
     best_iteration_ = it;

@@ -24,8 +24,13 @@ MetricsLog::MetricsLog(const std::string& dir, int64_t resume_iteration, bool wr
     kept += line + "\n";
     if (entry.value("kind", "") == "train") {
       train_.push_back({it, entry["loss"], entry["lr"], entry.value("images_per_second", 0.0)});
-    } else if (entry.value("kind", "") == "eval" && entry.contains("mIoU") && entry["mIoU"].is_number()) {
-      eval_.push_back({it, entry["mIoU"]});
+    } else if (entry.value("kind", "") == "eval") {
+      // "score"/"metric" since the PQ runs; older files carry the mIoU only.
+      if (entry.contains("score") && entry["score"].is_number()) {
+        eval_.push_back({it, entry["score"], entry.value("metric", "mIoU")});
+      } else if (entry.contains("mIoU") && entry["mIoU"].is_number()) {
+        eval_.push_back({it, entry["mIoU"]});
+      }
     }
   }
   if (writer_) core::write_file_atomic(path_, kept);
@@ -51,7 +56,9 @@ void MetricsLog::add_eval(const EvalPoint& p, const std::string& details_json) {
   auto j = details_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(details_json);
   j["kind"] = "eval";
   j["iteration"] = p.iteration;
-  j["mIoU"] = p.miou;
+  j["metric"] = p.metric;
+  j["score"] = p.score;
+  if (!j.contains("mIoU") && p.metric == "mIoU") j["mIoU"] = p.score;
   append(j.dump());
 }
 

@@ -18,9 +18,12 @@ struct TrainPoint {
   /// Further numbers written under their own names (distributed timing).
   std::vector<std::pair<std::string, double>> extras = {};
 };
+/// One evaluation: the score the run selects its best weights by
+/// (eval.best_metric: "mIoU" or "PQ"), as a fraction.
 struct EvalPoint {
   int64_t iteration;
-  double miou;
+  double score;
+  std::string metric = "mIoU";
 };
 
 class MetricsLog {

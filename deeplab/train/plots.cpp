@@ -57,7 +57,7 @@ void write_png(const std::string& path, const cv::Mat& image) {
 }  // namespace
 
 void write_curves(const MetricsLog& log, const std::string& path) {
-  std::vector<double> it, loss, lr, eval_it, miou;
+  std::vector<double> it, loss, lr, eval_it, score;
   for (const auto& p : log.train()) {
     it.push_back(static_cast<double>(p.iteration));
     loss.push_back(p.loss);
@@ -65,12 +65,13 @@ void write_curves(const MetricsLog& log, const std::string& path) {
   }
   for (const auto& p : log.eval()) {
     eval_it.push_back(static_cast<double>(p.iteration));
-    miou.push_back(p.miou);
+    score.push_back(p.score);
   }
   cv::Mat canvas(300, 960, CV_8UC3, cv::Scalar(255, 255, 255));
   draw_panel(canvas, {0, 0, 320, 300}, "training loss", it, loss, cv::Scalar(180, 90, 30));
   draw_panel(canvas, {320, 0, 320, 300}, "learning rate", it, lr, cv::Scalar(40, 140, 40));
-  draw_panel(canvas, {640, 0, 320, 300}, "val mIoU", eval_it, miou, cv::Scalar(30, 30, 200));
+  const std::string metric = log.eval().empty() ? "mIoU" : log.eval().back().metric;
+  draw_panel(canvas, {640, 0, 320, 300}, "val " + metric, eval_it, score, cv::Scalar(30, 30, 200));
   write_png(path, canvas);
 }
 

@@ -86,6 +86,24 @@ TEST(Predictor, WholeImagePadsToTheStrideAndCropsBack) {
   EXPECT_EQ(seen[0], (std::vector<int64_t>{2, 3, 40, 48}));
 }
 
+TEST(Predictor, AlignCornersPadsToAMultipleOfTheStridePlusOne) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<int64_t>> seen;
+  const SegmentFn recorder = [&seen](const at::Tensor& x) {
+    seen.push_back(x.sizes().vec());
+    return torch::zeros({x.size(0), 4, x.size(2), x.size(3)});
+  };
+  PredictorOptions o;
+  o.pad_multiple = 8;
+  o.align_corners = true;  // deeplab2 evaluates Cityscapes' 1024 x 2048 at 1025 x 2049
+  const Predictor predictor(recorder, o);
+  EXPECT_EQ(predictor.probabilities(torch::randn({1, 3, 32, 40})).sizes(), (std::vector<int64_t>{1, 4, 32, 40}));
+  predictor.probabilities(torch::randn({1, 3, 33, 42}));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (std::vector<int64_t>{1, 3, 33, 41}));
+  EXPECT_EQ(seen[1], (std::vector<int64_t>{1, 3, 33, 49})) << "33 = 4 * 8 + 1 already fits";
+}
+
 TEST(Predictor, FlipOnlyTtaOfFlipEquivariantModelIsPlainInference) {
   torch::NoGradGuard no_grad;
   const auto toy = pixelwise_toy(5);

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -138,6 +141,32 @@ TEST(PanopticDeepLab, NormHyperParametersFromConfig) {
     EXPECT_DOUBLE_EQ(*norm->options.momentum(), 0.01);
   }
   EXPECT_GT(norms, 50);
+}
+
+// The forward time beside post-processing's (tests/postprocess/panoptic_test.cpp
+// PanopticBenchmark): deeplab2's Cityscapes model (ResNet-50, OS32) on one
+// 1025 x 2049 image, eval mode, at 1 thread and at all cores.  Run with
+//   build/tests/models/test_models --gtest_also_run_disabled_tests --gtest_filter='PanopticBenchmark.*'
+TEST(PanopticBenchmark, DISABLED_ForwardResNet50Os32At1025x2049) {
+  DeepLab model = build_model(panoptic_config("resnet50", 32));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto image = torch::randn({1, 3, 1025, 2049});
+  const int all_cores = at::get_num_threads();
+  for (const int threads : {1, all_cores}) {
+    at::set_num_threads(threads);
+    std::vector<double> seconds;
+    for (int run = 0; run < 3; ++run) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto outputs = model->forward_outputs(image);
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      ASSERT_EQ(outputs.at("offset").value.size(3), 2049);
+    }
+    std::sort(seconds.begin(), seconds.end());
+    std::printf("Panoptic-DeepLab R50 OS32 forward 1x3x1025x2049, %d thread(s): min %.2f s, median %.2f s\n", threads,
+                seconds[0], seconds[1]);
+  }
+  at::set_num_threads(all_cores);
 }
 
 }  // namespace

@@ -1,0 +1,121 @@
+// Panoptic evaluation end to end on a briefly trained Panoptic-DeepLab: the
+// PQ that `deeplab eval` reports equals (to 1e-9) what `deeplab eval-panoptic`
+// computes from its `--save-pred` files against ground truth converted by
+// `deeplab data cityscapes-panoptic`, and what an independent numpy oracle
+// (scripts/fixtures/cityscapes_panoptic_reference.py: createPanopticImgs +
+// evalPanopticSemanticLabeling rules) computes from the same files.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "deeplab/core/fs_util.h"
+#include "tests/support/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace deeplab::eval {
+namespace {
+
+using nlohmann::json;
+
+json read_json(const std::string& path) { return json::parse(core::read_file(path)); }
+
+std::string src(const std::string& rel) { return testing::source_dir() + "/" + rel; }
+
+// Small enough to train in seconds, trained enough that stuff segments match.
+std::string tiny_panoptic_config(const testing::TempDir& dir, const std::string& root) {
+  std::ostringstream yaml;
+  yaml << "_base_: [" << src("configs/_base_/default_runtime.yaml") << "]\n"
+       << "model: {arch: panoptic_deeplab, num_classes: 19, align_corners: true,\n"
+       << "  backbone: {name: mobilenet_v3_small, output_stride: 16}, head: {channels: 32},\n"
+       << "  panoptic: {semantic_decoder_channels: 32, semantic_head_channels: 32,\n"
+       << "             instance_decoder_channels: 32, instance_head_channels: 16}}\n"
+       << "data: {dataset: cityscapes_panoptic, root: " << root << ", crop_size: [64, 128], batch_size: 4, workers: 1,\n"
+       << "  panoptic: {sigma: 2, small_instance_area: 32, stuff_area: 16, nms_kernel: 5, top_k: 50}}\n"
+       << "train: {max_iters: 60, lr: 0.005, optimizer: {name: adamw}, log_every: 20, checkpoint_every: 1000}\n"
+       << "runtime: {threads: 2}\n";
+  return dir.write("exp.yaml", yaml.str());
+}
+
+void expect_same_averages(const json& ours, const json& other, double tolerance, const std::string& what) {
+  for (const char* group : {"All", "Things", "Stuff"}) {
+    for (const char* metric : {"pq", "sq", "rq"}) {
+      EXPECT_NEAR(ours.at(group).at(metric).get<double>(), other.at(group).at(metric).get<double>(), tolerance)
+          << what << " " << group << " " << metric;
+    }
+    EXPECT_EQ(ours.at(group).at("n"), other.at(group).at("n")) << what << " " << group;
+  }
+}
+
+// tp/fp/fn of `per_class` (keyed by category id) by class name via `names`.
+std::map<std::string, std::array<int, 3>> counts_by_name(const json& per_class, const std::map<std::string, std::string>& names) {
+  std::map<std::string, std::array<int, 3>> out;
+  for (const auto& [id, c] : per_class.items()) {
+    const std::string name = names.count(id) ? names.at(id) : c.value("name", id);
+    out[name] = {c.at("tp").get<int>(), c.at("fp").get<int>(), c.at("fn").get<int>()};
+  }
+  return out;
+}
+
+TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependentOracle) {
+  testing::TempDir dir;
+  const std::string root = dir.path() + "/cityscapes";
+  auto r = testing::run_deeplab("data synth --layout cityscapes --out " + root +
+                                " --num 16 --val-fraction 0.25 --size 64x128 --seed 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string config = tiny_panoptic_config(dir, root);
+  r = testing::run_deeplab("train -c " + config + " --work-dir " + dir.path() + "/run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  const std::string pred = dir.path() + "/pred";
+  r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() + "/run/final.pth --json " +
+                           dir.file("eval.json") + " --save-pred " + pred + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json ours = read_json(dir.file("eval.json"));
+  ASSERT_TRUE(ours.contains("PQ")) << ours.dump();
+  EXPECT_EQ(ours.at("PQ"), ours.at("panoptic").at("All").at("pq"));
+  int true_positives = 0;
+  for (const auto& [id, c] : ours.at("panoptic").at("per_class").items()) true_positives += c.at("tp").get<int>();
+  EXPECT_GT(true_positives, 0) << "a prediction without matches would prove little: " << ours.dump();
+
+  // Our conversion of the ground truth + eval-panoptic on the saved files.
+  r = testing::run_deeplab("data cityscapes-panoptic --root " + root + " --split val --output " + dir.path() + "/gt");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::run_deeplab("eval-panoptic --gt-json " + dir.path() + "/gt/cityscapes_panoptic_val.json --gt-dir " +
+                           dir.path() + "/gt/cityscapes_panoptic_val --pred-json " + pred + "/panoptic.json --pred-dir " +
+                           pred + "/panoptic --json " + dir.file("files.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json files = read_json(dir.file("files.json"));
+  expect_same_averages(ours.at("panoptic"), files, 1e-9, "eval-panoptic on --save-pred");
+  const auto ours_counts = counts_by_name(ours.at("panoptic").at("per_class"), {});
+  EXPECT_EQ(ours_counts, counts_by_name(files.at("per_class"), {}));
+
+  // The independent oracle, on label ids (the saved files' category ids).
+  std::string out;
+  if (testing::run_shell("/usr/bin/python3 -c 'import numpy, PIL'", &out) != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with numpy + PIL not found: oracle part skipped";
+  }
+  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/cityscapes_panoptic_reference.py") +
+                                   " --gt-split-dir " + root + "/gtFine/val --pred-json " + pred +
+                                   "/panoptic.json --pred-dir " + pred + "/panoptic > " + dir.file("oracle.json"),
+                               &out),
+            0)
+      << out;
+  const json oracle = read_json(dir.file("oracle.json"));
+  expect_same_averages(ours.at("panoptic"), oracle, 1e-9, "oracle");
+  std::map<std::string, std::string> label_id_names;
+  for (const auto& [id, c] : files.at("per_class").items()) label_id_names[id] = c.at("name");
+  auto oracle_counts = counts_by_name(oracle.at("per_class"), label_id_names);
+  for (auto it = oracle_counts.begin(); it != oracle_counts.end();) {  // ours lists only counted classes' zeros too
+    it = (it->second == std::array<int, 3>{0, 0, 0} && !ours_counts.count(it->first)) ? oracle_counts.erase(it) : ++it;
+  }
+  EXPECT_EQ(ours_counts, oracle_counts);
+}
+
+}  // namespace
+}  // namespace deeplab::eval
