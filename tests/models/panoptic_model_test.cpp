@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "deeplab/models/factory.h"
 #include "deeplab/models/layers/norm.h"
@@ -152,7 +153,8 @@ TEST(PanopticBenchmark, DISABLED_ForwardResNet50Os32At1025x2049) {
   model->eval();
   torch::NoGradGuard no_grad;
   const auto image = torch::randn({1, 3, 1025, 2049});
-  const int all_cores = at::get_num_threads();
+  const int before = at::get_num_threads();
+  const int all_cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   for (const int threads : {1, all_cores}) {
     at::set_num_threads(threads);
     std::vector<double> seconds;
@@ -166,7 +168,7 @@ TEST(PanopticBenchmark, DISABLED_ForwardResNet50Os32At1025x2049) {
     std::printf("Panoptic-DeepLab R50 OS32 forward 1x3x1025x2049, %d thread(s): min %.2f s, median %.2f s\n", threads,
                 seconds[0], seconds[1]);
   }
-  at::set_num_threads(all_cores);
+  at::set_num_threads(before);
 }
 
 }  // namespace
