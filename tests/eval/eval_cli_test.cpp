@@ -1,5 +1,6 @@
 // `deeplab eval` end to end: parity with a torchvision + numpy reference on
-// the real VOC sample, sharded runs merged == unsharded, and --save-pred files
+// the real VOC sample (the torchvision configs pixel for pixel), sharded runs
+// merged == unsharded, and --save-pred files
 // in the official formats that `deeplab eval-semantic` scores identically.
 
 #include <gtest/gtest.h>
@@ -90,7 +91,7 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
 
   std::string out;
   ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " confusion --weights " +
-                                   fixture + " --root " + voc + " --pad-multiple 8 --out " + dir.file("ref.json"),
+                                   fixture + " --root " + voc + " --out " + dir.file("ref.json"),
                                &out),
             0)
       << out;
@@ -115,6 +116,51 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
       << out;
   EXPECT_NE(out.find("mode=P voc_palette=yes size=500x375"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir.path() + "/vis/2007_000063.png"));
+}
+
+// configs/torchvision/* evaluate exactly as torchvision's model does (no
+// padding to the stride): label maps identical to Python torchvision's on the
+// real VOC sample, for seeded weights with non-trivial BatchNorm statistics.
+TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
+  const std::string samples = testing::samples_dir();
+  if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
+  if (!testing::have_python_oracle()) GTEST_SKIP() << "/usr/bin/python3 with torch + torchvision not found";
+  struct Case {
+    std::string fixture, arch, config;
+    bool aux;
+  };
+  const std::vector<Case> cases = {
+      {"deeplabv3_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet50", false},
+      {"deeplabv3_resnet101_aux", "deeplabv3_resnet101", "deeplabv3_resnet101", true},
+      {"deeplabv3_mobilenet_v3_large_aux", "deeplabv3_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", true},
+  };
+  const std::string fixtures = testing::python_fixture_dir("torchvision_parity.py");
+  const std::string voc = samples + "/voc2012";
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.config);
+    testing::TempDir dir;
+    const std::string fixture = fixtures + "/" + c.fixture + ".pth", weights = dir.file("w.pth");
+    auto r = testing::run_deeplab("import --from torchvision --arch " + c.arch + " " + fixture + " " + weights);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = testing::run_deeplab("eval -c " + src("configs/torchvision/" + c.config + ".yaml") + " --weights " + weights +
+                             (c.aux ? "" : " --set model.aux_loss=false") + " --set data.root=" + voc +
+                             " --json " + dir.file("eval.json") + " --save-pred " + dir.path() + "/pred --no-progress");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_GE(predicted_classes(read_json(dir.file("eval.json"))), 2) << "a one-class prediction would prove little";
+    std::string out;
+    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " confusion --arch " +
+                                     c.arch + (c.aux ? " --aux" : "") + " --weights " + fixture + " --root " + voc +
+                                     " --save-labels " + dir.path() + "/ref --out " + dir.file("ref.json"),
+                                 &out),
+              0)
+        << out;
+    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " compare-labels " +
+                                     dir.path() + "/ref " + dir.path() + "/pred",
+                                 &out),
+              0)
+        << out;
+    EXPECT_EQ(out.rfind("0 of 187500 pixels differ in 1 images", 0), 0u) << out;  // at the start: not "10 of"
+  }
 }
 
 TEST(EvalCli, TwoShardsMergedEqualUnshardedExactly) {
