@@ -17,7 +17,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 }  // namespace
 
-CityscapesDataset::CityscapesDataset(std::string root, std::string split, DatasetDescriptor descriptor, bool instances)
+CityscapesDataset::CityscapesDataset(std::string root, std::string split, DatasetDescriptor descriptor,
+                                     Instances instances)
     : root_(std::move(root)), split_(std::move(split)), descriptor_(std::move(descriptor)), instances_(instances) {
   require_directory(root_, "Cityscapes root");
   const fs::path images = fs::path(root_) / "leftImg8bit" / split_;
@@ -57,8 +58,8 @@ Sample CityscapesDataset::get(size_t index) const {
   if (s.label.type() != CV_8UC1) throw DataError("labelIds " + label_file + " must be 8-bit, got 16-bit");
   check_same_size(s.image, image_file, s.label, label_file);
   map_labels(s.label, descriptor_.label_map);  // every value maps (unlisted -> ignore), so no range check is needed
-  if (instances_) {
-    const std::string inst_file = instance_path(index);
+  const std::string inst_file = instances_ == Instances::kNone ? std::string() : instance_path(index);
+  if (instances_ == Instances::kRequired || (instances_ == Instances::kIfPresent && fs::exists(inst_file))) {
     cv::Mat raw = read_label_png(inst_file);
     check_same_size(s.image, image_file, raw, inst_file);
     raw.convertTo(s.instances, CV_32S);

@@ -2,6 +2,7 @@
 // Cityscapes fine annotations in the official layout.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deeplab/data/dataset.h"
@@ -14,7 +15,13 @@ namespace deeplab::data {
 /// set, the 16-bit *_instanceIds.png kept intact in Sample::instances.
 class CityscapesDataset : public Dataset {
  public:
-  CityscapesDataset(std::string root, std::string split, DatasetDescriptor descriptor, bool instances);
+  /// What to do with *_instanceIds.png: kRequired (panoptic: a missing file is
+  /// an error), kIfPresent (plain Cityscapes: read for iIoU when it is there).
+  enum class Instances { kNone, kIfPresent, kRequired };
+  CityscapesDataset(std::string root, std::string split, DatasetDescriptor descriptor, Instances instances);
+  CityscapesDataset(std::string root, std::string split, DatasetDescriptor descriptor, bool instances)
+      : CityscapesDataset(std::move(root), std::move(split), std::move(descriptor),
+                          instances ? Instances::kRequired : Instances::kNone) {}
 
   size_t size() const override { return stems_.size(); }
   Sample get(size_t index) const override;
@@ -29,7 +36,7 @@ class CityscapesDataset : public Dataset {
  private:
   std::string root_, split_;
   DatasetDescriptor descriptor_;
-  bool instances_;
+  Instances instances_;
   std::vector<std::string> stems_;  // "<city>/<city>_<seq>_<frame>", sorted
 };
 

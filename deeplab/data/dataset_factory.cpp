@@ -33,7 +33,10 @@ std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::str
 
 std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const std::string& split,
                                                DatasetDescriptor d) {
-  return std::make_shared<CityscapesDataset>(config.root, split, std::move(d), config.dataset == "cityscapes_panoptic");
+  // Plain Cityscapes reads the instance ids too where they exist: `deeplab eval` scores iIoU with them.
+  const auto instances = config.dataset == "cityscapes_panoptic" ? CityscapesDataset::Instances::kRequired
+                                                                 : CityscapesDataset::Instances::kIfPresent;
+  return std::make_shared<CityscapesDataset>(config.root, split, std::move(d), instances);
 }
 
 std::shared_ptr<const Dataset> make_coco(const DataConfig& config, const std::string& split, DatasetDescriptor d) {

@@ -181,6 +181,54 @@ CityscapesScores CityscapesEvaluator::scores() const {
   return s;
 }
 
+nlohmann::json CityscapesEvaluator::counts_json() const {
+  const auto counts = [](const auto& table) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const InstanceCounts& c : table) rows.push_back({c.tp, c.fn, c.tp_weighted, c.fn_weighted});
+    return rows;
+  };
+  nlohmann::json matrix = nlohmann::json::array();
+  for (int g = 0; g < kCityscapesIds; ++g) {
+    nlohmann::json row = nlohmann::json::array();
+    for (int p = 0; p < kCityscapesIds; ++p) row.push_back(matrix_.at(g, p));
+    matrix.push_back(row);
+  }
+  return {{"label_id_matrix", matrix}, {"class_instances", counts(class_instances_)},
+          {"category_instances", counts(category_instances_)}};
+}
+
+CityscapesEvaluator CityscapesEvaluator::from_counts_json(const nlohmann::json& json, const std::string& source) {
+  CityscapesEvaluator e;
+  const auto read_counts = [&](const char* key, auto& table) {
+    const auto& rows = json.at(key);
+    if (rows.size() != table.size()) {
+      throw DataError(source + ": cityscapes_counts." + key + " has " + std::to_string(rows.size()) + " rows, expected " +
+                      std::to_string(table.size()));
+    }
+    for (size_t i = 0; i < table.size(); ++i) {
+      const auto& r = rows.at(i);
+      table[i] = {r.at(0).get<int64_t>(), r.at(1).get<int64_t>(), r.at(2).get<double>(), r.at(3).get<double>()};
+    }
+  };
+  try {
+    const auto& rows = json.at("label_id_matrix");
+    if (rows.size() != static_cast<size_t>(kCityscapesIds)) {
+      throw DataError(source + ": cityscapes_counts.label_id_matrix has " + std::to_string(rows.size()) +
+                      " rows, expected " + std::to_string(kCityscapesIds));
+    }
+    for (int g = 0; g < kCityscapesIds; ++g) {
+      for (int p = 0; p < kCityscapesIds; ++p) {
+        e.matrix_.add_count(g, p, rows.at(static_cast<size_t>(g)).at(static_cast<size_t>(p)).get<int64_t>());
+      }
+    }
+    read_counts("class_instances", e.class_instances_);
+    read_counts("category_instances", e.category_instances_);
+  } catch (const nlohmann::json::exception& ex) {
+    throw DataError(source + ": malformed cityscapes_counts (" + ex.what() + ")");
+  }
+  return e;
+}
+
 namespace {
 nlohmann::json json_value(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 }  // namespace

@@ -67,6 +67,11 @@ class CityscapesEvaluator {
 
   CityscapesScores scores() const;
 
+  /// The counts as JSON (what a shard's result file keeps to merge exactly) and back;
+  /// DataError naming `source` for a malformed object.
+  nlohmann::json counts_json() const;
+  static CityscapesEvaluator from_counts_json(const nlohmann::json& json, const std::string& source);
+
  private:
   void add_instances(const uint8_t* pred, const uint32_t* instances, size_t n, const std::string& source);
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "deeplab/core/error.h"
@@ -24,6 +25,10 @@ EvalResult& EvalResult::merge(const EvalResult& other) {
     throw DataError("cannot merge a panoptic evaluation result with a semantic one");
   }
   if (panoptic) panoptic->merge(*other.panoptic);
+  if (cityscapes.has_value() != other.cityscapes.has_value()) {
+    throw DataError("cannot merge a Cityscapes evaluation result with one of another dataset");
+  }
+  if (cityscapes) cityscapes->merge(*other.cityscapes);
   return *this;
 }
 
@@ -40,6 +45,12 @@ nlohmann::json eval_result_json(const EvalResult& result, const std::vector<std:
     out["SQ"] = pq.all.sq;
     out["RQ"] = pq.all.rq;
     out["panoptic"] = panoptic_result_json(pq);
+  }
+  if (result.cityscapes) {
+    const nlohmann::json official = cityscapes_scores_json(result.cityscapes->scores(), result.cityscapes->matrix());
+    for (const char* key : {"iIoU", "category_mIoU", "category_iIoU"}) out[key] = official.at(key);
+    out["cityscapes"] = official;
+    out["cityscapes_counts"] = result.cityscapes->counts_json();
   }
   return out;
 }
@@ -78,6 +89,9 @@ EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& 
     r.seconds = json.value("seconds", 0.0);
     r.shards = json.value("shards", 1);
     if (json.contains("panoptic")) r.panoptic = panoptic_from_json(json.at("panoptic"));
+    if (json.contains("cityscapes_counts")) {
+      r.cityscapes = CityscapesEvaluator::from_counts_json(json.at("cityscapes_counts"), source);
+    }
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(source + ": not an evaluation result (" + e.what() + ")");
@@ -103,7 +117,16 @@ std::string format_eval_report(const EvalResult& result, const std::vector<std::
                 result.shards > 1 ? (", " + std::to_string(result.shards) + " shards merged").c_str() : "");
   std::string panoptic;
   if (result.panoptic) panoptic = "\n" + format_panoptic_table(result.panoptic->result(), /*per_class=*/false) + "\n";
-  return format_semantic_table(result.scores(), class_names) + panoptic + summary;
+  std::string cityscapes;
+  if (result.cityscapes) {
+    const CityscapesScores s = result.cityscapes->scores();
+    const auto percent = [](const std::optional<double>& v) { return v ? 100 * *v : std::nan(""); };
+    char line[160];
+    std::snprintf(line, sizeof line, "cityscapesScripts: iIoU %.2f  category mIoU %.2f  category iIoU %.2f\n",
+                  percent(s.iiou), percent(s.category_miou), percent(s.category_iiou_mean));
+    cityscapes = line;
+  }
+  return format_semantic_table(result.scores(), class_names) + panoptic + cityscapes + summary;
 }
 
 }  // namespace deeplab::eval

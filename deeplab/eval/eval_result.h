@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "deeplab/eval/cityscapes_metrics.h"
 #include "deeplab/eval/confusion_matrix.h"
 #include "deeplab/eval/panoptic_quality.h"
 #include "deeplab/eval/semantic_metrics.h"
@@ -24,6 +25,8 @@ struct EvalResult {
   int shards = 1;              // how many results were merged into this one
   /// PQ statistics of a panoptic model's evaluation; empty for semantic models.
   std::optional<PanopticQuality> panoptic;
+  /// cityscapesScripts' label-id scores (iIoU, categories) of a Cityscapes evaluation.
+  std::optional<CityscapesEvaluator> cityscapes;
 
   /// Sums `other` in; DataError when the class counts differ.
   EvalResult& merge(const EvalResult& other);
@@ -33,7 +36,9 @@ struct EvalResult {
 /// Every number: the semantic scores (top-level `mIoU`, per class, confusion
 /// matrix) plus images, forward passes, seconds and shards; for a panoptic
 /// evaluation also top-level `PQ`, `SQ`, `RQ` (All, fractions) and `panoptic`
-/// (eval-panoptic's All / Things / Stuff / per_class).
+/// (eval-panoptic's All / Things / Stuff / per_class); for Cityscapes also
+/// top-level `iIoU`, `category_mIoU`, `category_iIoU`, `cityscapes` (eval-semantic
+/// --label-map cityscapes-ids' scores) and `cityscapes_counts` (for merging).
 nlohmann::json eval_result_json(const EvalResult& result, const std::vector<std::string>& class_names);
 /// Reads what eval_result_json wrote (e.g. a shard's file); DataError naming `source` on a malformed file.
 EvalResult eval_result_from_json(const nlohmann::json& json, const std::string& source);

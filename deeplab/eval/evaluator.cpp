@@ -50,6 +50,27 @@ cv::Mat to_mat8(const at::Tensor& values, const std::string& what, const std::st
       .clone();
 }
 
+// cityscapesScripts' label-id scores of one image: ground truth and
+// prediction back to label ids (ignore -> 0, unlabeled), instance ids as read.
+void add_cityscapes(EvalResult& result, const EvalOptions& options, const at::Tensor& gt, const at::Tensor& pred,
+                    const data::Batch& batch, int64_t index, const std::string& id) {
+  if (!result.cityscapes) return;
+  const auto to_label_ids = [&](const at::Tensor& train_ids) {
+    const at::Tensor t = train_ids.to(torch::kLong).contiguous();
+    std::vector<uint8_t> out(static_cast<size_t>(t.numel()));
+    const int64_t* v = t.data_ptr<int64_t>();
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i] = static_cast<uint8_t>(options.cityscapes_label_ids.at(static_cast<size_t>(v[i] & 255)));
+    }
+    return out;
+  };
+  const std::vector<uint8_t> g = to_label_ids(gt), p = to_label_ids(pred);
+  at::Tensor instances;
+  if (batch.instances.defined()) instances = batch.instances[index].contiguous();
+  const auto* inst = instances.defined() ? reinterpret_cast<const uint32_t*>(instances.data_ptr<int32_t>()) : nullptr;
+  result.cityscapes->add(g.data(), p.data(), inst, g.size(), id);
+}
+
 // Adds one batch's panoptic predictions to `pq` and their semantic argmax to
 // the matrix (and writes its outputs); returns the images seen.
 int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
@@ -72,6 +93,7 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
     const at::Tensor semantic = p.semantic.contiguous();
     result.matrix.add(g.data_ptr<int64_t>(), semantic.data_ptr<int64_t>(), static_cast<size_t>(semantic.numel()),
                       ignore_label, id);
+    add_cityscapes(result, options, g, semantic, batch, static_cast<int64_t>(i), id);
     const PanopticSegmentation gt = ground_truth_segmentation(g, batch.instances[static_cast<int64_t>(i)],
                                                               panoptic.postprocess.thing_ids, panoptic.ignore_label);
     const PanopticSegmentation pred = predicted_segmentation(p.panoptic, panoptic.postprocess.label_divisor);
@@ -86,14 +108,15 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
 
 // Adds one batch to the matrix (and writes its outputs); returns the images seen.
 int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
-                    const PredictionWriter& writer, const EvalOptions& options, ConfusionMatrix& matrix,
+                    const PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
                     int ignore_label) {
   const at::Tensor pred = predictor.predict(batch.images.to(device)).to(torch::kCPU).to(torch::kLong).contiguous();
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (int64_t i = 0; i < pred.size(0); ++i) {
     const at::Tensor p = pred[i], g = labels[i];
     const std::string& id = batch.ids[static_cast<size_t>(i)];
-    matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
+    result.matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
+    add_cityscapes(result, options, g, p, batch, i, id);
     if (writer.active()) {
       writer.write(id, data::to_rgb8(batch.images[i], options.normalization), to_mat8(g, "label", id), to_mat8(p, "prediction", id));
     }
@@ -129,6 +152,10 @@ EvalOptions EvalOptions::from_config(const EvalConfig& eval, const data::DataCon
   o.outputs.palette = descriptor.submission_palette;
   o.outputs.descriptor = descriptor;
   o.log_every = eval.log_every;
+  if ((data.dataset == "cityscapes" || data.dataset == "cityscapes_panoptic") && descriptor.has_label_map &&
+      descriptor.train_to_raw.size() == 256) {
+    o.cityscapes_label_ids.assign(descriptor.train_to_raw.begin(), descriptor.train_to_raw.end());
+  }
   return o;
 }
 
@@ -148,6 +175,7 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   EvalResult result;
   result.matrix = ConfusionMatrix(dataset.num_classes());
   if (options.panoptic) result.panoptic = PanopticQuality(options.panoptic->categories);
+  if (!options.cityscapes_label_ids.empty()) result.cityscapes = CityscapesEvaluator();
   // This rank's shard: samples rank, rank + world_size, ...
   const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
@@ -156,7 +184,7 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
     result.images += options.panoptic
                          ? score_panoptic_batch(predictor, *batch, device, panoptic_writer, options, result,
                                                 dataset.ignore_label())
-                         : score_batch(predictor, *batch, device, writer, options, result.matrix, dataset.ignore_label());
+                         : score_batch(predictor, *batch, device, writer, options, result, dataset.ignore_label());
     result.forward_passes += predictor.passes(batch->images.size(2), batch->images.size(3)) * batch->images.size(0);
     progress.update(result.images);
   }

@@ -38,6 +38,9 @@ struct EvalOptions {
   /// Set for a panoptic model: its outputs are post-processed and scored
   /// with PQ (the dataset must give instance maps), besides mIoU.
   std::optional<PanopticEvalOptions> panoptic;
+  /// Train id -> Cityscapes label id (256 entries) for a Cityscapes dataset: the
+  /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
+  std::vector<int> cityscapes_label_ids;
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
 

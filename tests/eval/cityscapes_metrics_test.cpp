@@ -100,6 +100,28 @@ TEST(CityscapesMetrics, MergeOfHalvesEqualsWhole) {
   EXPECT_DOUBLE_EQ(*a.scores().miou, 1.0 / 3.0);
 }
 
+TEST(CityscapesMetrics, CountsSurviveAJsonRoundTripAndBadCountsNameTheFile) {
+  CityscapesEvaluator e;
+  e.add(kGt.data(), kPred.data(), kInst.data(), kGt.size(), "whole");
+  const CityscapesEvaluator back = CityscapesEvaluator::from_counts_json(e.counts_json(), "shard.json");
+  EXPECT_EQ(back.counts_json(), e.counts_json());
+  EXPECT_EQ(*back.scores().iiou, *e.scores().iiou);
+  EXPECT_EQ(*back.scores().category_iiou_mean, *e.scores().category_iiou_mean);
+
+  nlohmann::json bad = e.counts_json();
+  bad["class_instances"].erase(0);
+  try {
+    CityscapesEvaluator::from_counts_json(bad, "shard.json");
+    FAIL() << "expected DataError";
+  } catch (const DataError& err) {
+    EXPECT_NE(std::string(err.what()).find("shard.json: cityscapes_counts.class_instances has 33 rows"), std::string::npos)
+        << err.what();
+  }
+  bad = e.counts_json();
+  bad.erase("label_id_matrix");
+  EXPECT_THROW(CityscapesEvaluator::from_counts_json(bad, "shard.json"), DataError);
+}
+
 TEST(CityscapesMetrics, AverageClassSizesAreTheOfficialOnes) {
   EXPECT_DOUBLE_EQ(cityscapes_average_class_size("bicycle"), 4672.3249222261);
   EXPECT_DOUBLE_EQ(cityscapes_average_class_size("train"), 67583.7075812274);

@@ -220,6 +220,28 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json official = read_json(dir.file("official.json"));
   EXPECT_NEAR(official["mIoU"].get<double>(), ours["mIoU"].get<double>(), 1e-12);
+  // deeplab eval scores cityscapesScripts' iIoU and categories itself, from the instance ids.
+  for (const char* key : {"iIoU", "category_mIoU", "category_iIoU"}) {
+    ASSERT_TRUE(ours.contains(key) && ours[key].is_number()) << key << " in " << ours.dump().substr(0, 300);
+    EXPECT_NEAR(ours[key].get<double>(), official[key].get<double>(), 1e-9) << key;
+  }
+  EXPECT_GT(ours["iIoU"].get<double>(), 0.0) << "no instance was hit: the comparison would prove little";
+  // Two shards merged give the same numbers.
+  const std::string eval = "eval -c " + config + " --weights " + weights +
+                           " --no-progress --set eval.mode=slide --set eval.window=[48,48] --set eval.scales=[0.75,1.0]"
+                           " --set eval.flip=true";
+  for (int rank = 0; rank < 2; ++rank) {
+    r = testing::run_deeplab(eval + " --rank " + std::to_string(rank) + " --world-size 2 --json " +
+                             dir.file("shard" + std::to_string(rank) + ".json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  r = testing::run_deeplab("eval-merge " + dir.file("shard0.json") + " " + dir.file("shard1.json") + " --json " +
+                           dir.file("merged.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json merged = read_json(dir.file("merged.json"));
+  for (const char* key : {"mIoU", "iIoU", "category_mIoU", "category_iIoU"}) {
+    EXPECT_NEAR(merged[key].get<double>(), ours[key].get<double>(), 1e-12) << key;
+  }
 
   std::vector<std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir.path() + "/pred")) {
