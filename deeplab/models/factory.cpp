@@ -28,9 +28,10 @@ double resolve_dropout(const HeadConfig& head) {
   return head.style == "torchvision" ? 0.5 : 0.1;
 }
 
-using BackboneBuilder = std::shared_ptr<BackboneImpl> (*)(const BackboneConfig&);
+// `arch` is model.arch where one backbone differs by architecture (VGG's pool5a); "" otherwise.
+using BackboneBuilder = std::shared_ptr<BackboneImpl> (*)(const BackboneConfig&, const std::string& arch);
 
-std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c) {
+std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
   return std::make_shared<ResNetImpl>(ResNetOptions(c.name == "resnet50" ? 50 : 101)
                                           .output_stride(c.output_stride)
                                           .dilation_rule(c.dilation_rule)
@@ -39,20 +40,22 @@ std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c) {
                                           .cascade_blocks(c.cascade_blocks));
 }
 
-std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c) {
+std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::string& /*arch*/) {
   return std::make_shared<XceptionImpl>(XceptionOptions(c.name == "xception65" ? 65 : 71)
                                             .output_stride(c.output_stride)
                                             .multi_grid(multi_grid_or(c, {1, 1, 1})));
 }
 
-std::shared_ptr<BackboneImpl> make_mobilenet(const BackboneConfig& c) {
+std::shared_ptr<BackboneImpl> make_mobilenet(const BackboneConfig& c, const std::string& /*arch*/) {
   const std::string variant = c.name == "mobilenet_v2" ? "v2" : c.name.substr(std::string("mobilenet_").size());
   return std::make_shared<MobileNetImpl>(
       MobileNetOptions(variant).width_mult(c.width_mult).output_stride(c.output_stride));
 }
 
-std::shared_ptr<BackboneImpl> make_vgg(const BackboneConfig& c) {
-  return std::make_shared<VggImpl>(VggOptions().layout(c.layout).output_stride(c.output_stride));
+std::shared_ptr<BackboneImpl> make_vgg(const BackboneConfig& c, const std::string& arch) {
+  // pool5a is DeepLab-LargeFOV's (v1); the v2 prototxt has none.
+  return std::make_shared<VggImpl>(
+      VggOptions().layout(c.layout).output_stride(c.output_stride).pool5a(arch != "deeplabv2"));
 }
 
 // The one list of backbones: model.backbone.name validation reads its names.
@@ -152,10 +155,14 @@ const core::NamedTable<HeadBuilder>& arch_table() {
 std::vector<std::string> backbone_names() { return core::table_names(backbone_table()); }
 std::vector<std::string> arch_names() { return core::table_names(arch_table()); }
 
-std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) {
-  if (const BackboneBuilder* build = core::table_find(backbone_table(), c.name)) return (*build)(c);
+namespace {
+std::shared_ptr<BackboneImpl> build_backbone_for(const BackboneConfig& c, const std::string& arch) {
+  if (const BackboneBuilder* build = core::table_find(backbone_table(), c.name)) return (*build)(c, arch);
   throw ConfigError("model.backbone.name: '" + c.name + "' is not a known backbone");
 }
+}  // namespace
+
+std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) { return build_backbone_for(c, ""); }
 
 std::vector<int64_t> resolve_atrous_rates(const ModelConfig& c) {
   std::vector<int64_t> rates;
@@ -187,7 +194,7 @@ ModelConfig at_output_stride(ModelConfig config, int output_stride) {
 }
 
 DeepLab build_model(const ModelConfig& c) {
-  auto backbone = build_backbone(c.backbone);
+  auto backbone = build_backbone_for(c.backbone, c.arch);
   const HeadBuilder* build_head = core::table_find(arch_table(), c.arch);
   if (!build_head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
   std::shared_ptr<HeadImpl> head = (*build_head)(c, *backbone);

@@ -115,6 +115,21 @@ TEST(ModelConfigErrors, InvalidCombinationsNameTheValue) {
   EXPECT_THROW(build_model(c), Error);
 }
 
+// DeepLab-LargeFOV (v1) ends VGG with pool5a (3x3 average pooling, stride 1);
+// DeepLab v2's VGG prototxt feeds pool5 straight into the ASPP-L branches.
+TEST(VggLargeFov, Pool5aIsV1sOnly) {
+  const auto average_pools = [](const std::string& arch) {
+    DeepLab model = build_model(config_for(arch, "vgg16", 8));
+    int n = 0;
+    for (const auto& m : model->backbone().modules(/*include_self=*/false)) {
+      n += dynamic_cast<torch::nn::AvgPool2dImpl*>(m.get()) != nullptr;
+    }
+    return n;
+  };
+  EXPECT_EQ(average_pools("deeplabv1"), 1);
+  EXPECT_EQ(average_pools("deeplabv2"), 0);
+}
+
 // Rates are stated for a reference stride and scaled to the model's: the v3
 // default 6/12/18 at 16 is 3/6/9 at 32 (Panoptic-DeepLab) and 12/24/36 at 8;
 // explicit rates keep the stride they were trained at when the model moves.

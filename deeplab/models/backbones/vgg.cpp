@@ -42,7 +42,7 @@ VggImpl::VggImpl(const VggOptions& options) {
     if (block == 2) taps_.push_back({layers_.size() - 1, "mid_level"});
     if (block == 2) specs_.push_back({"mid_level", 256, tracker.stride()});
   }
-  if (largefov) {
+  if (largefov && options.pool5a()) {
     // DeepLab-LargeFOV's pool5a: 3x3 average pooling, stride 1 (Caffe counts the padding).
     add(nn::AnyModule(nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(true))));
   }

@@ -20,6 +20,9 @@ struct VggOptions {
   TORCH_ARG(std::string, layout) = "largefov";
   /// largefov: 8 (the paper), 16 or 32; torchvision: 32 only.
   TORCH_ARG(int64_t, output_stride) = 8;
+  /// largefov: end with DeepLab-LargeFOV's pool5a (3x3 average pooling,
+  /// stride 1); DeepLab v2's prototxt feeds pool5 straight to its ASPP-L.
+  TORCH_ARG(bool, pool5a) = true;
 };
 
 /// Features: low_level (pool2, /4), mid_level (pool3, /8), aux (conv4_3, /8), out (last pool).
