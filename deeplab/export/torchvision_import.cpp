@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <set>
+
 #include "deeplab/core/error.h"
 
 namespace deeplab::exporting {
@@ -98,6 +100,23 @@ models::ModelConfig torchvision_model_config(const std::string& arch, int num_cl
   return c;
 }
 
+// MobileNet with `final_conv: false` (TF DeepLab's layout) has no module for
+// torchvision's closing conv: entries of "backbone.<i>." layers the model
+// does not have are left out (every other mismatch is still reported).
+namespace {
+void drop_layers_left_out(const models::DeepLabImpl& model, StateDict& entries) {
+  std::set<std::string> layers;
+  const auto layer_of = [](const std::string& key) { return key.substr(0, key.find('.', std::string("backbone.").size())); };
+  for (const auto& p : model.named_parameters()) layers.insert(layer_of(p.key()));
+  for (const auto& b : model.named_buffers()) layers.insert(layer_of(b.key()));
+  StateDict kept;
+  for (auto& [key, tensor] : entries) {
+    if (key.rfind("backbone.", 0) != 0 || layers.count(layer_of(key))) kept.emplace_back(key, tensor);
+  }
+  entries = std::move(kept);
+}
+}  // namespace
+
 StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, const models::DeepLabImpl& model) {
   if (kind == TorchvisionKind::kSegmentation) return entries;
   StateDict out;
@@ -108,6 +127,7 @@ StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, co
     out.emplace_back("backbone." + rest, tensor);
   }
   if (kind == TorchvisionKind::kVgg) add_subsampled_fc(entries, model, out);
+  if (kind == TorchvisionKind::kMobileNet) drop_layers_left_out(model, out);
   return out;
 }
 

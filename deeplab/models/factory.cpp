@@ -49,7 +49,7 @@ std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::
 std::shared_ptr<BackboneImpl> make_mobilenet(const BackboneConfig& c, const std::string& /*arch*/) {
   const std::string variant = c.name == "mobilenet_v2" ? "v2" : c.name.substr(std::string("mobilenet_").size());
   return std::make_shared<MobileNetImpl>(
-      MobileNetOptions(variant).width_mult(c.width_mult).output_stride(c.output_stride));
+      MobileNetOptions(variant).width_mult(c.width_mult).output_stride(c.output_stride).final_conv(c.final_conv));
 }
 
 std::shared_ptr<BackboneImpl> make_vgg(const BackboneConfig& c, const std::string& arch) {
@@ -92,6 +92,10 @@ std::shared_ptr<HeadImpl> make_largefov(const ModelConfig& c, BackboneImpl& back
 }
 
 std::shared_ptr<HeadImpl> make_aspp_sum(const ModelConfig& c, BackboneImpl& backbone) {
+  if (!c.head.atrous) {
+    throw ConfigError("model.head.atrous: false leaves DeepLab v2's ASPP-L without branches; it is for the ASPP "
+                      "with image pooling (deeplabv3, deeplabv3plus, panoptic_deeplab)");
+  }
   // VGG's ASPP-L branches carry fc6/fc7; ResNet's are a 3x3 classifier each.
   return std::make_shared<AsppSumHeadImpl>(backbone.spec(backbone.out_name()), c.num_classes,
                                            resolve_atrous_rates(c), backbone.fc_channels());
@@ -165,6 +169,7 @@ std::shared_ptr<BackboneImpl> build_backbone_for(const BackboneConfig& c, const 
 std::shared_ptr<BackboneImpl> build_backbone(const BackboneConfig& c) { return build_backbone_for(c, ""); }
 
 std::vector<int64_t> resolve_atrous_rates(const ModelConfig& c) {
+  if (!c.head.atrous) return {};  // 1x1 + image pooling only
   std::vector<int64_t> rates;
   int64_t reference = c.head.rates_stride;
   if (!c.head.atrous_rates.empty()) {

@@ -28,6 +28,10 @@ struct BackboneConfig {
   int cascade_blocks = 0;             // DeepLabv3 cascaded copies of ResNet block4
   std::string layout = "largefov";    // VGG: largefov (DeepLab) or torchvision
   double width_mult = 1.0;
+  /// MobileNet: end with the closing 1x1 conv (V2: 1280 channels, torchvision's
+  /// `features`); false stops at the last block (V2: 320 channels, TF DeepLab's
+  /// mobilenet_v2 feature extractor, `layer_18`).
+  bool final_conv = true;
   /// ImageNet weights as a torchvision `.pth` file; never downloaded.
   std::string pretrained;
 
@@ -42,6 +46,7 @@ struct BackboneConfig {
     v("cascade_blocks", cascade_blocks, in_range(0, 3));
     v("layout", layout, one_of({"largefov", "torchvision"}));
     v("width_mult", width_mult, positive());
+    v("final_conv", final_conv);
     v("pretrained", pretrained);
   }
 };
@@ -58,6 +63,9 @@ struct HeadConfig {
   /// output_stride as configured (at_output_stride() pins it before changing
   /// the stride, so OS16-trained 6/12/18 become 12/24/36 at OS8).
   int rates_stride = 0;
+  /// false: ASPP keeps only its 1x1 and image-pooling branches (TF DeepLab's
+  /// published MobileNet-V2 models: "do not employ ASPP"); v3, v3+, Panoptic.
+  bool atrous = true;
   int channels = 256;
   /// Dropout after the ASPP projection; -1: by style (paper 0.1, torchvision 0.5).
   double dropout = -1.0;
@@ -69,6 +77,7 @@ struct HeadConfig {
     v("style", style, one_of({"paper", "torchvision"}));
     v("atrous_rates", atrous_rates, at_least(1));
     v("rates_stride", rates_stride, one_of({"0", "8", "16", "32"}));
+    v("atrous", atrous);
     v("channels", channels, at_least(1));
     v("dropout", dropout, in_half_open(-1, 1));
     v("separable", separable);

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/config_io.h"
+#include "deeplab/core/error.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/torchscript.h"
 #include "deeplab/export/torchvision_import.h"
@@ -89,6 +90,31 @@ TEST(DeepLabExport, ImageNetBackboneFillsTheBackboneOnly) {
                            std::find_if(source.begin(), source.end(), [](const auto& e) {
                              return e.first == "layer4.2.conv3.weight";
                            })->second));
+}
+
+// TF DeepLab's MobileNet-V2 stops at layer_18 (final_conv: false): torchvision's
+// ImageNet file fills every layer but its closing 1280 conv, which is left out.
+TEST(DeepLabExport, MobileNetV2WithoutFinalConvTakesTorchvisionWeightsUpToLayer17) {
+  const std::string pth = parity_fixture("mobilenet_v2_features.pth");
+  if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  models::ModelConfig c;
+  c.arch = "deeplabv3";
+  c.num_classes = 21;
+  c.backbone.name = "mobilenet_v2";
+  c.backbone.final_conv = false;
+  models::DeepLab model = models::build_model(c);
+  const auto report = import_torchvision(*model, pth, "mobilenet_v2");
+  EXPECT_TRUE(report.unexpected.empty()) << report.summary();
+  for (const auto& key : report.missing) EXPECT_EQ(key.rfind("classifier.", 0), 0u) << key;
+  const auto params = model->named_parameters();
+  EXPECT_FALSE(params.contains("backbone.18.0.weight"));
+  const auto source = read_state_dict(pth);
+  const auto tensor = [&](const std::string& key) {
+    return std::find_if(source.begin(), source.end(), [&](const auto& e) { return e.first == key; })->second;
+  };
+  EXPECT_TRUE(torch::equal(params["backbone.17.conv.2.weight"], tensor("features.17.conv.2.weight")));
+  // A mismatch elsewhere is still an error: a V3 file into the V2 model.
+  EXPECT_THROW(import_torchvision(*model, parity_fixture("mobilenet_v3_large_features.pth"), "mobilenet_v2"), Error);
 }
 
 // DeepLab-LargeFOV: fc6 keeps outputs 0, 4, 8 ... and kernel taps 0, 3, 6 of

@@ -87,6 +87,7 @@ void MobileNetImpl::build_v2(StrideTracker& tracker) {
       in = out;
     }
   }
+  if (!options_.final_conv()) return;
   const int64_t last = make_divisible(1280 * std::max(1.0, width));
   add_layer(nn::AnyModule(conv_bn_act(ConvBnActOptions(in, last, 1).activation("relu6"))), last, tracker.stride());
   is_downsampling_.push_back(false);
@@ -110,6 +111,7 @@ void MobileNetImpl::build_v3(bool large, StrideTracker& tracker) {
     add_layer(nn::AnyModule(InvertedResidualV3(config)), config.out, tracker.stride());
     in = config.out;
   }
+  if (!options_.final_conv()) return;
   const int64_t last = 6 * in;
   add_layer(nn::AnyModule(conv_bn_act(
                 ConvBnActOptions(in, last, 1).activation("hardswish").bn_eps(1e-3).bn_momentum(0.01))),

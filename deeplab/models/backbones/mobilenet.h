@@ -18,6 +18,8 @@ struct MobileNetOptions {
   TORCH_ARG(std::string, variant);
   TORCH_ARG(double, width_mult) = 1.0;
   TORCH_ARG(int64_t, output_stride) = 32;
+  /// The closing 1x1 conv (V2 1280, V3 6x the last block); false: "out" is the last block.
+  TORCH_ARG(bool, final_conv) = true;
 };
 
 /// torchvision's `features` Sequential, exposed as named features:
