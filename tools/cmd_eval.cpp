@@ -79,7 +79,7 @@ void run_eval(const EvalArgs& args) {
   models::DeepLab model = exporting::load_model(config.model, args.weights);
   model->to(device);
   const std::string split = args.split.empty() ? config.eval.split : args.split;
-  const auto dataset = data::make_dataset(config.data, split);
+  const auto dataset = data::make_dataset(config.data, split, data::DatasetUse::kEvaluation);
 
   eval::EvalOptions options = experiment::make_eval_options(config, *model);
   options.rank = place.rank;

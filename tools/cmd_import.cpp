@@ -1,7 +1,8 @@
 // `deeplab import --inspect IN.pth`: what a Python torch.save file holds
 // (keys, dtypes, shapes), read by our own .pth reader.
-// `deeplab import --from torchvision --arch ARCH IN.pth OUT`: torchvision
-// weights checked against (and loaded into) our model, written in our names.
+// `deeplab import --from torchvision|timm --arch ARCH IN OUT`: torchvision or
+// timm (aligned Xception) weights, .pth or .safetensors, checked against (and
+// loaded into) our model, written in our names.
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/pth_reader.h"
+#include "deeplab/export/timm_import.h"
 #include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
 #include "tools/commands.h"
@@ -70,15 +72,31 @@ models::ModelConfig config_for_file(const ImportArgs& args, const exporting::Sta
   return exporting::torchvision_model_config(args.arch, num_classes, aux);
 }
 
+// timm files hold an ImageNet backbone only; the head around it is ours.
+models::ModelConfig timm_model_config(const ImportArgs& args) {
+  if (args.arch != "xception65" && args.arch != "xception71") {
+    throw ConfigError("import --from timm --arch '" + args.arch + "': expected xception65 or xception71");
+  }
+  models::ModelConfig c;
+  c.arch = "deeplabv3plus";
+  c.num_classes = args.num_classes > 0 ? args.num_classes : 21;
+  c.backbone.name = args.arch;
+  return c;
+}
+
 void convert(const ImportArgs& args) {
-  if (args.from != "torchvision") throw ConfigError("import --from '" + args.from + "': only torchvision is known");
+  if (args.from != "torchvision" && args.from != "timm") {
+    throw ConfigError("import --from '" + args.from + "': expected torchvision or timm");
+  }
   if (args.arch.empty() || args.output.empty()) {
-    throw ConfigError("import --from torchvision needs --arch ARCH and an output file: import --arch ARCH IN OUT");
+    throw ConfigError("import --from " + args.from + " needs --arch ARCH and an output file: import --arch ARCH IN OUT");
   }
   const exporting::StateDict entries = exporting::read_state_dict(args.input);
-  const models::ModelConfig config = config_for_file(args, entries);
+  const bool timm = args.from == "timm";
+  const models::ModelConfig config = timm ? timm_model_config(args) : config_for_file(args, entries);
   models::DeepLab model = models::build_model(config);
-  const auto report = exporting::import_torchvision(*model, args.input, config.backbone.name);
+  const auto report = timm ? exporting::import_timm_xception(*model, entries, args.input, config.backbone.name)
+                           : exporting::import_torchvision(*model, entries, args.input, config.backbone.name);
   exporting::StateDict loaded;
   const auto ours = exporting::module_state_dict(*model);
   for (const auto& [key, tensor] : ours) {
@@ -97,15 +115,17 @@ void convert(const ImportArgs& args) {
 }  // namespace
 
 void add_import_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("import", "read Python torch.save weights (.pth), convert torchvision weights");
+  auto* cmd = app.add_subcommand("import", "read Python weights (.pth, .safetensors), convert torchvision and timm weights");
   auto args = std::make_shared<ImportArgs>();
   cmd->add_flag("--inspect", args->inspect, "list the state dict's keys, dtypes and shapes");
-  cmd->add_option("--from", args->from, "source framework (torchvision)");
+  cmd->add_option("--from", args->from, "source framework: torchvision (default) or timm");
   cmd->add_option("--arch", args->arch,
-                  "deeplabv3_resnet50, deeplabv3_resnet101, deeplabv3_mobilenet_v3_large, or an ImageNet backbone: "
-                  "resnet50, resnet101, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, vgg16");
+                  "torchvision: deeplabv3_resnet50, deeplabv3_resnet101, deeplabv3_mobilenet_v3_large, or an ImageNet "
+                  "backbone: resnet50, resnet101, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, vgg16; "
+                  "timm: xception65, xception71");
   cmd->add_option("--num-classes", args->num_classes, "classes of the head (default: from the file, else 21)");
-  cmd->add_option("input", args->input, "a torch.save file (state dict, or checkpoint with 'state_dict'/'model')")
+  cmd->add_option("input", args->input,
+                  "a torch.save file (state dict, or checkpoint with 'state_dict'/'model') or a .safetensors file")
       ->required();
   cmd->add_option("output", args->output, "where to write the weights in our names (not with --inspect)");
   cmd->callback([args] {

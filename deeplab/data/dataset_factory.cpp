@@ -20,9 +20,11 @@ DatasetDescriptor load_config_descriptor(const DataConfig& config) {
 
 namespace {
 
-using DatasetBuilder = std::shared_ptr<const Dataset> (*)(const DataConfig&, const std::string&, DatasetDescriptor);
+using DatasetBuilder = std::shared_ptr<const Dataset> (*)(const DataConfig&, const std::string&, DatasetDescriptor,
+                                                          DatasetUse);
 
-std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                        DatasetUse) {
   VocOptions options;
   options.root = config.root;
   options.split = split;
@@ -32,18 +34,25 @@ std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::str
 }
 
 std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const std::string& split,
-                                               DatasetDescriptor d) {
-  // Plain Cityscapes reads the instance ids too where they exist: `deeplab eval` scores iIoU with them.
-  const auto instances = config.dataset == "cityscapes_panoptic" ? CityscapesDataset::Instances::kRequired
-                                                                 : CityscapesDataset::Instances::kIfPresent;
+                                               DatasetDescriptor d, DatasetUse use) {
+  // Panoptic targets need the instance ids; plain Cityscapes reads them only
+  // to score iIoU, and only where they exist.
+  auto instances = CityscapesDataset::Instances::kNone;
+  if (config.dataset == "cityscapes_panoptic") {
+    instances = CityscapesDataset::Instances::kRequired;
+  } else if (use == DatasetUse::kEvaluation) {
+    instances = CityscapesDataset::Instances::kIfPresent;
+  }
   return std::make_shared<CityscapesDataset>(config.root, split, std::move(d), instances);
 }
 
-std::shared_ptr<const Dataset> make_coco(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+std::shared_ptr<const Dataset> make_coco(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                         DatasetUse) {
   return std::make_shared<CocoPanopticDataset>(make_coco_panoptic(config.root, split, std::move(d)));
 }
 
-std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::string& split, DatasetDescriptor d) {
+std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                           DatasetUse) {
   return std::make_shared<FolderDataset>(config.root, split, std::move(d));
 }
 
@@ -64,9 +73,9 @@ const core::NamedTable<DatasetBuilder>& dataset_table() {
 
 std::vector<std::string> dataset_names() { return core::table_names(dataset_table()); }
 
-std::shared_ptr<const Dataset> make_dataset(const DataConfig& config, const std::string& split) {
+std::shared_ptr<const Dataset> make_dataset(const DataConfig& config, const std::string& split, DatasetUse use) {
   if (const DatasetBuilder* build = core::table_find(dataset_table(), config.dataset)) {
-    return (*build)(config, split, load_config_descriptor(config));
+    return (*build)(config, split, load_config_descriptor(config), use);
   }
   throw ConfigError("data.dataset: '" + config.dataset + "' is not a dataset kind");
 }

@@ -19,7 +19,8 @@ DataStats compute_stats(const DataConfig& config, uint64_t seed, const std::stri
   const DatasetDescriptor descriptor = load_config_descriptor(config);
   LoaderOptions options = LoaderOptions::from_config(config, false, seed);
   options.batch_size = 1;  // whole images of different sizes: batching would add padding pixels
-  Loader loader(make_dataset(config, split), Transform(TransformOptions::from_config(config, false)), options);
+  Loader loader(make_dataset(config, split, DatasetUse::kTraining),
+                Transform(TransformOptions::from_config(config, false)), options);
   DataStats stats;
   stats.split = split;
   stats.classes = descriptor.classes;
@@ -81,7 +82,8 @@ std::string stats_to_json(const DataStats& s) {
 std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t seed, const std::string& split,
                                             const std::string& out_dir, int count) {
   const DatasetDescriptor descriptor = load_config_descriptor(config);
-  Loader loader(make_dataset(config, split), Transform(TransformOptions::from_config(config, true)),
+  Loader loader(make_dataset(config, split, DatasetUse::kTraining),
+                Transform(TransformOptions::from_config(config, true)),
                 LoaderOptions::from_config(config, true, seed));
   fs::create_directories(out_dir);
   std::vector<std::string> written;

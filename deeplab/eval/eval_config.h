@@ -5,8 +5,31 @@
 #include <vector>
 
 #include "deeplab/core/config_check.h"
+#include "deeplab/postprocess/dense_crf_options.h"
 
 namespace deeplab::eval {
+
+/// `eval.crf`: DeepLab v1/v2's fully connected CRF on the softmax
+/// (postprocess/dense_crf.h).  Off by default; the v1/v2 configs turn it on
+/// with their papers' settings.  `deeplab eval` and `deeplab predict` apply
+/// it; the training eval hook never does.  Defaults: v2's ResNet-101 VOC
+/// recipe (dense_crf_options.h); v1 LargeFOV: 4 / 121 / 5, 3 / 3.
+struct CrfConfig {
+  bool enabled = false;
+  postprocess::DenseCrfOptions options;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("enabled", enabled);
+    v("iterations", options.iterations, non_negative());
+    v("bilateral_weight", options.bilateral_weight, non_negative());
+    v("bilateral_xy_std", options.bilateral_xy_std, positive());
+    v("bilateral_rgb_std", options.bilateral_rgb_std, positive());
+    v("spatial_weight", options.spatial_weight, non_negative());
+    v("spatial_xy_std", options.spatial_xy_std, positive());
+  }
+};
 
 struct EvalConfig {
   /// `whole`: the whole image at once (padded to a multiple of the output
@@ -26,6 +49,7 @@ struct EvalConfig {
   int log_every = 0;
   /// What the training eval hook keeps best.pth for: mIoU, or PQ (panoptic models).
   std::string best_metric = "mIoU";
+  CrfConfig crf;
 
   template <class V>
   void fields(V& v) {
@@ -41,6 +65,7 @@ struct EvalConfig {
     v("split", split);
     v("log_every", log_every, non_negative());
     v("best_metric", best_metric, one_of({"mIoU", "PQ"}));
+    v.section("crf", crf);
   }
 };
 

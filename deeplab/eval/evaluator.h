@@ -19,6 +19,7 @@
 #include "deeplab/eval/panoptic_eval.h"
 #include "deeplab/eval/prediction_writer.h"
 #include "deeplab/eval/predictor.h"
+#include "deeplab/postprocess/dense_crf.h"
 
 namespace deeplab::models {
 class DeepLabImpl;
@@ -41,6 +42,9 @@ struct EvalOptions {
   /// Train id -> Cityscapes label id (256 entries) for a Cityscapes dataset: the
   /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
   std::vector<int> cityscapes_label_ids;
+  /// Set: semantic predictions are refined by the dense CRF (eval.crf), the
+  /// images of a batch in parallel.
+  std::optional<postprocess::DenseCrfOptions> crf;
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
 

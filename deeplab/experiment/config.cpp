@@ -7,6 +7,7 @@
 #include "deeplab/core/config_io.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/data/pretraining_normalization.h"
 
 namespace deeplab::experiment {
 
@@ -21,6 +22,14 @@ void apply_retired_keys(Config& config) {
   spdlog::warn("train.freeze_bn is retired; reading it as model.norm: frozen_bn (write that instead)");
   config.model.norm = "frozen_bn";
   config.train.freeze_bn = false;
+}
+
+// Unless the config says otherwise, images are normalised as the backbone's
+// pretrained weights expect ([-1, 1] for the TF-trained Xceptions).
+void apply_backbone_normalization(const ConfigTree& tree, Config& config) {
+  const data::MeanStd pretraining = data::pretraining_normalization(config.model.backbone.name);
+  if (!tree.origins.count("data.mean")) config.data.mean = pretraining.mean;
+  if (!tree.origins.count("data.std")) config.data.std = pretraining.std;
 }
 
 // Keys of different sections that must agree; each error names both.
@@ -43,6 +52,7 @@ Config config_from_tree(const ConfigTree& tree) {
   config.fields(reader);
   reader.reject_unknown_keys();
   apply_retired_keys(config);
+  apply_backbone_normalization(tree, config);
   check_across_sections(config);
   return config;
 }

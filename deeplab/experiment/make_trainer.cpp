@@ -11,7 +11,7 @@
 namespace deeplab::experiment {
 
 std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, int world_size) {
-  auto dataset = data::make_dataset(config.data, config.data.train_split);
+  auto dataset = data::make_dataset(config.data, config.data.train_split, data::DatasetUse::kTraining);
   auto options = data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
   options.rank = rank;
   options.world_size = world_size;
@@ -64,8 +64,9 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
                                                   /*writer=*/trainer.is_main_process());
   hooks.progress = std::make_shared<train::ProgressHook>(hooks.log, config.train.log_every);
   hooks.checkpoint = std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
-  auto val = data::make_dataset(config.data, config.data.val_split);
+  auto val = data::make_dataset(config.data, config.data.val_split, data::DatasetUse::kEvaluation);
   auto eval_options = make_eval_options(config, *trainer.model());
+  eval_options.crf.reset();  // the CRF costs ~0.5 s an image and is fixed: it scores the net, not training
   const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples, config.eval.best_metric};
   hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
   // Evaluation before checkpointing: a checkpoint of an evaluated iteration

@@ -4,8 +4,9 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/descriptor.h"
+#include "deeplab/data/pretraining_normalization.h"
 #include "deeplab/export/panoptic_export.h"
-#include "deeplab/export/torchvision_import.h"
+#include "deeplab/export/pretrained_import.h"
 #include "deeplab/models/factory.h"
 
 namespace deeplab::exporting {
@@ -23,7 +24,7 @@ std::string initialise_model(models::DeepLabImpl& model, const models::ModelConf
     return config.init;
   }
   if (!config.backbone.pretrained.empty()) {
-    import_torchvision(model, config.backbone.pretrained, config.backbone.name);
+    import_pretrained(model, config.backbone.pretrained, config.backbone.name);
     return config.backbone.pretrained;
   }
   return "";
@@ -52,6 +53,8 @@ ExportMetadata export_metadata(const models::ModelConfig& model, const data::Dat
   meta.extra["output_stride"] = std::to_string(model.backbone.output_stride);
   meta.extra["align_corners"] = model.align_corners ? "true" : "false";
   meta.extra["input"] = "RGB, 0..1 scaled, then (x - mean) / std, NCHW float32";
+  // imagenet, inception ([-1, 1]: the TF-trained Xceptions) or custom (data.mean / data.std).
+  meta.extra["normalization"] = data::normalization_name(data.mean, data.std);
   if (models::is_panoptic(model)) add_panoptic_metadata(meta, data, descriptor);
   return meta;
 }

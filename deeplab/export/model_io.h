@@ -17,7 +17,8 @@ namespace deeplab::exporting {
 models::DeepLab load_model(const models::ModelConfig& config, const std::string& weights);
 
 /// Start-of-training weights: `model.init` (full model, strict) when set,
-/// else `model.backbone.pretrained` (a torchvision ImageNet .pth) when set;
+/// else `model.backbone.pretrained` (torchvision or timm ImageNet weights,
+/// .pth or .safetensors: pretrained_import.h) when set;
 /// returns what was loaded ("" when nothing).
 std::string initialise_model(models::DeepLabImpl& model, const models::ModelConfig& config);
 

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "deeplab/core/error.h"
+#include "deeplab/export/safetensors_reader.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -133,7 +134,7 @@ void check_zip(const std::string& path) {
     throw IoError(path + ": legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it in "
                          "Python with torch.save(obj, f) from PyTorch >= 1.6");
   }
-  throw IoError(path + ": not a torch.save file (no zip signature)");
+  throw IoError(path + ": not a torch.save file (no zip signature) nor a .safetensors file");
 }
 
 }  // namespace
@@ -188,6 +189,9 @@ StateDict state_dict_from_object(const PickleRef& object, const std::string& sou
   return out;
 }
 
-StateDict read_state_dict(const std::string& path) { return state_dict_from_object(read_pth_object(path), path); }
+StateDict read_state_dict(const std::string& path) {
+  if (is_safetensors_file(path)) return read_safetensors(path);
+  return state_dict_from_object(read_pth_object(path), path);
+}
 
 }  // namespace deeplab::exporting

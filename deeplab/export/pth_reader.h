@@ -23,7 +23,8 @@ PickleRef read_pth_object(const std::string& path);
 
 /// The state dict in a `torch.save` file: the top-level dict itself, or the
 /// dict under `state_dict` or `model` of a checkpoint.  Every value must be a
-/// tensor; errors name the file and the key.
+/// tensor; errors name the file and the key.  A `.safetensors` file (told by
+/// its content, not its name) is read too (safetensors_reader.h).
 StateDict read_state_dict(const std::string& path);
 
 /// The state dict inside an already read object; `source` names it in errors.

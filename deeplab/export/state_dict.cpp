@@ -30,6 +30,18 @@ void append_list(std::ostringstream& out, const char* title, const std::vector<s
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
+// A partial load (a pretrained backbone) must still fill its whole part.
+void check_complete(const LoadReport& report, const LoadOptions& options) {
+  LoadReport faults = report;
+  faults.missing.clear();
+  for (const auto& key : report.missing) {
+    if (starts_with(key, options.complete_prefix)) faults.missing.push_back(key);
+  }
+  if (!faults.missing.empty() || !faults.unexpected.empty() || !faults.mismatched.empty()) {
+    throw IoError(options.source + ": does not fit " + options.target + ":\n" + faults.summary());
+  }
+}
+
 }  // namespace
 
 std::string LoadReport::summary() const {
@@ -102,8 +114,9 @@ LoadReport load_state_dict(torch::nn::Module& module, const StateDict& entries, 
     if (!module_keys.count(key)) report.unexpected.push_back(key);
   }
   if (options.strict && !report.ok()) {
-    throw IoError(options.source + ": does not match the model: " + report.summary());
+    throw IoError(options.source + ": does not match " + options.target + ": " + report.summary());
   }
+  if (!options.strict && !options.complete_prefix.empty()) check_complete(report, options);
   torch::NoGradGuard no_grad;
   for (auto& [target, tensor] : copies) target.copy_(tensor);
   return report;

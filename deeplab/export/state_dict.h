@@ -25,6 +25,12 @@ struct LoadOptions {
   std::vector<PrefixRule> rename;   // applied to source keys; the first matching rule wins
   std::vector<std::string> ignore;  // source keys (after renaming) with these prefixes are dropped silently
   std::string source = "state dict";  // names the origin (a file) in messages
+  /// Non-strict loads only: every module key starting with this prefix must
+  /// be filled and no source key may be unexpected or mis-shaped (pretrained
+  /// backbones: "backbone."); the other module keys keep their values.
+  std::string complete_prefix;
+  /// What the source is loaded into, for messages ("the model", "the xception65 backbone").
+  std::string target = "the model";
 };
 
 /// What a load matched and what it did not.
@@ -46,8 +52,8 @@ StateDict module_state_dict(const torch::nn::Module& module);
 StateDict rename_keys(const StateDict& entries, const std::vector<PrefixRule>& rules);
 
 /// Copies matching tensors into the module (dtype converted, no autograd).
-/// In strict mode nothing is copied and an Error with the summary is thrown
-/// unless the report is clean.
+/// In strict mode (or with `complete_prefix`, by its rule) nothing is copied
+/// and an IoError with the summary is thrown unless the report is clean.
 LoadReport load_state_dict(torch::nn::Module& module, const StateDict& entries, const LoadOptions& options = {});
 
 /// read_state_dict(path) + load_state_dict, with `path` as the source.

@@ -131,25 +131,19 @@ StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, co
   return out;
 }
 
-LoadReport import_torchvision(models::DeepLabImpl& model, const std::string& path, const std::string& backbone) {
-  const StateDict entries = read_state_dict(path);
-  const TorchvisionKind kind = torchvision_kind(entries, path);
-  check_family(kind, backbone, path);
+LoadReport import_torchvision(models::DeepLabImpl& model, const StateDict& entries, const std::string& source,
+                              const std::string& backbone) {
+  const TorchvisionKind kind = torchvision_kind(entries, source);
+  check_family(kind, backbone, source);
   LoadOptions options;
-  options.source = path;
+  options.source = source;
+  options.target = "the configured backbone (" + backbone + " in " + model.options().arch() + ")";
   // A whole model must match exactly; a backbone-only file (torchvision's
-  // ImageNet weights, or `deeplab import` of one) leaves the head as it is.
+  // ImageNet weights, or `deeplab import` of one) must fill the backbone and
+  // leaves the head as it is.
   options.strict = kind == TorchvisionKind::kSegmentation && has_prefix(entries, "classifier.");
-  const LoadReport report = load_state_dict(model, torchvision_to_ours(entries, kind, model), options);
-  std::vector<std::string> backbone_missing;
-  for (const auto& key : report.missing) {
-    if (key.rfind("backbone.", 0) == 0) backbone_missing.push_back(key);
-  }
-  if (!report.mismatched.empty() || !report.unexpected.empty() || !backbone_missing.empty()) {
-    throw IoError(path + ": does not fit the configured backbone (" + backbone + " in " + model.options().arch() + "):\n" +
-                  report.summary());
-  }
-  return report;
+  options.complete_prefix = "backbone.";
+  return load_state_dict(model, torchvision_to_ours(entries, kind, model), options);
 }
 
 }  // namespace deeplab::exporting

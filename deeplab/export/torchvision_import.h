@@ -32,7 +32,9 @@ StateDict torchvision_to_ours(const StateDict& entries, TorchvisionKind kind, co
 /// exactly (strict); backbone files (ImageNet weights, or ours with only
 /// `backbone.*` keys) must fill the whole backbone (the head stays as
 /// initialised and is listed as missing).  Errors name the file and keys.
-/// `backbone` is the configured `model.backbone.name` (checked against the file).
-LoadReport import_torchvision(models::DeepLabImpl& model, const std::string& path, const std::string& backbone);
+/// `backbone` is the configured `model.backbone.name` (checked against the
+/// entries, read from `source` by read_state_dict).
+LoadReport import_torchvision(models::DeepLabImpl& model, const StateDict& entries, const std::string& source,
+                              const std::string& backbone);
 
 }  // namespace deeplab::exporting

@@ -1,6 +1,6 @@
 // Cityscapes layout: labelIds -> trainIds against the official table for
-// every id (and license plate), 16-bit instanceIds intact, and the descriptor
-// YAML agreeing with the compiled-in table.
+// every id (and license plate), 16-bit instanceIds intact (read only where
+// they are used), and the descriptor YAML agreeing with the compiled-in table.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/cityscapes_labels.h"
+#include "deeplab/data/dataset_factory.h"
 #include "tests/data/data_fixtures.h"
 #include "tests/support/test_support.h"
 
@@ -77,6 +78,23 @@ TEST_F(CityscapesFixture, KeepsSixteenBitInstanceIdsIntact) {
   EXPECT_EQ(s.instances.at<int32_t>(0, 1), 33000);
   EXPECT_EQ(s.instances.at<int32_t>(1, 2), 65535);
   EXPECT_EQ(s.instances.at<int32_t>(1, 3), 7);
+}
+
+// Training would decode, augment and collate the 16-bit instance map for
+// nothing; only iIoU scoring (and panoptic targets) use it.
+TEST_F(CityscapesFixture, PlainCityscapesReadsInstanceIdsForEvaluationOnly) {
+  DataConfig config;
+  config.dataset = "cityscapes";
+  config.root = dir.path();
+  EXPECT_TRUE(make_dataset(config, "train", DatasetUse::kTraining)->get(0).instances.empty());
+  EXPECT_EQ(make_dataset(config, "train", DatasetUse::kEvaluation)->get(0).instances.at<int32_t>(0, 0), 26001);
+  config.dataset = "cityscapes_panoptic";
+  EXPECT_EQ(make_dataset(config, "train", DatasetUse::kTraining)->get(0).instances.at<int32_t>(0, 0), 26001);
+
+  std::filesystem::remove(dir.path() + gt + "_gtFine_instanceIds.png");
+  EXPECT_THROW(make_dataset(config, "train", DatasetUse::kTraining)->get(0), IoError) << "panoptic targets need them";
+  config.dataset = "cityscapes";
+  EXPECT_TRUE(make_dataset(config, "train", DatasetUse::kEvaluation)->get(0).instances.empty()) << "iIoU is optional";
 }
 
 TEST_F(CityscapesFixture, MissingSplitAndLabelNameThePath) {

@@ -178,11 +178,11 @@ TEST(CocoPanopticDataset, FactoryReadsTheOfficialLayout) {
   DataConfig config;
   config.dataset = "coco_panoptic";
   config.root = root.path();
-  const auto ds = make_dataset(config, "val2017");
+  const auto ds = make_dataset(config, "val2017", DatasetUse::kEvaluation);
   ASSERT_EQ(ds->size(), 2u);
   EXPECT_EQ(ds->num_classes(), 133);
   EXPECT_EQ(ds->get(1).label.at<uint8_t>(158, 216), 7);
-  const std::string missing = error_of([&] { make_dataset(config, "train2017"); });
+  const std::string missing = error_of([&] { make_dataset(config, "train2017", DatasetUse::kTraining); });
   EXPECT_NE(missing.find(root.path() + "/annotations/panoptic_train2017"), std::string::npos) << missing;
 }
 

@@ -117,9 +117,9 @@ TEST(DatasetFactory, BuildsFromConfigAndChecksIgnoreLabel) {
   fixtures::write_voc(dir.path(), {{"a", cv::Mat(4, 4, CV_8UC1, cv::Scalar(3))}}, voc_colormap());
   DataConfig config;
   config.root = dir.path();
-  EXPECT_EQ(make_dataset(config, "train")->num_classes(), 21);
+  EXPECT_EQ(make_dataset(config, "train", DatasetUse::kTraining)->num_classes(), 21);
   config.ignore_label = 0;
-  EXPECT_THROW(make_dataset(config, "train"), ConfigError);
+  EXPECT_THROW(make_dataset(config, "train", DatasetUse::kTraining), ConfigError);
 }
 
 }  // namespace

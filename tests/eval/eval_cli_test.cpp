@@ -13,10 +13,10 @@
 #include <sstream>
 
 #include "deeplab/core/config_io.h"
-#include "deeplab/core/fs_util.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
 #include "tests/eval/eval_test_models.h"
+#include "tests/support/json_file.h"
 #include "tests/support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -25,10 +25,8 @@ namespace deeplab::eval {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::string& path) { return json::parse(core::read_file(path)); }
-
-std::string src(const std::string& rel) { return testing::source_dir() + "/" + rel; }
+using testing::read_json_file;
+using testing::source_path;
 
 // A small model with seeded weights and non-trivial BatchNorm statistics, so
 // that its predictions vary over classes and positions.
@@ -41,7 +39,7 @@ std::string write_random_weights(const std::string& config_path, const std::stri
 
 std::string small_config(const testing::TempDir& dir, const std::string& dataset, const std::string& root, int classes) {
   std::ostringstream yaml;
-  yaml << "_base_: [" << src("configs/_base_/default_runtime.yaml") << "]\n"
+  yaml << "_base_: [" << source_path("configs/_base_/default_runtime.yaml") << "]\n"
        << "model: {arch: deeplabv3, num_classes: " << classes
        << ", backbone: {name: mobilenet_v3_small, output_stride: 16}}\n"
        << "data: {dataset: " << dataset << ", root: " << root << ", workers: 1}\n"
@@ -78,24 +76,24 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   auto r = testing::run_deeplab("import --from torchvision --arch deeplabv3_resnet50 " + fixture + " " + weights);
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  r = testing::run_deeplab("eval -c " + src("configs/torchvision/deeplabv3_resnet50.yaml") + " --weights " + weights +
+  r = testing::run_deeplab("eval -c " + source_path("configs/torchvision/deeplabv3_resnet50.yaml") + " --weights " + weights +
                            " --set model.aux_loss=false --set data.root=" + voc + " --save-pred " + dir.path() +
                            "/pred --save-vis " + dir.path() + "/vis --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("wrote " + dir.path() + "/eval.json"), std::string::npos) << r.output;  // beside the weights
-  const json ours = read_json(dir.path() + "/eval.json");
+  const json ours = read_json_file(dir.path() + "/eval.json");
   ASSERT_TRUE(ours.contains("mIoU"));
   EXPECT_EQ(ours["images"], 1);
   EXPECT_EQ(ours["pixels"], 187500 - 8714);  // the sample's non-void pixels
   EXPECT_GE(predicted_classes(ours), 2) << "a trivial prediction would prove little";
 
   std::string out;
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " confusion --weights " +
+  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " confusion --weights " +
                                    fixture + " --root " + voc + " --out " + dir.file("ref.json"),
                                &out),
             0)
       << out;
-  const auto a = flat_matrix(ours), b = flat_matrix(read_json(dir.file("ref.json")));
+  const auto a = flat_matrix(ours), b = flat_matrix(read_json_file(dir.file("ref.json")));
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     const double tolerance = 0.001 * static_cast<double>(std::max(a[i], b[i]));
@@ -106,10 +104,10 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   r = testing::run_deeplab("eval-semantic --gt " + voc + "/SegmentationClass --pred " + dir.path() +
                            "/pred --num-classes 21 --json " + dir.file("semantic.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json semantic = read_json(dir.file("semantic.json"));
+  const json semantic = read_json_file(dir.file("semantic.json"));
   EXPECT_EQ(flat_matrix(semantic), a);
   EXPECT_EQ(semantic["mIoU"], ours["mIoU"]);
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " check-voc-png " +
+  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " check-voc-png " +
                                    dir.path() + "/pred/2007_000063.png",
                                &out),
             0)
@@ -142,19 +140,19 @@ TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
     const std::string fixture = fixtures + "/" + c.fixture + ".pth", weights = dir.file("w.pth");
     auto r = testing::run_deeplab("import --from torchvision --arch " + c.arch + " " + fixture + " " + weights);
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    r = testing::run_deeplab("eval -c " + src("configs/torchvision/" + c.config + ".yaml") + " --weights " + weights +
+    r = testing::run_deeplab("eval -c " + source_path("configs/torchvision/" + c.config + ".yaml") + " --weights " + weights +
                              (c.aux ? "" : " --set model.aux_loss=false") + " --set data.root=" + voc +
                              " --json " + dir.file("eval.json") + " --save-pred " + dir.path() + "/pred --no-progress");
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_GE(predicted_classes(read_json(dir.file("eval.json"))), 2) << "a one-class prediction would prove little";
+    EXPECT_GE(predicted_classes(read_json_file(dir.file("eval.json"))), 2) << "a one-class prediction would prove little";
     std::string out;
-    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " confusion --arch " +
+    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " confusion --arch " +
                                      c.arch + (c.aux ? " --aux" : "") + " --weights " + fixture + " --root " + voc +
                                      " --save-labels " + dir.path() + "/ref --out " + dir.file("ref.json"),
                                  &out),
               0)
         << out;
-    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/eval_reference.py") + " compare-labels " +
+    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
                                      dir.path() + "/ref " + dir.path() + "/pred",
                                  &out),
               0)
@@ -180,8 +178,8 @@ TEST(EvalCli, TwoShardsMergedEqualUnshardedExactly) {
   const std::string shard0 = dir.path() + "/eval.rank0-of-2.json", shard1 = dir.path() + "/eval.rank1-of-2.json";
   r = testing::run_deeplab("eval-merge " + shard0 + " " + shard1 + " --json " + dir.file("merged.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json all = read_json(dir.file("all.json")), merged = read_json(dir.file("merged.json"));
-  const json a = read_json(shard0), b = read_json(shard1);
+  const json all = read_json_file(dir.file("all.json")), merged = read_json_file(dir.file("merged.json"));
+  const json a = read_json_file(shard0), b = read_json_file(shard1);
   EXPECT_EQ(all["images"], 3);
   EXPECT_GE(a["images"].get<int>(), 1);
   EXPECT_GE(b["images"].get<int>(), 1);
@@ -212,13 +210,13 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
                            "/vis --set eval.mode=slide --set eval.window=[48,48] --set eval.scales=[0.75,1.0]"
                            " --set eval.flip=true");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json ours = read_json(dir.file("ours.json"));
+  const json ours = read_json_file(dir.file("ours.json"));
   EXPECT_GE(predicted_classes(ours), 2);
   EXPECT_EQ(ours["run"]["mode"], "slide");
   r = testing::run_deeplab("eval-semantic --gt " + data + "/gtFine/val --pred " + dir.path() +
                            "/pred --label-map cityscapes-ids --json " + dir.file("official.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json official = read_json(dir.file("official.json"));
+  const json official = read_json_file(dir.file("official.json"));
   EXPECT_NEAR(official["mIoU"].get<double>(), ours["mIoU"].get<double>(), 1e-12);
   // deeplab eval scores cityscapesScripts' iIoU and categories itself, from the instance ids.
   for (const char* key : {"iIoU", "category_mIoU", "category_iIoU"}) {
@@ -238,7 +236,7 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
   r = testing::run_deeplab("eval-merge " + dir.file("shard0.json") + " " + dir.file("shard1.json") + " --json " +
                            dir.file("merged.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json merged = read_json(dir.file("merged.json"));
+  const json merged = read_json_file(dir.file("merged.json"));
   for (const char* key : {"mIoU", "iIoU", "category_mIoU", "category_iIoU"}) {
     EXPECT_NEAR(merged[key].get<double>(), ours[key].get<double>(), 1e-12) << key;
   }
@@ -253,7 +251,7 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
     GTEST_SKIP() << "PIL not available: formats not confirmed";
   }
   std::string out;
-  std::string cmd = "/usr/bin/python3 " + src("scripts/fixtures/check_pngs.py");
+  std::string cmd = "/usr/bin/python3 " + source_path("scripts/fixtures/check_pngs.py");
   for (const auto& f : files) cmd += " " + f;
   ASSERT_EQ(testing::run_shell(cmd, &out), 0) << out;
   const std::set<int> train_label_ids{7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33};
@@ -270,7 +268,7 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
 }
 
 TEST(EvalCli, RankWithoutWorldSizeIsAnError) {
-  const auto r = testing::run_deeplab("eval -c " + src("configs/quickstart/synthetic_voc.yaml") +
+  const auto r = testing::run_deeplab("eval -c " + source_path("configs/quickstart/synthetic_voc.yaml") +
                                       " --weights none.pth --rank 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("error: eval: give --rank and --world-size together"), std::string::npos) << r.output;

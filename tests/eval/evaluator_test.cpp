@@ -1,6 +1,7 @@
 // The evaluator as a library (what the trainer calls): shards merge to the
 // unsharded matrix exactly, every image counts once, a perfect predictor
-// scores 100 %, the model's mode is restored, and class counts must agree.
+// scores 100 %, the model's mode is restored, class counts must agree, and
+// eval.crf scores the dense CRF's labels.
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -126,6 +127,36 @@ TEST(Evaluator, ResultJsonRoundTripsAndHasTopLevelMiou) {
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("shard.json"), std::string::npos) << e.what();
   }
+}
+
+// With eval.crf the scored labels are the dense CRF's argmax over the
+// predictor's softmax and the image itself (here recomputed by hand).
+TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
+  const ToyDataset dataset(3);
+  auto options = toy_options();
+  options.crf = postprocess::DenseCrfOptions{};
+  options.crf->spatial_weight = 20;  // strong smoothing: the toy labels change pixel by pixel
+  options.crf->spatial_xy_std = 3;
+  const Predictor predictor(confused(options), {});
+  const EvalResult with_crf = evaluate(predictor, dataset, options);
+  ConfusionMatrix expected(kClasses);
+  for (size_t i = 0; i < dataset.size(); ++i) {
+    const data::Sample s = dataset.get(i);
+    const at::Tensor rgb = at::from_blob(s.image.data, {s.image.rows, s.image.cols, 3}, at::kByte).clone();
+    const auto& n = options.normalization;
+    const at::Tensor mean = torch::tensor({n.mean[0], n.mean[1], n.mean[2]}).view({3, 1, 1});
+    const at::Tensor std = torch::tensor({n.std[0], n.std[1], n.std[2]}).view({3, 1, 1});
+    const at::Tensor x = ((rgb.permute({2, 0, 1}).to(torch::kFloat) / 255 - mean) / std).unsqueeze(0);
+    const at::Tensor labels = postprocess::dense_crf(rgb, predictor.probabilities(x)[0], *options.crf).argmax(0);
+    const at::Tensor truth = torch::from_blob(s.label.data, {s.label.rows, s.label.cols}, torch::kByte).to(torch::kLong);
+    expected.add(truth.data_ptr<int64_t>(), labels.contiguous().data_ptr<int64_t>(), static_cast<size_t>(labels.numel()),
+                 255, s.id);
+  }
+  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), with_crf.matrix.data()));
+  options.crf.reset();
+  const EvalResult plain = evaluate(predictor, dataset, options);
+  EXPECT_FALSE(std::equal(plain.matrix.data(), plain.matrix.data() + plain.matrix.size(), with_crf.matrix.data()))
+      << "the CRF changed nothing: the check above would not tell it was applied";
 }
 
 TEST(Evaluator, BadShardIsAnErrorNamingTheFlags) {

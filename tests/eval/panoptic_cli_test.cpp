@@ -13,7 +13,7 @@
 #include <map>
 #include <sstream>
 
-#include "deeplab/core/fs_util.h"
+#include "tests/support/json_file.h"
 #include "tests/support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -22,15 +22,13 @@ namespace deeplab::eval {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::string& path) { return json::parse(core::read_file(path)); }
-
-std::string src(const std::string& rel) { return testing::source_dir() + "/" + rel; }
+using testing::read_json_file;
+using testing::source_path;
 
 // Small enough to train in seconds, trained enough that stuff segments match.
 std::string tiny_panoptic_config(const testing::TempDir& dir, const std::string& root) {
   std::ostringstream yaml;
-  yaml << "_base_: [" << src("configs/_base_/default_runtime.yaml") << "]\n"
+  yaml << "_base_: [" << source_path("configs/_base_/default_runtime.yaml") << "]\n"
        << "model: {arch: panoptic_deeplab, num_classes: 19, align_corners: true,\n"
        << "  backbone: {name: mobilenet_v3_small, output_stride: 16}, head: {channels: 32},\n"
        << "  panoptic: {semantic_decoder_channels: 32, semantic_head_channels: 32,\n"
@@ -76,7 +74,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() + "/run/final.pth --json " +
                            dir.file("eval.json") + " --save-pred " + pred + " --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json ours = read_json(dir.file("eval.json"));
+  const json ours = read_json_file(dir.file("eval.json"));
   ASSERT_TRUE(ours.contains("PQ")) << ours.dump();
   EXPECT_EQ(ours.at("PQ"), ours.at("panoptic").at("All").at("pq"));
   int true_positives = 0;
@@ -90,7 +88,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
                            dir.path() + "/gt/cityscapes_panoptic_val --pred-json " + pred + "/panoptic.json --pred-dir " +
                            pred + "/panoptic --json " + dir.file("files.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const json files = read_json(dir.file("files.json"));
+  const json files = read_json_file(dir.file("files.json"));
   expect_same_averages(ours.at("panoptic"), files, 1e-9, "eval-panoptic on --save-pred");
   const auto ours_counts = counts_by_name(ours.at("panoptic").at("per_class"), {});
   EXPECT_EQ(ours_counts, counts_by_name(files.at("per_class"), {}));
@@ -100,13 +98,13 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   if (testing::run_shell("/usr/bin/python3 -c 'import numpy, PIL'", &out) != 0) {
     GTEST_SKIP() << "/usr/bin/python3 with numpy + PIL not found: oracle part skipped";
   }
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + src("scripts/fixtures/cityscapes_panoptic_reference.py") +
+  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/cityscapes_panoptic_reference.py") +
                                    " --gt-split-dir " + root + "/gtFine/val --pred-json " + pred +
                                    "/panoptic.json --pred-dir " + pred + "/panoptic > " + dir.file("oracle.json"),
                                &out),
             0)
       << out;
-  const json oracle = read_json(dir.file("oracle.json"));
+  const json oracle = read_json_file(dir.file("oracle.json"));
   expect_same_averages(ours.at("panoptic"), oracle, 1e-9, "oracle");
   std::map<std::string, std::string> label_id_names;
   for (const auto& [id, c] : files.at("per_class").items()) label_id_names[id] = c.at("name");

@@ -39,6 +39,14 @@ bool differs_somewhere(const at::Tensor& logits) {
   return logits.std({2, 3}).mean().item<double>() > 0.1;  // varies over positions
 }
 
+// A 4-class model of zeros that notes the size of every input it is given.
+SegmentFn size_recorder(std::vector<std::vector<int64_t>>& seen) {
+  return [&seen](const at::Tensor& x) {
+    seen.push_back(x.sizes().vec());
+    return torch::zeros({x.size(0), 4, x.size(2), x.size(3)});
+  };
+}
+
 TEST(Predictor, SingleScaleNoFlipIsPlainInferenceBitForBit) {
   torch::NoGradGuard no_grad;
   auto model = small_model();
@@ -74,10 +82,7 @@ TEST(Predictor, WindowAtLeastImageIsWholeImageInference) {
 TEST(Predictor, WholeImagePadsToTheStrideAndCropsBack) {
   torch::NoGradGuard no_grad;
   std::vector<std::vector<int64_t>> seen;
-  const SegmentFn recorder = [&seen](const at::Tensor& x) {
-    seen.push_back(x.sizes().vec());
-    return torch::zeros({x.size(0), 4, x.size(2), x.size(3)});
-  };
+  const SegmentFn recorder = size_recorder(seen);
   PredictorOptions o;
   o.pad_multiple = 8;
   const auto probs = Predictor(recorder, o).probabilities(torch::randn({2, 3, 33, 41}));
@@ -89,10 +94,7 @@ TEST(Predictor, WholeImagePadsToTheStrideAndCropsBack) {
 TEST(Predictor, AlignCornersPadsToAMultipleOfTheStridePlusOne) {
   torch::NoGradGuard no_grad;
   std::vector<std::vector<int64_t>> seen;
-  const SegmentFn recorder = [&seen](const at::Tensor& x) {
-    seen.push_back(x.sizes().vec());
-    return torch::zeros({x.size(0), 4, x.size(2), x.size(3)});
-  };
+  const SegmentFn recorder = size_recorder(seen);
   PredictorOptions o;
   o.pad_multiple = 8;
   o.align_corners = true;  // deeplab2 evaluates Cityscapes' 1024 x 2048 at 1025 x 2049

@@ -99,6 +99,25 @@ TEST(Config, EveryShippedConfigLoads) {
   EXPECT_GE(count, 3);
 }
 
+// Images are normalised as the backbone's pretrained weights expect unless
+// the config sets data.mean / data.std (each on its own).
+TEST(Config, NormalisationFollowsTheBackbonesPretrainingUnlessSet) {
+  TempDir dir;
+  const std::vector<double> half = {0.5, 0.5, 0.5}, imagenet_mean = {0.485, 0.456, 0.406};
+  const Config xception = load_config(testing::source_path("configs/voc/deeplabv3plus_xception65_os16_voc.yaml"));
+  EXPECT_EQ(xception.data.mean, half);
+  EXPECT_EQ(xception.data.std, half);
+  const Config resnet = load_config(testing::source_path("configs/voc/deeplabv3plus_resnet101_os16_voc.yaml"));
+  EXPECT_EQ(resnet.data.mean, imagenet_mean);
+  const Config set = load_config(dir.write("x.yaml", "model:\n  backbone: {name: xception71}\ndata:\n  mean: [0.4, 0.4, 0.4]\n"));
+  EXPECT_EQ(set.data.mean, (std::vector<double>{0.4, 0.4, 0.4}));
+  EXPECT_EQ(set.data.std, half);
+  const Config overridden = load_config(dir.write("y.yaml", "model:\n  backbone: {name: xception65}\n"),
+                                        {"data.std=[0.2, 0.2, 0.2]"});
+  EXPECT_EQ(overridden.data.mean, half);
+  EXPECT_EQ(overridden.data.std, (std::vector<double>{0.2, 0.2, 0.2}));
+}
+
 TEST(Config, RetiredFreezeBnReadsAsFrozenNorm) {
   TempDir dir;
   const Config config = load_config(dir.write("old.yaml", "train:\n  freeze_bn: true\n"));

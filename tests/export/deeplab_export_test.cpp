@@ -11,6 +11,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/torchscript.h"
+#include "deeplab/export/pretrained_import.h"
 #include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/summary.h"
@@ -63,6 +64,7 @@ TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
   EXPECT_EQ(meta.arch, "deeplabv3/mobilenet_v3_large/os16");
   EXPECT_EQ(meta.class_names.size(), 21u);
   EXPECT_EQ(meta.class_names[15], "person");
+  EXPECT_EQ(meta.extra.at("normalization"), "imagenet");
   // Negative control: a perturbed C++ model no longer matches Python's output.
   model->named_parameters()["classifier.4.weight"].add_(0.1);
   EXPECT_FALSE(testing::close_enough(outputs.at("a").toTensor(), model->forward(inputs.at("a"))));
@@ -82,7 +84,7 @@ TEST(DeepLabExport, ImageNetBackboneFillsTheBackboneOnly) {
   const std::string pth = parity_fixture("resnet50_features.pth");
   if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
   models::DeepLab model = models::build_model(torchvision_model_config("resnet50", 21, false));
-  const auto report = import_torchvision(*model, pth, "resnet50");
+  const auto report = import_pretrained(*model, pth, "resnet50");
   EXPECT_TRUE(report.unexpected.empty()) << report.summary();
   for (const auto& key : report.missing) EXPECT_EQ(key.rfind("classifier.", 0), 0u) << key;
   const auto source = read_state_dict(pth);
@@ -103,7 +105,7 @@ TEST(DeepLabExport, MobileNetV2WithoutFinalConvTakesTorchvisionWeightsUpToLayer1
   c.backbone.name = "mobilenet_v2";
   c.backbone.final_conv = false;
   models::DeepLab model = models::build_model(c);
-  const auto report = import_torchvision(*model, pth, "mobilenet_v2");
+  const auto report = import_pretrained(*model, pth, "mobilenet_v2");
   EXPECT_TRUE(report.unexpected.empty()) << report.summary();
   for (const auto& key : report.missing) EXPECT_EQ(key.rfind("classifier.", 0), 0u) << key;
   const auto params = model->named_parameters();
@@ -114,7 +116,7 @@ TEST(DeepLabExport, MobileNetV2WithoutFinalConvTakesTorchvisionWeightsUpToLayer1
   };
   EXPECT_TRUE(torch::equal(params["backbone.17.conv.2.weight"], tensor("features.17.conv.2.weight")));
   // A mismatch elsewhere is still an error: a V3 file into the V2 model.
-  EXPECT_THROW(import_torchvision(*model, parity_fixture("mobilenet_v3_large_features.pth"), "mobilenet_v2"), Error);
+  EXPECT_THROW(import_pretrained(*model, parity_fixture("mobilenet_v3_large_features.pth"), "mobilenet_v2"), Error);
 }
 
 // DeepLab-LargeFOV: fc6 keeps outputs 0, 4, 8 ... and kernel taps 0, 3, 6 of

@@ -58,6 +58,8 @@ std::string source_dir() {
   return DEEPLAB_SOURCE_DIR;
 }
 
+std::string source_path(const std::string& relative) { return source_dir() + "/" + relative; }
+
 std::string binary_dir() { return DEEPLAB_BINARY_DIR; }
 
 std::string samples_dir() {

@@ -25,6 +25,8 @@ class TempDir {
 
 /// The project's source root (configs/, datasets/ ...).
 std::string source_dir();
+/// `source_dir()/relative`, e.g. source_path("configs/voc/x.yaml").
+std::string source_path(const std::string& relative);
 /// The build directory (holds the `deeplab` binary).
 std::string binary_dir();
 

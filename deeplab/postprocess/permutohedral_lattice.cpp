@@ -1,0 +1,240 @@
+#include "deeplab/postprocess/permutohedral_lattice.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace deeplab::postprocess {
+namespace {
+
+// Lattice vertices by their first d coordinates (the last one follows: they
+// sum to zero), in open addressing; indices are given in insertion order.
+class VertexTable {
+ public:
+  VertexTable(int d, int64_t expected) : d_(d) { rehash(std::max<int64_t>(64, expected * 2)); }
+
+  int32_t find_or_insert(const int32_t* key) {
+    if ((count_ + 1) * 2 > static_cast<int64_t>(slots_.size())) rehash(static_cast<int64_t>(slots_.size()) * 2);
+    size_t slot = hash(key) & mask_;
+    while (slots_[slot] >= 0) {
+      if (std::equal(key, key + d_, &keys_[static_cast<size_t>(slots_[slot]) * d_])) return slots_[slot];
+      slot = (slot + 1) & mask_;
+    }
+    slots_[slot] = static_cast<int32_t>(count_++);
+    keys_.insert(keys_.end(), key, key + d_);
+    return slots_[slot];
+  }
+
+  int32_t find(const int32_t* key) const {
+    size_t slot = hash(key) & mask_;
+    while (slots_[slot] >= 0) {
+      if (std::equal(key, key + d_, &keys_[static_cast<size_t>(slots_[slot]) * d_])) return slots_[slot];
+      slot = (slot + 1) & mask_;
+    }
+    return -1;
+  }
+
+  int64_t size() const { return count_; }
+  const int32_t* key(int64_t index) const { return &keys_[static_cast<size_t>(index) * d_]; }
+
+ private:
+  size_t hash(const int32_t* key) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < d_; ++i) h = (h ^ static_cast<uint32_t>(key[i])) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+
+  void rehash(int64_t capacity) {
+    size_t size = 1;
+    while (static_cast<int64_t>(size) < capacity) size <<= 1;
+    slots_.assign(size, -1);
+    mask_ = size - 1;
+    for (int64_t i = 0; i < count_; ++i) {
+      size_t slot = hash(key(i)) & mask_;
+      while (slots_[slot] >= 0) slot = (slot + 1) & mask_;
+      slots_[slot] = static_cast<int32_t>(i);
+    }
+  }
+
+  int d_;
+  int64_t count_ = 0;
+  size_t mask_ = 0;
+  std::vector<int32_t> slots_;
+  std::vector<int32_t> keys_;
+};
+
+// One point lifted onto the lattice: the d + 1 corners of its simplex and
+// their barycentric weights (Adams et al. 2010, section 3.1).
+class SimplexLocator {
+ public:
+  explicit SimplexLocator(int d)
+      : d_(d), scale_(d), elevated_(d + 1), rem0_(d + 1), rank_(d + 1), barycentric_(d + 2) {
+    // Scales the features so that the lattice blur matches a unit Gaussian
+    // (the paper's sqrt(2/3) (d + 1) expected standard deviation).
+    for (int i = 0; i < d; ++i) scale_[i] = std::sqrt(2.0f / 3.0f) * (d + 1) / std::sqrt((i + 1.0f) * (i + 2.0f));
+  }
+
+  void locate(const float* f) {
+    const int d = d_;
+    float running = 0;
+    for (int j = d; j > 0; --j) {  // onto the hyperplane sum(x) = 0
+      const float cf = f[j - 1] * scale_[j - 1];
+      elevated_[j] = running - j * cf;
+      running += cf;
+    }
+    elevated_[0] = running;
+    int sum = 0;  // nearest remainder-0 point, then its rank order
+    for (int i = 0; i <= d; ++i) {
+      const int rounded = static_cast<int>(std::round(elevated_[i] / (d + 1)));
+      rem0_[i] = rounded * (d + 1);
+      sum += rounded;
+    }
+    std::fill(rank_.begin(), rank_.end(), 0);
+    for (int i = 0; i < d; ++i) {
+      for (int j = i + 1; j <= d; ++j) {
+        if (elevated_[i] - rem0_[i] < elevated_[j] - rem0_[j]) {
+          ++rank_[i];
+        } else {
+          ++rank_[j];
+        }
+      }
+    }
+    for (int i = 0; i <= d; ++i) {  // off the plane by `sum`: walk back onto it
+      rank_[i] += sum;
+      if (rank_[i] < 0) {
+        rank_[i] += d + 1;
+        rem0_[i] += d + 1;
+      } else if (rank_[i] > d) {
+        rank_[i] -= d + 1;
+        rem0_[i] -= d + 1;
+      }
+    }
+    std::fill(barycentric_.begin(), barycentric_.end(), 0.0f);
+    for (int i = 0; i <= d; ++i) {
+      const float v = (elevated_[i] - rem0_[i]) / (d + 1);
+      barycentric_[d - rank_[i]] += v;
+      barycentric_[d - rank_[i] + 1] -= v;
+    }
+    barycentric_[0] += 1.0f + barycentric_[d + 1];
+  }
+
+  // The first d coordinates of corner `r` (0..d) of the located simplex.
+  void corner(int r, int32_t* key) const {
+    for (int i = 0; i < d_; ++i) key[i] = rem0_[i] + (rank_[i] <= d_ - r ? r : r - (d_ + 1));
+  }
+  float weight(int r) const { return barycentric_[r]; }
+
+ private:
+  int d_;
+  std::vector<float> scale_, elevated_;
+  std::vector<int32_t> rem0_, rank_;
+  std::vector<float> barycentric_;
+};
+
+}  // namespace
+
+PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, int64_t n, int d) : d_(d), n_(n) {
+  if (d < 1 || static_cast<int64_t>(features.size()) != n * d) {
+    throw std::invalid_argument("PermutohedralLattice: " + std::to_string(features.size()) + " feature values for " +
+                                std::to_string(n) + " points of dimension " + std::to_string(d));
+  }
+  const int corners = d + 1;
+  VertexTable table(d, n);
+  SimplexLocator locator(d);
+  vertex_of_.resize(static_cast<size_t>(n * corners));
+  weight_of_.resize(static_cast<size_t>(n * corners));
+  std::vector<int32_t> key(d);
+  for (int64_t i = 0; i < n; ++i) {
+    locator.locate(&features[static_cast<size_t>(i * d)]);
+    for (int r = 0; r < corners; ++r) {
+      locator.corner(r, key.data());
+      vertex_of_[static_cast<size_t>(i * corners + r)] = table.find_or_insert(key.data());
+      weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
+    }
+  }
+  vertices_ = table.size();
+  // Neighbours along axis j: -1 on every coordinate but +d on j (and the
+  // reverse); for j = d the implicit last coordinate takes the +d.
+  neighbours_.resize(static_cast<size_t>(corners * vertices_ * 2));
+  std::vector<int32_t> lower(d), upper(d);
+  for (int j = 0; j <= d; ++j) {
+    for (int64_t v = 0; v < vertices_; ++v) {
+      const int32_t* k = table.key(v);
+      for (int i = 0; i < d; ++i) {
+        lower[i] = k[i] - 1;
+        upper[i] = k[i] + 1;
+      }
+      if (j < d) {
+        lower[j] = k[j] + d;
+        upper[j] = k[j] - d;
+      }
+      const size_t at = static_cast<size_t>((j * vertices_ + v) * 2);
+      const int32_t below = table.find(lower.data()), above = table.find(upper.data());
+      neighbours_[at] = below >= 0 ? below : static_cast<int32_t>(vertices_);
+      neighbours_[at + 1] = above >= 0 ? above : static_cast<int32_t>(vertices_);
+    }
+  }
+}
+
+void PermutohedralLattice::filter(const float* in, float* out, int64_t channels) const {
+  const std::vector<float> ones(static_cast<size_t>(n_), 1.0f);
+  filter_scaled(in, out, channels, ones.data(), 1.0f, false);
+}
+
+void PermutohedralLattice::filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale,
+                                         float weight, bool accumulate) const {
+  const int corners = d_ + 1;
+  const int64_t c = channels;
+  // Row `vertices_` stays zero: the value of every absent neighbour.
+  values_.assign(static_cast<size_t>((vertices_ + 1) * c), 0.0f);
+  blurred_.resize(values_.size());
+  std::fill(blurred_.end() - c, blurred_.end(), 0.0f);
+  for (int64_t i = 0; i < n_; ++i) {  // splat
+    const float* src = in + i * c;
+    for (int r = 0; r < corners; ++r) {
+      const size_t k = static_cast<size_t>(i * corners + r);
+      float* dst = &values_[static_cast<size_t>(vertex_of_[k]) * c];
+      const float w = weight_of_[k] * point_scale[i];
+      for (int64_t ch = 0; ch < c; ++ch) dst[ch] += w * src[ch];
+    }
+  }
+  for (int j = 0; j <= d_; ++j) {  // blur along each lattice axis
+    const int32_t* neighbours = &neighbours_[static_cast<size_t>(j * vertices_ * 2)];
+    for (int64_t v = 0; v < vertices_; ++v) {
+      const float* self = &values_[static_cast<size_t>(v * c)];
+      const float* lo = &values_[static_cast<size_t>(neighbours[2 * v]) * c];
+      const float* hi = &values_[static_cast<size_t>(neighbours[2 * v + 1]) * c];
+      float* dst = &blurred_[static_cast<size_t>(v * c)];
+      for (int64_t ch = 0; ch < c; ++ch) dst[ch] = self[ch] + 0.5f * (lo[ch] + hi[ch]);
+    }
+    values_.swap(blurred_);  // both keep a zero last row
+  }
+  for (int64_t i = 0; i < n_; ++i) {  // slice
+    float* dst = out + i * c;
+    if (!accumulate) std::fill(dst, dst + c, 0.0f);
+    for (int r = 0; r < corners; ++r) {
+      const size_t k = static_cast<size_t>(i * corners + r);
+      const float* src = &values_[static_cast<size_t>(vertex_of_[k]) * c];
+      const float w = weight_of_[k] * point_scale[i] * weight;
+      for (int64_t ch = 0; ch < c; ++ch) dst[ch] += w * src[ch];
+    }
+  }
+}
+
+SymmetricGaussianFilter::SymmetricGaussianFilter(PermutohedralLattice lattice) : lattice_(std::move(lattice)) {
+  const std::vector<float> ones(static_cast<size_t>(lattice_.size()), 1.0f);
+  scale_.resize(ones.size());
+  lattice_.filter(ones.data(), scale_.data(), 1);
+  for (float& s : scale_) s = 1.0f / std::sqrt(s + 1e-20f);
+}
+
+void SymmetricGaussianFilter::apply(const float* in, float* out, int64_t channels) const {
+  lattice_.filter_scaled(in, out, channels, scale_.data(), 1.0f, false);
+}
+
+void SymmetricGaussianFilter::accumulate(const float* in, float* out, int64_t channels, float weight) const {
+  lattice_.filter_scaled(in, out, channels, scale_.data(), weight, true);
+}
+
+}  // namespace deeplab::postprocess

@@ -1,0 +1,63 @@
+#pragma once
+// High-dimensional Gaussian filtering on the permutohedral lattice (Adams,
+// Baek & Davis, "Fast High-Dimensional Filtering Using the Permutohedral
+// Lattice", Eurographics 2010), as the dense CRF of Kraehenbuehl & Koltun
+// (NIPS 2011) uses it: each point's d features (already divided by their
+// standard deviations) are lifted onto the lattice's hyperplane in d + 1
+// dimensions; values are splatted onto the d + 1 vertices of the enclosing
+// simplex with barycentric weights, blurred with [1/2, 1, 1/2] along each of
+// the d + 1 lattice axes, and sliced back.  Cost is linear in the points:
+// the lattice is built once per image and reused by every filtering.
+
+#include <cstdint>
+#include <vector>
+
+namespace deeplab::postprocess {
+
+class PermutohedralLattice {
+ public:
+  /// `features`: n x d, row-major (point i at features[i * d]).
+  PermutohedralLattice(const std::vector<float>& features, int64_t n, int d);
+
+  /// out = K in, K ~ exp(-|f_i - f_j|^2 / 2) up to a constant factor; `in`
+  /// and `out` are n x channels, row-major, and may not alias.  Not
+  /// thread-safe: the lattice keeps its work buffers between calls.
+  void filter(const float* in, float* out, int64_t channels) const;
+
+  /// out = [out +] weight * S K S in with S = diag(point_scale) (n values):
+  /// the scaling and summing folded into the splat and slice passes.
+  void filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale, float weight,
+                     bool accumulate) const;
+
+  int64_t size() const { return n_; }
+  /// Lattice vertices the points touch (memory is ~ vertices x channels floats).
+  int64_t vertices() const { return vertices_; }
+
+ private:
+  int d_;
+  int64_t n_;
+  int64_t vertices_ = 0;
+  std::vector<int32_t> vertex_of_;  // n x (d + 1): lattice vertex of each simplex corner
+  std::vector<float> weight_of_;    // n x (d + 1): its barycentric weight
+  std::vector<int32_t> neighbours_;  // (d + 1) x vertices x 2: along each axis; `vertices_` = none
+  // Vertex values (plus one row of zeros standing for absent neighbours),
+  // kept between calls: every mean-field iteration filters the same size.
+  mutable std::vector<float> values_, blurred_;
+};
+
+/// A Gaussian kernel with densecrf's symmetric normalisation:
+/// out = D^-1/2 K D^-1/2 in, with D = diag(K 1).
+class SymmetricGaussianFilter {
+ public:
+  explicit SymmetricGaussianFilter(PermutohedralLattice lattice);
+  void apply(const float* in, float* out, int64_t channels) const;
+  /// out += weight * D^-1/2 K D^-1/2 in (a mean-field message, summed in place).
+  void accumulate(const float* in, float* out, int64_t channels, float weight) const;
+  const PermutohedralLattice& lattice() const { return lattice_; }
+
+ private:
+  PermutohedralLattice lattice_;
+  std::vector<float> scale_;  // 1 / sqrt(K 1) per point
+};
+
+}  // namespace deeplab::postprocess
