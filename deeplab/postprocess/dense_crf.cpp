@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deeplab/postprocess/permutohedral_lattice.h"
+#include "deeplab/postprocess/simd_clones.h"
 
 namespace deeplab::postprocess {
 namespace {
@@ -52,7 +53,7 @@ class SpatialFilter {
 
  private:
   // out += weight * S K S in, S = diag(scale).
-  void filter(const float* in, float* out, int64_t c, const float* scale, float weight) const {
+  DEEPLAB_SIMD_CLONES void filter(const float* in, float* out, int64_t c, const float* scale, float weight) const {
     const int radius = static_cast<int>(taps_.size() / 2);
     const int64_t row = w_ * c;
     scaled_.resize(static_cast<size_t>(row));
@@ -115,7 +116,7 @@ inline float exp_nonpositive(float x) {
 // q_i = softmax over labels of logits_i.  The exponentials run as one long
 // loop over the whole buffer, which vectorises; per-pixel sums do not (float
 // reductions keep their order).
-void softmax_rows(const Buffer& logits, Buffer& q, int64_t n, int64_t c) {
+DEEPLAB_SIMD_CLONES void softmax_rows(const Buffer& logits, Buffer& q, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; ++i) {
     const float* row = &logits[static_cast<size_t>(i * c)];
     const float top = *std::max_element(row, row + c);

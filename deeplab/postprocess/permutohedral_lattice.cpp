@@ -1,5 +1,7 @@
 #include "deeplab/postprocess/permutohedral_lattice.h"
 
+#include "deeplab/postprocess/simd_clones.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -182,7 +184,7 @@ void PermutohedralLattice::filter(const float* in, float* out, int64_t channels)
   filter_scaled(in, out, channels, ones.data(), 1.0f, false);
 }
 
-void PermutohedralLattice::filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale,
+DEEPLAB_SIMD_CLONES void PermutohedralLattice::filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale,
                                          float weight, bool accumulate) const {
   const int corners = d_ + 1;
   const int64_t c = channels;

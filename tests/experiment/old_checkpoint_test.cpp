@@ -75,9 +75,15 @@ TEST(OldCheckpoint, Stop9CheckpointResumesToTheSameLosses) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const Logged original = read_metrics(fixture("metrics.jsonl"));
   const Logged resumed = read_metrics(work + "/metrics.jsonl");
+  // The fixture was written on another machine.  Where the CPU differs, its
+  // kernels may sum in another order (vector width), so the weights after the
+  // first resumed step differ in the 7th digit and a few val pixels of this
+  // barely trained model flip.  Measured on an AVX-512 machine (stop 20): the
+  // loss of step 3 bit-identical, step 4's 3.6e-7 off, val mIoU 1.4e-4 off.
+  // Exact resume on one machine is resume_test's job.
   for (int64_t it : {3, 4}) {
     EXPECT_NEAR(resumed.train_loss.at(it), original.train_loss.at(it), 1e-6) << it;
-    EXPECT_NEAR(resumed.eval_miou.at(it), original.eval_miou.at(it), 1e-9) << it;
+    EXPECT_NEAR(resumed.eval_miou.at(it), original.eval_miou.at(it), 2e-3) << it;
   }
   // Today's checkpoints come after the evaluation of their iteration, so the
   // one of iteration 4 knows that iteration 4 scored best.
