@@ -43,7 +43,7 @@ struct EvalOptions {
   /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
   std::vector<int> cityscapes_label_ids;
   /// Set: semantic predictions are refined by the dense CRF (eval.crf), the
-  /// images of a batch in parallel.
+  /// images of a batch in parallel (evaluate() batches one image).
   std::optional<postprocess::DenseCrfOptions> crf;
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
