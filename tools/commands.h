@@ -17,6 +17,7 @@ void add_model_command(CLI::App& app);
 /// `deeplab eval` and `deeplab eval-merge` (cmd_eval.cpp).
 void add_eval_command(CLI::App& app);
 void add_eval_semantic_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 void add_eval_panoptic_command(CLI::App& app);
 /// `deeplab data ...`: creates the group; each data subcommand registers itself from cmd_data.cpp.
 void add_data_command(CLI::App& app);

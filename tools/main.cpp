@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   deeplab::tools::add_model_command(app);
   deeplab::tools::add_eval_command(app);
   deeplab::tools::add_eval_semantic_command(app);
+  deeplab::tools::add_predict_command(app);
   deeplab::tools::add_eval_panoptic_command(app);
   deeplab::tools::add_data_command(app);
   deeplab::tools::add_bench_command(app);

@@ -1,6 +1,5 @@
 #include "deeplab/eval/evaluator.h"
 
-#include <opencv2/core/mat.hpp>
 #include <torch/torch.h>
 
 #include <memory>
@@ -8,6 +7,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
+#include "deeplab/eval/label_maps.h"
 #include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/core/progress.h"
 #include "deeplab/models/deeplab.h"
@@ -107,28 +107,11 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
   return static_cast<int64_t>(predictions.size());
 }
 
-// The batch's label maps: the predictor's argmax, or its softmax refined by
-// the dense CRF against the (un-normalised) image, images in parallel.
-at::Tensor predict_labels(const Predictor& predictor, const data::Batch& batch, c10::Device device,
-                          const EvalOptions& options) {
-  if (!options.crf) return predictor.predict(batch.images.to(device)).to(torch::kCPU).to(torch::kLong).contiguous();
-  const at::Tensor probs = predictor.probabilities(batch.images.to(device)).to(torch::kCPU, torch::kFloat);
-  at::Tensor labels = at::empty({probs.size(0), probs.size(2), probs.size(3)}, at::kLong);
-  at::parallel_for(0, probs.size(0), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const cv::Mat rgb = data::to_rgb8(batch.images[i], options.normalization);
-      const at::Tensor image = at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte);
-      labels[i].copy_(postprocess::dense_crf(image, probs[i], *options.crf).argmax(0));
-    }
-  });
-  return labels;
-}
-
 // Adds one batch to the matrix (and writes its outputs); returns the images seen.
 int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
                     const PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
                     int ignore_label) {
-  const at::Tensor pred = predict_labels(predictor, batch, device, options);
+  const at::Tensor pred = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (int64_t i = 0; i < pred.size(0); ++i) {
     const at::Tensor p = pred[i], g = labels[i];

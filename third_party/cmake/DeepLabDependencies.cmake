@@ -29,7 +29,7 @@ find_package(yaml-cpp REQUIRED)          # libyaml-cpp-dev
 find_package(spdlog REQUIRED)            # libspdlog-dev
 find_package(CLI11 REQUIRED)             # libcli11-dev
 find_package(PNG REQUIRED)               # libpng-dev
-find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)  # libopencv-dev
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio)  # libopencv-dev (videoio: deeplab predict on videos)
 include(FindMatio)                       # libmatio-dev (SBD .mat labels)
 find_package(nlohmann_json 3 REQUIRED)   # nlohmann-json3-dev
 find_package(Threads REQUIRED)

@@ -1,0 +1,27 @@
+#include "deeplab/eval/label_maps.h"
+
+#include <ATen/Parallel.h>
+#include <opencv2/core/mat.hpp>
+#include <torch/torch.h>
+
+#include "deeplab/postprocess/dense_crf.h"
+
+namespace deeplab::eval {
+
+at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& batch, c10::Device device,
+                              const std::optional<postprocess::DenseCrfOptions>& crf,
+                              const data::Normalization& normalization) {
+  if (!crf) return predictor.predict(batch.images.to(device)).to(torch::kCPU).to(torch::kLong).contiguous();
+  const at::Tensor probs = predictor.probabilities(batch.images.to(device)).to(torch::kCPU, torch::kFloat);
+  at::Tensor labels = at::empty({probs.size(0), probs.size(2), probs.size(3)}, at::kLong);
+  at::parallel_for(0, probs.size(0), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const cv::Mat rgb = data::to_rgb8(batch.images[i], normalization);
+      const at::Tensor image = at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte);
+      labels[i].copy_(postprocess::dense_crf(image, probs[i], *crf).argmax(0));
+    }
+  });
+  return labels;
+}
+
+}  // namespace deeplab::eval

@@ -1,0 +1,25 @@
+#pragma once
+// A batch's semantic label maps, as `deeplab eval` scores them and `deeplab
+// predict` writes them: the predictor's argmax, or its softmax refined by the
+// dense CRF against the image (eval.crf).
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <optional>
+
+#include "deeplab/data/loader.h"
+#include "deeplab/data/normalization.h"
+#include "deeplab/eval/predictor.h"
+#include "deeplab/postprocess/dense_crf_options.h"
+
+namespace deeplab::eval {
+
+/// int64 [N, H, W] on the CPU.  With `crf`, the images of the batch are
+/// refined in parallel (each CRF runs on one thread); `normalization` undoes
+/// the batch's normalisation to give the CRF the image's colours.
+at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& batch, c10::Device device,
+                              const std::optional<postprocess::DenseCrfOptions>& crf,
+                              const data::Normalization& normalization);
+
+}  // namespace deeplab::eval

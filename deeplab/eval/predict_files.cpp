@@ -1,0 +1,123 @@
+#include "deeplab/eval/predict_files.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/progress.h"
+#include "deeplab/data/label_writer.h"
+#include "deeplab/data/loader.h"
+#include "deeplab/data/sample_io.h"
+#include "deeplab/eval/label_maps.h"
+
+namespace deeplab::eval {
+namespace fs = std::filesystem;
+namespace {
+
+// Writes are at most this many images behind the model.
+constexpr size_t kPendingWrites = 4;
+
+data::Loader make_file_loader(const std::shared_ptr<const data::Dataset>& dataset, const PredictFilesOptions& o) {
+  data::TransformOptions transform;
+  transform.train = false;
+  transform.ignore_label = dataset->ignore_label();
+  transform.eval_pad_multiple = 0;  // the predictor pads and crops back
+  data::LoaderOptions loader;
+  loader.batch_size = 1;  // photos differ in size
+  loader.workers = o.workers;
+  loader.drop_last = false;
+  loader.train = false;
+  loader.skip_bad_samples = true;  // reported below, by name
+  loader.normalization = o.normalization;
+  return data::Loader(dataset, data::Transform(transform), loader);
+}
+
+void write_png(const cv::Mat& rgb, const std::string& path) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(path, bgr)) throw IoError("cannot write " + path);
+}
+
+void write_outputs(const cv::Mat& image, const cv::Mat& labels, const std::string& name,
+                   const PredictFilesOptions& o) {
+  const fs::path base = fs::path(o.out_dir) / name;
+  fs::create_directories(base.parent_path());
+  data::write_palette_label(labels, o.descriptor.palette, base.string() + ".png");
+  if (!o.color && !o.overlay) return;
+  const cv::Mat colours = data::colorize_label(labels, o.descriptor);
+  if (o.color) write_png(colours, base.string() + "_color.png");
+  if (o.overlay) write_png(blend_overlay(image, colours, o.overlay_alpha), base.string() + "_overlay.png");
+}
+
+// "path: why" for each file the loader skipped (read again for the reason).
+std::vector<std::string> unreadable_files(const data::ImageFilesDataset& dataset, const std::set<std::string>& done) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < dataset.size(); ++i) {
+    if (done.count(dataset.id(i))) continue;
+    try {
+      data::read_rgb_image(dataset.file(i).path);
+      out.push_back(dataset.file(i).path + ": skipped");
+    } catch (const std::exception& e) {
+      out.push_back(e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+cv::Mat blend_overlay(const cv::Mat& image, const cv::Mat& colours, double alpha) {
+  cv::Mat out;
+  cv::addWeighted(image, 1.0 - alpha, colours, alpha, 0.0, out);
+  return out;
+}
+
+PredictReport predict_image_files(const Predictor& predictor, const std::vector<data::InputFile>& files,
+                                  const PredictFilesOptions& options, c10::Device device) {
+  if (options.descriptor.palette.empty()) throw ConfigError("predict: the dataset descriptor has no palette");
+  torch::NoGradGuard no_grad;
+  auto dataset = std::make_shared<data::ImageFilesDataset>(files, options.descriptor.num_classes(),
+                                                           options.descriptor.ignore_label);
+  data::Loader loader = make_file_loader(dataset, options);
+  loader.start_epoch(0);
+  fs::create_directories(options.out_dir);
+  PredictReport report;
+  std::set<std::string> done;
+  std::deque<std::future<void>> pending;
+  core::ProgressBar progress("predict", static_cast<int64_t>(files.size()), "img", 0, options.progress);
+  progress.update(0);
+  while (auto batch = loader.next()) {
+    const at::Tensor labels = predict_label_maps(predictor, *batch, device, options.crf, options.normalization);
+    for (int64_t i = 0; i < labels.size(0); ++i) {
+      const std::string name = batch->ids[static_cast<size_t>(i)];
+      cv::Mat image = data::to_rgb8(batch->images[i], options.normalization);
+      cv::Mat label(static_cast<int>(labels.size(1)), static_cast<int>(labels.size(2)), CV_8UC1);
+      const at::Tensor bytes = labels[i].clamp(0, 255).to(at::kByte).contiguous();
+      std::memcpy(label.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()));
+      pending.push_back(std::async(std::launch::async, [image, label, name, &options] {
+        write_outputs(image, label, name, options);
+      }));
+      done.insert(name);
+    }
+    while (pending.size() > kPendingWrites) {
+      pending.front().get();  // rethrows a failed write
+      pending.pop_front();
+    }
+    progress.update(static_cast<int64_t>(done.size() + loader.skipped()));
+  }
+  for (auto& write : pending) write.get();
+  progress.finish();
+  report.written = static_cast<int64_t>(done.size());
+  report.unreadable = unreadable_files(*dataset, done);
+  report.seconds = progress.elapsed();
+  return report;
+}
+
+}  // namespace deeplab::eval

@@ -1,0 +1,51 @@
+#pragma once
+// `deeplab predict` on image files: each image is decoded on the loader's
+// worker threads (as evaluation reads a dataset), segmented by a Predictor
+// (test-time augmentation, dense CRF as configured), and its outputs are
+// written on a writer thread while the next image runs:
+//   <out>/<name>.png          label map, palette PNG of the dataset's colours
+//                             (what `deeplab eval --save-pred` writes for VOC)
+//   <out>/<name>_color.png    the colourised label map
+//   <out>/<name>_overlay.png  the image with the colours blended in (overlay)
+// An image that cannot be read is reported, never skipped silently.
+
+#include <c10/core/Device.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deeplab/data/descriptor.h"
+#include "deeplab/data/image_files.h"
+#include "deeplab/data/normalization.h"
+#include "deeplab/eval/predictor.h"
+#include "deeplab/postprocess/dense_crf_options.h"
+
+namespace deeplab::eval {
+
+struct PredictFilesOptions {
+  std::string out_dir = "predictions";
+  bool color = true;
+  bool overlay = false;
+  double overlay_alpha = 0.5;  // weight of the colours in the overlay
+  data::DatasetDescriptor descriptor;  // classes and palette
+  data::Normalization normalization;
+  std::optional<postprocess::DenseCrfOptions> crf;
+  int workers = 2;
+  bool progress = true;
+};
+
+struct PredictReport {
+  int64_t written = 0;                  // images whose outputs were written
+  std::vector<std::string> unreadable;  // "path: why" of each image that could not be read
+  double seconds = 0;
+};
+
+/// Segments `files` and writes their outputs under options.out_dir.
+PredictReport predict_image_files(const Predictor& predictor, const std::vector<data::InputFile>& files,
+                                  const PredictFilesOptions& options, c10::Device device = c10::Device(c10::kCPU));
+
+/// image * (1 - alpha) + colours * alpha (RGB CV_8UC3 both).
+cv::Mat blend_overlay(const cv::Mat& image, const cv::Mat& colours, double alpha);
+
+}  // namespace deeplab::eval

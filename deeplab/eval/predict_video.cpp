@@ -1,0 +1,83 @@
+#include "deeplab/eval/predict_video.h"
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "deeplab/core/error.h"
+#include "deeplab/core/progress.h"
+#include "deeplab/data/label_writer.h"
+#include "deeplab/data/loader.h"
+#include "deeplab/eval/label_maps.h"
+
+namespace deeplab::eval {
+namespace fs = std::filesystem;
+namespace {
+
+// (rgb / 255 - mean) / std in float, operation for operation as the loader's
+// lookup table computes it, so a frame and the same picture read as an image
+// give the same input.
+at::Tensor normalised_frame(const cv::Mat& rgb, const data::Normalization& n) {
+  const at::Tensor pixels = at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).permute({2, 0, 1});
+  const at::Tensor mean = at::tensor(at::ArrayRef<float>(n.mean.data(), 3)).view({3, 1, 1});
+  const at::Tensor std = at::tensor(at::ArrayRef<float>(n.std.data(), 3)).view({3, 1, 1});
+  return ((pixels.to(at::kFloat) / 255.0f - mean) / std).unsqueeze(0).contiguous();
+}
+
+cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) {
+  cv::VideoWriter writer(path, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), fps, size, true);
+  if (!writer.isOpened()) throw IoError(path + ": cannot open for writing (OpenCV's FFmpeg backend without FFV1?)");
+  return writer;
+}
+
+void write_frame(cv::VideoWriter& writer, const cv::Mat& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  writer.write(bgr);
+}
+
+}  // namespace
+
+VideoReport predict_video(const Predictor& predictor, const data::InputFile& video, const PredictFilesOptions& o,
+                          c10::Device device) {
+  cv::VideoCapture capture(video.path);
+  if (!capture.isOpened()) throw IoError(video.path + ": cannot open the video (not a video OpenCV's FFmpeg reads)");
+  VideoReport report;
+  report.fps = capture.get(cv::CAP_PROP_FPS);
+  report.width = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH));
+  report.height = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT));
+  if (report.fps <= 0) report.fps = 25;  // containers without a rate
+  const fs::path base = fs::path(o.out_dir) / video.name;
+  fs::create_directories(base.parent_path());
+  report.color_path = base.string() + "_color.avi";
+  const cv::Size size(report.width, report.height);
+  cv::VideoWriter color = open_writer(report.color_path, report.fps, size), overlay;
+  if (o.overlay) {
+    report.overlay_path = base.string() + "_overlay.avi";
+    overlay = open_writer(report.overlay_path, report.fps, size);
+  }
+  torch::NoGradGuard no_grad;
+  const auto expected = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
+  core::ProgressBar progress("predict " + video.name, std::max<int64_t>(expected, 1), "frame", 0, o.progress);
+  for (cv::Mat bgr; capture.read(bgr);) {
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    data::Batch batch;
+    batch.images = normalised_frame(rgb, o.normalization);
+    const at::Tensor labels = predict_label_maps(predictor, batch, device, o.crf, o.normalization);
+    cv::Mat label(rgb.rows, rgb.cols, CV_8UC1);
+    const at::Tensor bytes = labels[0].clamp(0, 255).to(at::kByte).contiguous();
+    std::memcpy(label.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()));
+    const cv::Mat colours = data::colorize_label(label, o.descriptor);
+    write_frame(color, colours);
+    if (o.overlay) write_frame(overlay, blend_overlay(rgb, colours, o.overlay_alpha));
+    progress.update(++report.frames);
+  }
+  progress.finish();
+  report.seconds = progress.elapsed();
+  return report;
+}
+
+}  // namespace deeplab::eval

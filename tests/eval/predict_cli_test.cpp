@@ -1,0 +1,164 @@
+// `deeplab predict` end to end: on the real VOC sample its label PNG is
+// byte-identical to the one `deeplab eval --save-pred` writes, with a colour
+// mask and an overlay of the image's size beside it; a video gives a video of
+// the same frames, size and rate whose frames are the per-frame predictions;
+// a folder run writes what it can read and names what it could not; bad
+// inputs are one clear error.
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "deeplab/core/config_io.h"
+#include "deeplab/core/fs_util.h"
+#include "deeplab/data/sample_io.h"
+#include "deeplab/export/state_dict.h"
+#include "tests/eval/eval_test_models.h"
+#include "tests/support/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace deeplab::eval {
+namespace {
+
+struct PredictFixture {
+  testing::TempDir dir;
+  std::string config, weights;
+
+  explicit PredictFixture(const std::string& voc_root) {
+    std::ostringstream yaml;
+    yaml << "_base_: [" << testing::source_path("configs/_base_/default_runtime.yaml") << "]\n"
+         << "model: {arch: deeplabv3, num_classes: 21, backbone: {name: mobilenet_v3_small, output_stride: 16}}\n"
+         << "data: {dataset: voc, root: " << voc_root << ", workers: 1}\n"
+         << "runtime: {threads: 2}\n";
+    config = dir.write("exp.yaml", yaml.str());
+    const auto model_config = core::load_config_section<models::ModelConfig>(config, "model");
+    weights = dir.file("w.pth");
+    exporting::save_module_state_dict(*testing::small_random_model(model_config, 11), weights);
+  }
+};
+
+TEST(PredictCli, VocSampleLabelPngIsTheOneEvalSavePredWrites) {
+  const std::string samples = testing::samples_dir();
+  if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
+  const std::string voc = samples + "/voc2012";
+  PredictFixture s(voc);
+  auto r = testing::run_deeplab("eval -c " + s.config + " --weights " + s.weights + " --save-pred " + s.dir.file("eval") +
+                                " --json " + s.dir.file("eval.json") + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + voc +
+                           "/JPEGImages/2007_000063.jpg --out " + s.dir.file("out") + " --overlay --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote 1 of 1 images"), std::string::npos) << r.output;
+  const std::string ours = s.dir.file("out/2007_000063.png");
+  EXPECT_EQ(core::read_file(ours), core::read_file(s.dir.file("eval/2007_000063.png")));
+  const cv::Mat labels = data::read_label_png(ours);
+  std::set<int> classes(labels.begin<uint8_t>(), labels.end<uint8_t>());
+  EXPECT_GE(classes.size(), 2u) << "a one-class prediction would prove little";
+  for (const char* suffix : {"_color.png", "_overlay.png"}) {
+    const cv::Mat picture = cv::imread(s.dir.file(std::string("out/2007_000063") + suffix), cv::IMREAD_COLOR);
+    EXPECT_EQ(picture.cols, 500) << suffix;
+    EXPECT_EQ(picture.rows, 375) << suffix;
+  }
+}
+
+TEST(PredictCli, FolderRunWritesWhatItCanReadAndNamesTheRest) {
+  testing::TempDir data;
+  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 2 --size 40x56 --seed 2")
+                .exit_code,
+            0);
+  const std::string photos = data.file("photos");
+  fs::create_directories(photos + "/sub");
+  std::vector<std::string> jpgs;
+  for (const auto& e : fs::directory_iterator(data.path() + "/JPEGImages")) jpgs.push_back(e.path().string());
+  ASSERT_GE(jpgs.size(), 2u);
+  fs::copy_file(jpgs[0], photos + "/a.jpg");
+  fs::copy_file(jpgs[1], photos + "/sub/b.jpg");
+  data.write("photos/broken.png", "not a png");
+  data.write("photos/notes.txt", "ignored: not an image");
+  PredictFixture s(data.path());
+  const auto r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + photos + " --out " +
+                                      s.dir.file("out") + " --no-progress");
+  EXPECT_NE(r.exit_code, 0) << "a run that could not read a file says so in its status";
+  EXPECT_NE(r.output.find("wrote 2 of 3 images"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("could not read 1 of 3 images"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("photos/broken.png"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(s.dir.file("out/a.png")));
+  EXPECT_TRUE(fs::exists(s.dir.file("out/sub/b.png"))) << "folder structure is kept";
+  EXPECT_TRUE(fs::exists(s.dir.file("out/sub/b_color.png")));
+}
+
+// A 3-second clip: the output video has the input's frame count, size and
+// rate, and each of its frames is the colour mask `predict` writes for that
+// frame as an image (FFV1 keeps the colours exact).
+TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
+  testing::TempDir data;
+  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 1 --size 48x64 --seed 5")
+                .exit_code,
+            0);
+  const std::string jpg = fs::directory_iterator(data.path() + "/JPEGImages")->path().string();
+  const cv::Mat still = cv::imread(jpg, cv::IMREAD_COLOR);
+  const std::string clip = data.file("clip.avi");
+  const double fps = 10;
+  const int frames = 30;
+  {
+    cv::VideoWriter writer(clip, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), fps, still.size(), true);
+    ASSERT_TRUE(writer.isOpened());
+    for (int t = 0; t < frames; ++t) {
+      cv::Mat frame;
+      cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, t, 0, 1, t / 2);  // the scene moves
+      cv::warpAffine(still, frame, shift, still.size(), cv::INTER_NEAREST, cv::BORDER_REFLECT);
+      writer.write(frame);
+    }
+  }
+  // The frames as the decoder gives them, saved as images for per-frame prediction.
+  fs::create_directories(data.file("frames"));
+  cv::VideoCapture input(clip);
+  cv::Mat frame;
+  for (int t = 0; input.read(frame); ++t) cv::imwrite(data.file("frames/" + std::to_string(1000 + t) + ".png"), frame);
+  PredictFixture s(data.path());
+  const std::string predict = "predict -c " + s.config + " --weights " + s.weights + " --no-progress --out ";
+  auto r = testing::run_deeplab(predict + s.dir.file("video") + " " + clip);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("30 frames of 64x48 at 10 fps"), std::string::npos) << r.output;
+  r = testing::run_deeplab(predict + s.dir.file("images") + " " + data.file("frames"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  cv::VideoCapture output(s.dir.file("video/clip_color.avi"));
+  ASSERT_TRUE(output.isOpened());
+  EXPECT_DOUBLE_EQ(output.get(cv::CAP_PROP_FPS), fps);
+  std::set<int> colours_seen;
+  int t = 0;
+  for (; output.read(frame); ++t) {
+    const cv::Mat expected = cv::imread(s.dir.file("images/" + std::to_string(1000 + t) + "_color.png"), cv::IMREAD_COLOR);
+    ASSERT_EQ(frame.size(), expected.size()) << "frame " << t;
+    EXPECT_EQ(cv::norm(frame, expected, cv::NORM_INF), 0) << "frame " << t;
+    for (auto it = frame.begin<cv::Vec3b>(); it != frame.end<cv::Vec3b>(); ++it) {
+      colours_seen.insert((*it)[0] << 16 | (*it)[1] << 8 | (*it)[2]);
+    }
+  }
+  EXPECT_EQ(t, frames);
+  EXPECT_GE(colours_seen.size(), 2u) << "one colour everywhere would prove little";
+}
+
+TEST(PredictCli, BadInputsAreOneErrorNamingThem) {
+  testing::TempDir data;
+  PredictFixture s(data.path());
+  const std::string predict = "predict -c " + s.config + " --weights " + s.weights + " --no-progress ";
+  auto r = testing::run_deeplab(predict + data.file("missing.jpg"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("missing.jpg: no such file or folder"), std::string::npos) << r.output;
+  fs::create_directories(data.file("empty"));
+  r = testing::run_deeplab(predict + data.file("empty"));
+  EXPECT_NE(r.output.find("empty: no image or video files"), std::string::npos) << r.output;
+  r = testing::run_deeplab(predict + data.write("clip.mp4", "x"));
+  EXPECT_NE(r.output.find("clip.mp4: cannot open the video"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace deeplab::eval
