@@ -52,31 +52,42 @@ class SpatialFilter {
   }
 
  private:
-  // out += weight * S K S in, S = diag(scale).
+  // Row `y` filtered along x (input scaled by S) into `dst`.
+  void filter_row(const float* in, const float* scale, int64_t y, int64_t c, float* dst) const {
+    const int radius = static_cast<int>(taps_.size() / 2);
+    float* src = scaled_.data();
+    for (int64_t x = 0; x < w_; ++x) {
+      const float s = scale[y * w_ + x];
+      for (int64_t k = 0; k < c; ++k) src[x * c + k] = in[(y * w_ + x) * c + k] * s;
+    }
+    const int64_t row = w_ * c;
+    const float centre = taps_[static_cast<size_t>(radius)];
+    for (int64_t i = 0; i < row; ++i) dst[i] = centre * src[i];
+    for (int d = -radius; d <= radius; ++d) {
+      if (d == 0) continue;
+      const float tap = taps_[static_cast<size_t>(d + radius)];
+      const int64_t lo = std::max<int64_t>(0, -d) * c, hi = std::min<int64_t>(w_, w_ - d) * c;
+      for (int64_t i = lo; i < hi; ++i) dst[i] += tap * src[i + d * c];
+    }
+  }
+
+  // out += weight * S K S in, S = diag(scale).  The x-filtered rows live in a
+  // ring of 2 radius + 1 rows (cache-sized) instead of a whole-image buffer.
   DEEPLAB_SIMD_CLONES void filter(const float* in, float* out, int64_t c, const float* scale, float weight) const {
     const int radius = static_cast<int>(taps_.size() / 2);
-    const int64_t row = w_ * c;
+    const int64_t row = w_ * c, ring = 2 * radius + 1;
     scaled_.resize(static_cast<size_t>(row));
-    rows_.assign(static_cast<size_t>(h_ * row), 0.0f);
-    for (int64_t y = 0; y < h_; ++y) {  // along x: taps over neighbouring pixels of a row
-      float* src = scaled_.data();
-      for (int64_t x = 0; x < w_; ++x) {
-        for (int64_t k = 0; k < c; ++k) src[x * c + k] = in[(y * w_ + x) * c + k] * scale[y * w_ + x];
-      }
-      float* dst = &rows_[static_cast<size_t>(y * row)];
-      for (int d = -radius; d <= radius; ++d) {
-        const float tap = taps_[static_cast<size_t>(d + radius)];
-        const int64_t lo = std::max<int64_t>(0, -d) * c, hi = std::min<int64_t>(w_, w_ - d) * c;
-        for (int64_t i = lo; i < hi; ++i) dst[i] += tap * src[i + d * c];
-      }
-    }
+    rows_.resize(static_cast<size_t>(ring * row));
     column_.resize(static_cast<size_t>(row));
-    for (int64_t y = 0; y < h_; ++y) {  // along y: taps over neighbouring rows
+    const auto ring_row = [&](int64_t y) { return &rows_[static_cast<size_t>((y % ring) * row)]; };
+    for (int64_t y = 0; y < std::min<int64_t>(radius, h_); ++y) filter_row(in, scale, y, c, ring_row(y));
+    for (int64_t y = 0; y < h_; ++y) {  // along y: taps over the ring's rows
+      if (y + radius < h_) filter_row(in, scale, y + radius, c, ring_row(y + radius));
       std::fill(column_.begin(), column_.end(), 0.0f);
       for (int d = -radius; d <= radius; ++d) {
         if (y + d < 0 || y + d >= h_) continue;
         const float tap = taps_[static_cast<size_t>(d + radius)];
-        const float* src = &rows_[static_cast<size_t>((y + d) * row)];
+        const float* src = ring_row(y + d);
         for (int64_t i = 0; i < row; ++i) column_[i] += tap * src[i];
       }
       float* dst = out + y * row;
@@ -93,18 +104,18 @@ class SpatialFilter {
   mutable Buffer scaled_, rows_, column_;  // work buffers, reused by every iteration
 };
 
-// exp(x) for x <= 0 within ~2e-7 relative: 2^n from the exponent bits and
-// 2^f, |f| <= 1/2, from its degree-6 Taylor polynomial; branch-free, so the
-// softmax loops vectorise (std::exp does not).  This file and the lattice
-// are built with -fno-trapping-math (CMakeLists.txt): without it GCC keeps
-// float compares as branches and vectorises none of these loops (measured:
-// the exponential loop 22 ms -> 6 ms for 500 x 375 x 21 values).
-inline float exp_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
+// exp(x) within ~2e-7 relative for x in [-87, 88] (clamped to that range):
+// 2^n from the exponent bits and 2^f, |f| <= 1/2, from its degree-6 Taylor
+// polynomial; branch-free, so that loops of it vectorise (std::exp does
+// not).  This file and the lattice are built with -fno-trapping-math
+// (CMakeLists.txt): without it GCC keeps float compares as branches and
+// vectorises none of these loops (measured: 22 ms -> 6 ms for 500 x 375 x 21).
+inline float exp_clamped(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   const float t = x * 1.44269504f;  // log2(e)
-  // Nearest integer by truncating a positive number: SSE2 has that as one
-  // vector instruction, while std::floor / std::round are library calls there.
-  const int32_t n = -static_cast<int32_t>(0.5f - t);
+  // Nearest integer by truncating a positive number (t + 127 > 0): one
+  // vector instruction in SSE2, where std::floor / std::round are calls.
+  const int32_t n = static_cast<int32_t>(t + 127.5f) - 127;
   const float f = (t - static_cast<float>(n)) * 0.69314718f;  // 2^(t - n) = e^f
   const float p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f / 720)))));
   const int32_t bits = (n + 127) << 23;
@@ -113,22 +124,32 @@ inline float exp_nonpositive(float x) {
   return p * scale;
 }
 
-// q_i = softmax over labels of logits_i.  The exponentials run as one long
-// loop over the whole buffer, which vectorises; per-pixel sums do not (float
-// reductions keep their order).
+// One pixel's softmax the careful way (the largest logit subtracted first).
+void softmax_pixel(const float* logits, float* out, int64_t c) {
+  const float top = *std::max_element(logits, logits + c);
+  float sum = 0;
+  for (int64_t k = 0; k < c; ++k) sum += out[k] = exp_clamped(logits[k] - top);
+  for (int64_t k = 0; k < c; ++k) out[k] /= sum;
+}
+
+// q_i = softmax over labels of logits_i.  The logits are -log p (>= -18.5
+// for p >= 1e-8) plus bounded messages, so exp(logit) neither overflows nor
+// vanishes in practice: the exponentials run as one long vectorised loop
+// without subtracting each pixel's maximum; a pixel whose sum is not a
+// normal number is redone the careful way.
 DEEPLAB_SIMD_CLONES void softmax_rows(const Buffer& logits, Buffer& q, int64_t n, int64_t c) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = &logits[static_cast<size_t>(i * c)];
-    const float top = *std::max_element(row, row + c);
-    for (int64_t k = 0; k < c; ++k) q[static_cast<size_t>(i * c + k)] = row[k] - top;
-  }
+  const float* in = logits.data();
   float* values = q.data();
   const int64_t total = n * c;
-  for (int64_t i = 0; i < total; ++i) values[i] = exp_nonpositive(values[i]);
+  for (int64_t i = 0; i < total; ++i) values[i] = exp_clamped(in[i]);
   for (int64_t i = 0; i < n; ++i) {
     float* out = values + i * c;
     float sum = 0;
     for (int64_t k = 0; k < c; ++k) sum += out[k];
+    if (!(sum > 1e-30f && sum < 1e30f)) {
+      softmax_pixel(in + i * c, out, c);
+      continue;
+    }
     const float inv = 1.0f / sum;
     for (int64_t k = 0; k < c; ++k) out[k] *= inv;
   }
