@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: install + build, generate the
 # embedded demo dataset, train DeepLabv3+ (MobileNet-V2) from scratch,
-# evaluate it, and export it to TorchScript.  Re-running reuses the dataset
+# evaluate it, predict a few photos, and export it to TorchScript.  Re-running reuses the dataset
 # (unless its synth.yaml is stale) and starts a fresh training run.
 #   scripts/quickstart.sh              semantic: synthetic VOC layout, mIoU
 #   scripts/quickstart.sh --panoptic   Panoptic-DeepLab: synthetic Cityscapes layout, PQ + mIoU
@@ -45,6 +45,12 @@ t3=$(stamp)
 build/deeplab eval -c "$CONFIG" --weights "$WORK/best.pth" --json "$WORK/eval.json" --save-vis "$WORK/vis"
 t_eval=$(( $(stamp) - t3 ))
 
+if [ "$MODE" != "--panoptic" ]; then  # predict writes semantic outputs only so far
+  echo "== predicting four val photos (label PNG, colour mask, overlay) into $WORK/predict"
+  mapfile -t PHOTOS < <(head -n 4 "$DATA/ImageSets/Segmentation/val.txt" | sed "s|.*|$DATA/JPEGImages/&.jpg|")
+  build/deeplab predict -c "$CONFIG" --weights "$WORK/best.pth" "${PHOTOS[@]}" --out "$WORK/predict" --overlay --no-progress
+fi
+
 echo "== exporting to TorchScript"
 build/deeplab export -c "$CONFIG" --weights "$WORK/best.pth" -o "$WORK/model.pt"
 
@@ -54,6 +60,6 @@ quickstart done: set-up/build ${t_setup} s, data ${t_data} s, training ${t_train
   weights      $WORK/best.pth ($BEST), $WORK/final.pth
   TorchScript  $WORK/model.pt  (Python: torch.jit.load; C++: torch::jit::load)
   curves       $WORK/curves.png
-  samples      $WORK/val_samples.png, $WORK/vis/
+  samples      $WORK/val_samples.png, $WORK/vis/, $WORK/predict/ (semantic)
   scores       $WORK/eval.json, $WORK/metrics.jsonl
 SUMMARY
