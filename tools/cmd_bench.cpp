@@ -1,18 +1,75 @@
 // `deeplab bench loader [-c CONFIG] [--set k=v ...] [--batches N] [--warmup W]`:
 // images/s of the training input pipeline (scripts/bench/loader.py compares it
 // with a torchvision DataLoader doing the same work).
+// `deeplab bench model -c CONFIG [--weights W] [--size HxW] [--batch B]
+//  [--iters N] [--warmup W]`: inference latency (median, p90), images/s, peak
+// RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h).
 
 #include <CLI/CLI.hpp>
+#include <ATen/Parallel.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "deeplab/core/logging.h"
+#include "deeplab/core/runtime.h"
+#include "deeplab/export/model_io.h"
+#include "deeplab/models/factory.h"
+#include "deeplab/models/model_bench.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/data/loader_bench.h"
+#include "deeplab/core/error.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
+namespace {
+
+void add_bench_model(CLI::App& bench) {
+  struct Args {
+    std::string config, weights, size = "513x513";
+    std::vector<std::string> sets;
+    int64_t batch = 1;
+    int iterations = 10, warmup = 2;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = bench.add_subcommand("model", "inference latency, images/s, peak RSS, GFLOP/s vs the GEMM peak");
+  cmd->add_option("-c,--config", args->config, "experiment YAML (the model section)")->required();
+  cmd->add_option("--weights", args->weights, "weights to load (default: the initialisation; timing is the same)");
+  cmd->add_option("--size", args->size, "input height x width")->capture_default_str();
+  cmd->add_option("--batch", args->batch, "images per forward")->capture_default_str();
+  cmd->add_option("--iters", args->iterations, "timed forward passes")->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "untimed passes first")->capture_default_str();
+  cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=1 (repeatable)");
+  cmd->callback([args] {
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
+    models::ModelBenchOptions o;
+    if (std::sscanf(args->size.c_str(), "%ldx%ld", &o.height, &o.width) != 2) {
+      throw ConfigError("bench model --size '" + args->size + "': expected HxW, e.g. 513x513");
+    }
+    o.batch = args->batch;
+    o.iterations = args->iterations;
+    o.warmup = args->warmup;
+    const c10::Device device = core::apply_runtime(config.runtime);
+    models::DeepLab model = args->weights.empty() ? models::build_model(config.model)
+                                                  : exporting::load_model(config.model, args->weights);
+    model->to(device);
+    const models::ModelBenchResult r = models::benchmark_model(*model, o);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "model %s at %ldx%ld, batch %ld, %d thread(s), %s, BLAS %s\n"
+                  "  latency median %.1f ms, p90 %.1f ms (%d passes); %.2f images/s\n"
+                  "  %.2f GMACs/image -> %.1f GFLOP/s achieved = %.0f %% of the measured GEMM peak %.1f GFLOP/s\n"
+                  "  peak RSS %.0f MiB\n",
+                  exporting::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
+                  device.str().c_str(), core::loaded_blas_library().c_str(), r.median_ms, r.p90_ms, o.iterations,
+                  r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
+                  100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib);
+    std::cout << line;
+  });
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "measure throughput");
@@ -47,6 +104,7 @@ void add_bench_command(CLI::App& app) {
                   config.data.crop_size[0], config.data.crop_size[1]);
     std::cout << line;
   });
+  add_bench_model(*bench);
 }
 
 }  // namespace deeplab::tools
