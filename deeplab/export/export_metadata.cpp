@@ -66,6 +66,8 @@ std::string metadata_to_json(const ExportMetadata& meta) {
   out += "  \"version\": " + std::to_string(kFormatVersion) + ",\n";
   out += "  \"arch\": " + quote(meta.arch) + ",\n";
   out += "  \"class_names\": " + array(meta.class_names, quote) + ",\n";
+  const auto colour = [](const std::vector<int>& rgb) { return array(rgb, [](int v) { return std::to_string(v); }); };
+  out += "  \"palette\": " + array(meta.palette, colour) + ",\n";
   out += "  \"mean\": " + array(meta.mean, number) + ",\n";
   out += "  \"std\": " + array(meta.std, number) + ",\n";
   out += "  \"input_size\": " + array(meta.input_size, [](int64_t v) { return std::to_string(v); }) + ",\n";
@@ -92,6 +94,7 @@ ExportMetadata metadata_from_json(const std::string& json, const std::string& so
   ExportMetadata meta;
   meta.arch = root["arch"] ? root["arch"].as<std::string>() : "";
   meta.class_names = read_list<std::string>(root, "class_names", source);
+  meta.palette = read_list<std::vector<int>>(root, "palette", source);  // absent in files before stop 20
   meta.mean = read_list<double>(root, "mean", source);
   meta.std = read_list<double>(root, "std", source);
   meta.input_size = read_list<int64_t>(root, "input_size", source);

@@ -41,6 +41,7 @@ ExportMetadata export_metadata(const models::ModelConfig& model, const data::Dat
   const auto descriptor =
       data::load_descriptor(data::resolve_descriptor_path(data.descriptor, data.dataset));
   meta.class_names = descriptor.classes;
+  for (const auto& c : descriptor.palette) meta.palette.push_back({c[0], c[1], c[2]});
   if (static_cast<int>(meta.class_names.size()) != model.num_classes) {
     throw ConfigError("model.num_classes is " + std::to_string(model.num_classes) + " but the " +
                       descriptor.name + " descriptor (" + descriptor.source + ") lists " +

@@ -65,6 +65,8 @@ TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
   EXPECT_EQ(meta.class_names.size(), 21u);
   EXPECT_EQ(meta.class_names[15], "person");
   EXPECT_EQ(meta.extra.at("normalization"), "imagenet");
+  ASSERT_EQ(meta.palette.size(), 21u);
+  EXPECT_EQ(meta.palette[15], (std::vector<int>{192, 128, 128})) << "VOC's person colour";
   // Negative control: a perturbed C++ model no longer matches Python's output.
   model->named_parameters()["classifier.4.weight"].add_(0.1);
   EXPECT_FALSE(testing::close_enough(outputs.at("a").toTensor(), model->forward(inputs.at("a"))));
@@ -145,7 +147,10 @@ TEST(DeepLabExport, VggFullyConnectedLayersAreDecimatedIntoLargeFov) {
   const auto w7 = by_name.at("classifier.fc7.weight");
   ASSERT_EQ(w7.sizes(), torch::IntArrayRef({1024, 1024, 1, 1}));
   EXPECT_EQ(w7[3][5][0][0].item<float>(), static_cast<float>(12 * 4096 + 20));
-  EXPECT_NO_THROW(load_state_dict(*model, ours, LoadOptions{false, {}, {}, "vgg"}));
+  LoadOptions partial;
+  partial.strict = false;
+  partial.source = "vgg";
+  EXPECT_NO_THROW(load_state_dict(*model, ours, partial));
 }
 
 // torchvision's documented parameter counts (aux heads included for r101/mbv3;

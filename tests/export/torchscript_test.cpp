@@ -16,6 +16,7 @@ ExportMetadata sample_metadata() {
   ExportMetadata meta;
   meta.arch = "resize_net/test";
   meta.class_names = {"background", "cat \"tabby\"", "road\\lane", "naïve", "tab\there"};
+  meta.palette = {{0, 0, 0}, {128, 0, 0}, {0, 128, 0}, {128, 128, 0}, {255, 255, 255}};
   meta.mean = {0.485, 0.456, 0.406};
   meta.std = {0.229, 0.224, 0.225};
   meta.input_size = {33, 45};
