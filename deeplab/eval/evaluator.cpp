@@ -41,16 +41,6 @@ void check_shard(const EvalOptions& options) {
   }
 }
 
-cv::Mat to_mat8(const at::Tensor& values, const std::string& what, const std::string& id) {
-  if (values.numel() > 0 && values.max().item<int64_t>() > 255) {
-    throw DataError(id + ": " + what + " value " + std::to_string(values.max().item<int64_t>()) +
-                    " does not fit an 8-bit PNG");
-  }
-  const at::Tensor bytes = values.to(torch::kByte).contiguous();
-  return cv::Mat(static_cast<int>(bytes.size(0)), static_cast<int>(bytes.size(1)), CV_8UC1, bytes.data_ptr<uint8_t>())
-      .clone();
-}
-
 // cityscapesScripts' label-id scores of one image: ground truth and
 // prediction back to label ids (ignore -> 0, unlabeled), instance ids as read.
 void add_cityscapes(EvalResult& result, const EvalOptions& options, const at::Tensor& gt, const at::Tensor& pred,
@@ -101,7 +91,7 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
     result.panoptic->add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, gt.ids.size(), id);
     if (writer.active()) {
       writer.write(id, data::to_rgb8(batch.images[static_cast<int64_t>(i)], options.normalization),
-                   to_mat8(g, "label", id), gt, pred);
+                   label_map_to_mat(g, "label", id), gt, pred);
     }
   }
   return static_cast<int64_t>(predictions.size());
@@ -119,7 +109,8 @@ int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::D
     result.matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
     add_cityscapes(result, options, g, p, batch, i, id);
     if (writer.active()) {
-      writer.write(id, data::to_rgb8(batch.images[i], options.normalization), to_mat8(g, "label", id), to_mat8(p, "prediction", id));
+      writer.write(id, data::to_rgb8(batch.images[i], options.normalization), label_map_to_mat(g, "label", id),
+                   label_map_to_mat(p, "prediction", id));
     }
   }
   return pred.size(0);

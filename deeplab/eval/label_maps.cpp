@@ -4,6 +4,7 @@
 #include <opencv2/core/mat.hpp>
 #include <torch/torch.h>
 
+#include "deeplab/core/error.h"
 #include "deeplab/postprocess/dense_crf.h"
 
 namespace deeplab::eval {
@@ -22,6 +23,16 @@ at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& bat
     }
   });
   return labels;
+}
+
+cv::Mat label_map_to_mat(const at::Tensor& values, const std::string& what, const std::string& id) {
+  if (values.numel() > 0 && values.max().item<int64_t>() > 255) {
+    throw DataError(id + ": " + what + " value " + std::to_string(values.max().item<int64_t>()) +
+                    " does not fit an 8-bit PNG");
+  }
+  const at::Tensor bytes = values.to(torch::kByte).contiguous();
+  return cv::Mat(static_cast<int>(bytes.size(0)), static_cast<int>(bytes.size(1)), CV_8UC1, bytes.data_ptr<uint8_t>())
+      .clone();
 }
 
 }  // namespace deeplab::eval

@@ -6,7 +6,10 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <opencv2/core/mat.hpp>
+
 #include <optional>
+#include <string>
 
 #include "deeplab/data/loader.h"
 #include "deeplab/data/normalization.h"
@@ -21,5 +24,9 @@ namespace deeplab::eval {
 at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& batch, c10::Device device,
                               const std::optional<postprocess::DenseCrfOptions>& crf,
                               const data::Normalization& normalization);
+
+/// One image's label map [H, W] (any integer type) as CV_8UC1 for PNG
+/// writers; DataError naming `id` and `what` when a value exceeds 255.
+cv::Mat label_map_to_mat(const at::Tensor& values, const std::string& what, const std::string& id);
 
 }  // namespace deeplab::eval

@@ -98,9 +98,7 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
     for (int64_t i = 0; i < labels.size(0); ++i) {
       const std::string name = batch->ids[static_cast<size_t>(i)];
       cv::Mat image = data::to_rgb8(batch->images[i], options.normalization);
-      cv::Mat label(static_cast<int>(labels.size(1)), static_cast<int>(labels.size(2)), CV_8UC1);
-      const at::Tensor bytes = labels[i].clamp(0, 255).to(at::kByte).contiguous();
-      std::memcpy(label.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()));
+      cv::Mat label = label_map_to_mat(labels[i], "prediction", name);
       pending.push_back(std::async(std::launch::async, [image, label, name, &options] {
         write_outputs(image, label, name, options);
       }));

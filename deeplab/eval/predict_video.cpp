@@ -67,9 +67,7 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
     data::Batch batch;
     batch.images = normalised_frame(rgb, o.normalization);
     const at::Tensor labels = predict_label_maps(predictor, batch, device, o.crf, o.normalization);
-    cv::Mat label(rgb.rows, rgb.cols, CV_8UC1);
-    const at::Tensor bytes = labels[0].clamp(0, 255).to(at::kByte).contiguous();
-    std::memcpy(label.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()));
+    const cv::Mat label = label_map_to_mat(labels[0], "prediction", video.name);
     const cv::Mat colours = data::colorize_label(label, o.descriptor);
     write_frame(color, colours);
     if (o.overlay) write_frame(overlay, blend_overlay(rgb, colours, o.overlay_alpha));
