@@ -3,7 +3,10 @@
 // with a torchvision DataLoader doing the same work).
 // `deeplab bench model -c CONFIG [--weights W] [--size HxW] [--batch B]
 //  [--iters N] [--warmup W]`: inference latency (median, p90), images/s, peak
-// RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h).
+// RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h);
+// --fold-bn/--channels-last/--amp as in eval (default: the eval: section).
+// `deeplab bench train -c CONFIG [--batch B] [--crop HxW] [--amp bf16]
+//  [--channels-last] [--iters N]`: training step time (experiment/train_bench.h).
 
 #include <CLI/CLI.hpp>
 #include <ATen/Parallel.h>
@@ -17,6 +20,7 @@
 #include "deeplab/models/factory.h"
 #include "deeplab/models/model_bench.h"
 #include "deeplab/experiment/config.h"
+#include "deeplab/experiment/train_bench.h"
 #include "deeplab/data/loader_bench.h"
 #include "deeplab/core/error.h"
 #include "tools/commands.h"
@@ -40,6 +44,7 @@ void add_bench_model(CLI::App& bench) {
   cmd->add_option("--iters", args->iterations, "timed forward passes")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed passes first")->capture_default_str();
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=1 (repeatable)");
+  add_inference_flags(*cmd, args->sets);
   cmd->callback([args] {
     const experiment::Config config = experiment::load_config(args->config, args->sets);
     core::set_config_log_level(config.runtime.log_level);
@@ -50,6 +55,7 @@ void add_bench_model(CLI::App& bench) {
     o.batch = args->batch;
     o.iterations = args->iterations;
     o.warmup = args->warmup;
+    o.inference = config.eval.inference;
     const c10::Device device = core::apply_runtime(config.runtime);
     models::DeepLab model = args->weights.empty() ? models::build_model(config.model)
                                                   : exporting::load_model(config.model, args->weights);
@@ -58,13 +64,58 @@ void add_bench_model(CLI::App& bench) {
     char line[512];
     std::snprintf(line, sizeof line,
                   "model %s at %ldx%ld, batch %ld, %d thread(s), %s, BLAS %s\n"
+                  "  %s (%d BN layers folded)\n"
                   "  latency median %.1f ms, p90 %.1f ms (%d passes); %.2f images/s\n"
                   "  %.2f GMACs/image -> %.1f GFLOP/s achieved = %.0f %% of the measured GEMM peak %.1f GFLOP/s\n"
                   "  peak RSS %.0f MiB\n",
                   exporting::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
-                  device.str().c_str(), core::loaded_blas_library().c_str(), r.median_ms, r.p90_ms, o.iterations,
+                  device.str().c_str(), core::loaded_blas_library().c_str(), o.inference.describe().c_str(), r.folded_bn, r.median_ms, r.p90_ms, o.iterations,
                   r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
                   100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib);
+    std::cout << line;
+  });
+}
+
+void add_bench_train(CLI::App& bench) {
+  struct Args {
+    std::string config, crop = "321x321";
+    std::vector<std::string> sets;
+    int64_t batch = 4;
+    int iterations = 10, warmup = 2;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = bench.add_subcommand("train", "training step time and images/s (forward, loss, backward, update)");
+  cmd->add_option("-c,--config", args->config, "experiment YAML (model and train sections)")->required();
+  cmd->add_option("--crop", args->crop, "crop height x width")->capture_default_str();
+  cmd->add_option("--batch", args->batch, "images per step")->capture_default_str();
+  cmd->add_option("--iters", args->iterations, "timed steps")->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "untimed steps first")->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--amp", [args](const std::string& mode) { args->sets.push_back("train.amp=" + mode); },
+         "autocast: none, bf16 (CPU) or fp16 (CUDA); train.amp")
+      ->check(CLI::IsMember({"none", "bf16", "fp16"}));
+  cmd->add_flag_callback("--channels-last", [args] { args->sets.push_back("train.channels_last=true"); },
+                         "weights and inputs channels-last (train.channels_last)");
+  cmd->add_option("--set", args->sets, "override a key: --set train.optimizer=adamw (repeatable)");
+  cmd->callback([args] {
+    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    core::set_config_log_level(config.runtime.log_level);
+    experiment::TrainBenchOptions o;
+    if (std::sscanf(args->crop.c_str(), "%ldx%ld", &o.crop_height, &o.crop_width) != 2) {
+      throw ConfigError("bench train --crop '" + args->crop + "': expected HxW, e.g. 321x321");
+    }
+    o.batch = args->batch;
+    o.iterations = args->iterations;
+    o.warmup = args->warmup;
+    const experiment::TrainBenchResult r = experiment::benchmark_training(config, o);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "train %s, batch %ld, crop %ldx%ld, %d thread(s), amp %s, %s, BLAS %s\n"
+                  "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n",
+                  exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
+                  at::get_num_threads(), config.train.amp.c_str(),
+                  config.train.channels_last ? "channels-last" : "NCHW", core::loaded_blas_library().c_str(),
+                  r.median_ms, r.p90_ms, o.iterations, r.images_per_second, r.peak_rss_mib);
     std::cout << line;
   });
 }
@@ -105,6 +156,7 @@ void add_bench_command(CLI::App& app) {
     std::cout << line;
   });
   add_bench_model(*bench);
+  add_bench_train(*bench);
 }
 
 }  // namespace deeplab::tools

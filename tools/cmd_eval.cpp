@@ -78,6 +78,7 @@ void run_eval(const EvalArgs& args) {
   const c10::Device device = core::apply_runtime(config.runtime);
   models::DeepLab model = exporting::load_model(config.model, args.weights);
   model->to(device);
+  prepare_inference_model(*model, config.eval.inference);
   const std::string split = args.split.empty() ? config.eval.split : args.split;
   const auto dataset = data::make_dataset(config.data, split, data::DatasetUse::kEvaluation);
 
@@ -135,6 +136,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--set", args->sets, "override a key: --set eval.flip=true (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
+  add_inference_flags(*cmd, args->sets);
   cmd->callback([args] { run_eval(*args); });
 
   auto files = std::make_shared<std::vector<std::string>>();

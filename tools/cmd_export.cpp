@@ -14,6 +14,7 @@
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/panoptic_export.h"
 #include "deeplab/export/torchscript.h"
+#include "deeplab/models/fold_batch_norm.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -37,15 +38,20 @@ void add_export_command(CLI::App& app) {
     core::set_config_log_level(config.runtime.log_level);
     core::apply_threads(config.runtime.threads);
     models::DeepLab model = exporting::load_model(config.model, args->weights);
+    model->eval();
+    const int folded = config.export_.fold_bn ? models::fold_batch_norms(*model).folded : 0;
     const auto size = args->size.empty() ? std::vector<int64_t>(config.export_.input_size.begin(),
                                                                 config.export_.input_size.end())
                                          : args->size;
     std::string output = args->output.empty() ? config.export_.output : args->output;
     if (output.empty()) output = config.runtime.work_dir + "/model.pt";
-    const auto meta = exporting::export_metadata(config.model, config.data, size[0], size[1]);
+    auto meta = exporting::export_metadata(config.model, config.data, size[0], size[1]);
+    // What predict --model needs to run the file as `deeplab eval` runs the weights.
+    meta.extra["pad_to_stride"] = config.eval.pad_to_stride ? "true" : "false";
     exporting::export_torchscript(*model, exporting::export_forward(config.model, model),
                                   torch::zeros({1, 3, size[0], size[1]}), meta, output);
-    std::cout << "exported " << meta.arch << " (" << meta.class_names.size() << " classes) to " << output << "\n";
+    std::cout << "exported " << meta.arch << " (" << meta.class_names.size() << " classes"
+              << (folded ? ", " + std::to_string(folded) + " BN layers folded" : std::string()) << ") to " << output << "\n";
   });
 }
 

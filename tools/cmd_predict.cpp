@@ -1,5 +1,5 @@
-// `deeplab predict -c CONFIG --weights W INPUT... [--out DIR] [--overlay]
-//  [--no-color] [--crf] [--tta] [--set k=v ...]`: segments the user's own
+// `deeplab predict (-c CONFIG --weights W | --model model.pt) INPUT... [--out DIR]
+//  [--overlay] [--no-color] [--crf] [--tta] [--set k=v ...]`: segments the user's own
 // images, folders of images (recursive, sorted) and videos, and writes label
 // PNGs, colourised masks and overlays (eval/predict_files.h, predict_video.h).
 
@@ -8,6 +8,8 @@
 
 #include <iostream>
 
+#include "deeplab/core/autocast_scope.h"
+#include "deeplab/core/config_tree.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/core/runtime.h"
@@ -18,15 +20,17 @@
 #include "deeplab/eval/predict_video.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/experiment/make_trainer.h"
+#include "deeplab/export/exported_model.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/models/inference.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
 namespace {
 
 struct PredictArgs {
-  std::string config, weights, out = "predictions";
+  std::string config, weights, model, out = "predictions";
   std::vector<std::string> inputs, sets;
   bool overlay = false, no_color = false, crf = false, tta = false, no_progress = false;
 };
@@ -43,49 +47,115 @@ void set_test_time_augmentation(eval::PredictorOptions& p, bool tta) {
   }
 }
 
-void run_predict(const PredictArgs& args) {
+// What one predict run needs, from a config + weights or from an exported file.
+struct PredictSetup {
+  c10::Device device{c10::kCPU};
+  eval::PredictorOptions predictor;
+  eval::PredictFilesOptions files;
+  eval::OutputsFn outputs;
+  std::string model_name;
+  std::shared_ptr<void> keep_alive;  // the model the outputs function runs
+};
+
+void apply_common_args(const PredictArgs& args, const experiment::Config& config, PredictSetup& setup) {
+  set_test_time_augmentation(setup.predictor, args.tta);
+  setup.files.out_dir = args.out;
+  setup.files.color = !args.no_color;
+  setup.files.overlay = args.overlay;
+  if (config.eval.crf.enabled || args.crf) setup.files.crf = config.eval.crf.options;
+  setup.files.workers = config.data.workers;
+  setup.files.progress = !args.no_progress;
+}
+
+PredictSetup setup_from_config(const PredictArgs& args) {
   experiment::Config config = experiment::load_config(args.config, args.sets);
   core::set_config_log_level(config.runtime.log_level);
   if (models::is_panoptic(config.model)) {
     throw ConfigError("predict: " + args.config + " is a panoptic model; predict writes semantic outputs only so far");
   }
-  const data::InputFiles inputs = data::collect_input_files(args.inputs);
   if (config.eval.output_stride != 0) config.model = models::at_output_stride(config.model, config.eval.output_stride);
-  const c10::Device device = core::apply_runtime(config.runtime);
-  models::DeepLab model = exporting::load_model(config.model, args.weights);
-  model->to(device);
-  model->eval();
+  PredictSetup setup;
+  setup.device = core::apply_runtime(config.runtime);
+  auto model = std::make_shared<models::DeepLab>(exporting::load_model(config.model, args.weights));
+  (*model)->to(setup.device);
+  prepare_inference_model(**model, config.eval.inference);
 
-  eval::EvalOptions eval_options = experiment::make_eval_options(config, *model);
-  set_test_time_augmentation(eval_options.predictor, args.tta);
-  eval::PredictFilesOptions options;
-  options.out_dir = args.out;
-  options.color = !args.no_color;
-  options.overlay = args.overlay;
-  options.descriptor = data::load_config_descriptor(config.data);
+  const eval::EvalOptions eval_options = experiment::make_eval_options(config, **model);
+  setup.predictor = eval_options.predictor;
+  apply_common_args(args, config, setup);
+  setup.files.descriptor = data::load_config_descriptor(config.data);
   // The palette `deeplab eval --save-pred` writes VOC predictions with.
-  if (!options.descriptor.submission_palette.empty()) options.descriptor.palette = options.descriptor.submission_palette;
-  options.normalization = eval_options.normalization;
-  options.crf = eval_options.crf;
-  if (args.crf && !options.crf) options.crf = config.eval.crf.options;
-  options.workers = config.data.workers;
-  options.progress = !args.no_progress;
+  auto& descriptor = setup.files.descriptor;
+  if (!descriptor.submission_palette.empty()) descriptor.palette = descriptor.submission_palette;
+  setup.files.normalization = eval_options.normalization;
+  const models::InferenceOptions inference = config.eval.inference;
+  setup.outputs = [model, inference](const at::Tensor& x) { return models::infer_outputs(**model, x, inference); };
+  setup.keep_alive = model;
+  setup.model_name = exporting::describe_arch(config.model);
+  return setup;
+}
+
+// An exported file carries its classes, palette and normalisation; the
+// eval:/runtime: keys still come from --set (threads, amp, scales ...).
+PredictSetup setup_from_export(const PredictArgs& args) {
+  core::ConfigTree tree;
+  for (const auto& s : args.sets) core::apply_override(tree, s);
+  experiment::Config config = experiment::config_from_tree(tree);
+  core::set_config_log_level(config.runtime.log_level);
+  PredictSetup setup;
+  setup.device = core::apply_runtime(config.runtime);
+  auto model = std::make_shared<exporting::ExportedModel>(args.model, setup.device);
+  const exporting::ExportMetadata& meta = model->meta();
+  if (meta.palette.size() != meta.class_names.size()) {
+    throw IoError(args.model + ": meta.json has " + std::to_string(meta.palette.size()) + " palette colours for " +
+                  std::to_string(meta.class_names.size()) + " classes (exported before palettes were; export it again)");
+  }
+  config.eval.pad_to_stride = model->pad_to_stride();
+  setup.predictor = eval::PredictorOptions::from_config(config.eval, model->output_stride(), model->align_corners());
+  apply_common_args(args, config, setup);
+  setup.files.descriptor.classes = meta.class_names;
+  for (const auto& c : meta.palette) {
+    setup.files.descriptor.palette.push_back(
+        {static_cast<uint8_t>(c.at(0)), static_cast<uint8_t>(c.at(1)), static_cast<uint8_t>(c.at(2))});
+  }
+  setup.files.normalization = data::Normalization::from(meta.mean, meta.std);
+  const models::InferenceOptions inference = config.eval.inference;
+  setup.outputs = [model, inference](const at::Tensor& x) {
+    const at::Tensor input = inference.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+    at::Tensor logits;
+    {
+      core::AutocastScope autocast(inference.amp, x.device(), "eval.amp");
+      logits = model->logits(input);
+    }
+    models::ModelOutputs out;
+    out[models::output_name::kSemantic] = {logits.to(at::kFloat).contiguous(), models::OutputKind::kLogits};
+    return out;
+  };
+  setup.keep_alive = model;
+  setup.model_name = meta.arch + " (" + args.model + ")";
+  return setup;
+}
+
+void run_predict(const PredictArgs& args) {
+  if (args.model.empty() == (args.config.empty() || args.weights.empty())) {
+    throw ConfigError("predict: give either -c CONFIG --weights W, or --model model.pt (an export), not both");
+  }
+  const data::InputFiles inputs = data::collect_input_files(args.inputs);
+  const PredictSetup setup = args.model.empty() ? setup_from_config(args) : setup_from_export(args);
+  const eval::PredictFilesOptions& options = setup.files;
   spdlog::info("predict: {} images, {} videos with {} ({} scale(s){}{}), {} thread(s), {}", inputs.images.size(),
-               inputs.videos.size(),
-               exporting::describe_arch(config.model), eval_options.predictor.scales.size(),
-               eval_options.predictor.flip ? " + flip" : "", options.crf ? " + CRF" : "", at::get_num_threads(),
-               device.str());
-  const eval::Predictor predictor(
-      eval::OutputsFn([&model](const at::Tensor& x) { return model->forward_outputs(x, false); }),
-      eval_options.predictor);
+               inputs.videos.size(), setup.model_name, setup.predictor.scales.size(),
+               setup.predictor.flip ? " + flip" : "", options.crf ? " + CRF" : "", at::get_num_threads(),
+               setup.device.str());
+  const eval::Predictor predictor(setup.outputs, setup.predictor);
   for (const auto& video : inputs.videos) {
-    const eval::VideoReport v = eval::predict_video(predictor, video, options, device);
+    const eval::VideoReport v = eval::predict_video(predictor, video, options, setup.device);
     std::cout << "wrote " << v.color_path << (v.overlay_path.empty() ? "" : " and " + v.overlay_path) << ": "
               << v.frames << " frames of " << v.width << "x" << v.height << " at " << v.fps << " fps in " << v.seconds
               << " s\n";
   }
   if (inputs.images.empty()) return;
-  const eval::PredictReport report = eval::predict_image_files(predictor, inputs.images, options, device);
+  const eval::PredictReport report = eval::predict_image_files(predictor, inputs.images, options, setup.device);
   std::cout << "wrote " << report.written << " of " << inputs.images.size() << " images to " << args.out << " in "
             << report.seconds << " s\n";
   if (!report.unreadable.empty()) {
@@ -101,9 +171,10 @@ void run_predict(const PredictArgs& args) {
 void add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "segment your own images and folders: label PNGs, colour masks, overlays");
-  cmd->add_option("-c,--config", args->config, "experiment YAML (model, dataset descriptor: classes and colours)")
-      ->required();
-  cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)")->required();
+  cmd->add_option("-c,--config", args->config, "experiment YAML (model, dataset descriptor: classes and colours)");
+  cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)");
+  cmd->add_option("--model", args->model, "an exported TorchScript file instead of -c/--weights (its meta.json "
+                                          "gives classes, palette and normalisation)");
   cmd->add_option("inputs", args->inputs, "image files, folders of them (searched recursively) and video files")
       ->required();
   cmd->add_option("--out", args->out, "output folder (default: predictions)");
@@ -113,6 +184,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--tta", args->tta, "multi-scale + flip: eval.scales / eval.flip, or 0.5..1.75 + flip");
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=2 (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
+  add_inference_flags(*cmd, args->sets);
   cmd->callback([args] { run_predict(*args); });
 }
 

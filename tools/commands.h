@@ -6,6 +6,14 @@ namespace CLI {
 class App;
 }
 
+#include <string>
+#include <vector>
+
+namespace deeplab::models {
+class DeepLabImpl;
+struct InferenceOptions;
+}  // namespace deeplab::models
+
 namespace deeplab::tools {
 
 void add_config_command(CLI::App& app);
@@ -28,5 +36,10 @@ void add_data_stats(CLI::App& data);
 void add_data_show(CLI::App& data);
 /// `deeplab bench ...`: throughput measurements (loader).
 void add_bench_command(CLI::App& app);
+/// --fold-bn/--no-fold-bn, --channels-last/--no-channels-last and --amp on
+/// `cmd`, each appended to `sets` as an eval.* override (cmd_inference_flags.cpp).
+void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets);
+/// models::prepare_for_inference, logged (what runs, how many BN layers folded).
+void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options);
 
 }  // namespace deeplab::tools

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "deeplab/core/config_check.h"
+#include "deeplab/models/inference_options.h"
 #include "deeplab/postprocess/dense_crf_options.h"
 
 namespace deeplab::eval {
@@ -50,6 +51,9 @@ struct EvalConfig {
   /// What the training eval hook keeps best.pth for: mIoU, or PQ (panoptic models).
   std::string best_metric = "mIoU";
   CrfConfig crf;
+  /// eval.fold_bn, eval.channels_last, eval.amp (models/inference_options.h):
+  /// how `deeplab eval`, `predict` and `bench model` run the network.
+  models::InferenceOptions inference;
 
   template <class V>
   void fields(V& v) {
@@ -65,6 +69,7 @@ struct EvalConfig {
     v("split", split);
     v("log_every", log_every, non_negative());
     v("best_metric", best_metric, one_of({"mIoU", "PQ"}));
+    inference.fields(v);
     v.section("crf", crf);
   }
 };

@@ -11,6 +11,7 @@
 #include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/core/progress.h"
 #include "deeplab/models/deeplab.h"
+#include "deeplab/models/inference.h"
 
 namespace deeplab::eval {
 namespace {
@@ -145,6 +146,7 @@ EvalOptions EvalOptions::from_config(const EvalConfig& eval, const data::DataCon
   o.outputs.descriptor = descriptor;
   o.log_every = eval.log_every;
   if (eval.crf.enabled) o.crf = eval.crf.options;
+  o.inference = eval.inference;
   if ((data.dataset == "cityscapes" || data.dataset == "cityscapes_panoptic") && descriptor.has_label_map &&
       descriptor.train_to_raw.size() == 256) {
     o.cityscapes_label_ids.assign(descriptor.train_to_raw.begin(), descriptor.train_to_raw.end());
@@ -197,7 +199,7 @@ EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, co
   const bool was_training = model.is_training();
   model.eval();
   const Predictor predictor(
-      OutputsFn([&model](const at::Tensor& x) { return model.forward_outputs(x, /*training_outputs=*/false); }),
+      OutputsFn([&model, &options](const at::Tensor& x) { return models::infer_outputs(model, x, options.inference); }),
       options.predictor);
   try {
     EvalResult result = evaluate(predictor, dataset, options, device);

@@ -45,6 +45,9 @@ struct EvalOptions {
   /// Set: semantic predictions are refined by the dense CRF (eval.crf), the
   /// images of a batch in parallel (evaluate() batches one image).
   std::optional<postprocess::DenseCrfOptions> crf;
+  /// Channels-last input and autocast of the forward passes; fold_bn is the
+  /// caller's (models::prepare_for_inference, before evaluate).
+  models::InferenceOptions inference;
   bool progress = true;
   int log_every = 0;                      // see core::ProgressBar
 

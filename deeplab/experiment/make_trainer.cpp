@@ -30,6 +30,14 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, 
 
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group) {
+  const int rank = group ? group->rank() : 0, world_size = group ? group->world_size() : 1;
+  auto loader = make_train_loader(config, rank, world_size);
+  return make_trainer(config, std::move(model), device, work_dir, std::move(group), std::move(loader));
+}
+
+train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
+                            const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group,
+                            std::unique_ptr<data::Loader> loader) {
   // On its device before the optimizer collects the trainable parameters.
   model->to(device);
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
@@ -44,7 +52,6 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   options.seed = static_cast<uint64_t>(config.runtime.seed);
   options.reducer.bucket_mb = config.runtime.dist_bucket_mb;
   options.reducer.overlap = config.runtime.dist_overlap;
-  auto loader = make_train_loader(config, options.rank, options.world_size);
   return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
                         std::move(loss), std::move(options));
 }
@@ -67,6 +74,9 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   auto val = data::make_dataset(config.data, config.data.val_split, data::DatasetUse::kEvaluation);
   auto eval_options = make_eval_options(config, *trainer.model());
   eval_options.crf.reset();  // the CRF costs ~0.5 s an image and is fixed: it scores the net, not training
+  // The live model is never folded; its inputs take the layout it trains in.
+  eval_options.inference.fold_bn = false;
+  eval_options.inference.channels_last = config.train.channels_last;
   const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples, config.eval.best_metric};
   hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
   // Evaluation before checkpointing: a checkpoint of an evaluated iteration

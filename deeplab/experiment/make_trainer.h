@@ -26,6 +26,10 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank =
 /// rank's shard of the data, the loss normalised over the global batch).
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group = nullptr);
+/// The same with the caller's loader instead of make_train_loader's.
+train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
+                            const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group,
+                            std::unique_ptr<data::Loader> loader);
 
 /// Evaluation settings of `config` for `model` (its output stride); PQ
 /// besides mIoU for a panoptic model.

@@ -8,6 +8,8 @@
 #include <cmath>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/inference.h"
+#include "deeplab/models/outputs.h"
 #include "deeplab/models/summary.h"
 
 namespace deeplab::models {
@@ -53,14 +55,15 @@ ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& o)
   }
   ModelBenchResult r;
   r.macs_per_image = summarize(model, o.height, o.width, 0).conv_macs;
-  model.eval();
+  r.folded_bn = prepare_for_inference(model, o.inference).folded;
   torch::NoGradGuard no_grad;
   const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
   const auto input = torch::randn({o.batch, 3, o.height, o.width}).to(device);
-  for (int i = 0; i < o.warmup; ++i) model.forward(input);
+  auto forward = [&] { return infer_outputs(model, input, o.inference).at(output_name::kSemantic).value; };
+  for (int i = 0; i < o.warmup; ++i) forward();
   for (int i = 0; i < o.iterations; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const auto out = model.forward(input);
+    const auto out = forward();
     if (out.is_cuda()) torch::cuda::synchronize();
     r.milliseconds.push_back(seconds_since(start) * 1e3);
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "deeplab/models/deeplab.h"
+#include "deeplab/models/inference_options.h"
 
 namespace deeplab::models {
 
@@ -16,6 +17,7 @@ struct ModelBenchOptions {
   int64_t height = 513, width = 513, batch = 1;
   int iterations = 10;  // timed forward passes
   int warmup = 2;       // untimed passes first
+  InferenceOptions inference;  // folding, layout, autocast of the timed passes
 };
 
 struct ModelBenchResult {
@@ -26,9 +28,11 @@ struct ModelBenchResult {
   double achieved_gflops = 0;        // 2 x MACs x batch / median
   double gemm_peak_gflops = 0;       // measure_gemm_gflops()
   double peak_rss_mib = 0;           // of the process, after the passes
+  int folded_bn = 0;                 // BN layers folded (inference.fold_bn)
 };
 
-/// Times `model` (switched to eval mode, no autograd) on random inputs.
+/// Times `model` on random inputs: switched to eval mode and prepared as
+/// options.inference says (prepare_for_inference: folding is in place), no autograd.
 ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& options);
 
 /// GFLOP/s of an n x n x n float32 matrix product (best of `repeats`): what

@@ -1,6 +1,5 @@
 #include "deeplab/train/mixed_precision.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -8,30 +7,6 @@
 #include "deeplab/train/checkpoint.h"
 
 namespace deeplab::train {
-
-// The autocast calls changed names in LibTorch 2.4 (set_autocast_enabled(device, on));
-// 1.x and early 2.x use the per-backend functions below.
-AutocastScope::AutocastScope(const std::string& mode, c10::Device device) {
-  if (mode == "none") return;
-  if (mode == "bf16") {
-    if (!device.is_cpu()) throw ConfigError("train.amp: bf16 is the CPU mode; on CUDA use fp16");
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    cpu_ = true;
-  } else if (mode == "fp16") {
-    if (!device.is_cuda()) throw ConfigError("train.amp: fp16 needs a CUDA device; on CPU use bf16");
-    at::autocast::set_enabled(true);
-    cuda_ = true;
-  } else {
-    throw ConfigError("train.amp: '" + mode + "' is not one of none, bf16, fp16");
-  }
-}
-
-AutocastScope::~AutocastScope() {
-  if (cpu_) at::autocast::set_cpu_enabled(false);
-  if (cuda_) at::autocast::set_enabled(false);
-  if (cpu_ || cuda_) at::autocast::clear_cache();
-}
 
 bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) const {
   torch::NoGradGuard no_grad;

@@ -1,29 +1,20 @@
 #pragma once
-// Mixed precision: an autocast scope (bf16 on CPU, fp16 on CUDA) behind one
-// small version-sensitive wrapper, and our own fp16 gradient scaler (C++
+// Mixed precision: the autocast scope (core/autocast_scope.h) and our own
+// fp16 gradient scaler (C++
 // LibTorch has none): scale the loss, unscale, skip the step and shrink the
 // scale on inf/NaN, grow it after `growth_interval` good steps.
 
-#include <c10/core/Device.h>
 #include <torch/types.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "deeplab/core/autocast_scope.h"
+
 namespace deeplab::train {
 
-/// Enables autocast for `mode` ("bf16" | "fp16" | "none") on `device` for its lifetime.
-class AutocastScope {
- public:
-  AutocastScope(const std::string& mode, c10::Device device);
-  ~AutocastScope();
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool cpu_ = false, cuda_ = false;
-};
+using core::AutocastScope;
 
 class GradScaler {
  public:

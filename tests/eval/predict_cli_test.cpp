@@ -146,6 +146,53 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   EXPECT_GE(colours_seen.size(), 2u) << "one colour everywhere would prove little";
 }
 
+// `predict --model` runs an export without a config: its meta.json gives
+// classes, palette and normalisation, and the labels are the ones the config
+// and weights give (the export folds BN as predict does; the layouts differ,
+// so a pixel on an exact tie could flip: at most 0.1 % may differ).
+TEST(PredictCli, ExportedModelPredictsTheLabelsConfigAndWeightsDo) {
+  testing::TempDir data;
+  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 2 --size 57x75 --seed 4")
+                .exit_code,
+            0);
+  PredictFixture s(data.path());
+  auto r = testing::run_deeplab("export -c " + s.config + " --weights " + s.weights + " -o " + s.dir.file("m.pt"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("BN layers folded"), std::string::npos) << r.output;
+  const std::string images = data.path() + "/JPEGImages";
+  r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + images + " --no-progress --out " +
+                           s.dir.file("config"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::run_deeplab("predict --model " + s.dir.file("m.pt") + " " + images + " --no-progress --overlay --out " +
+                           s.dir.file("export"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote 2 of 2 images"), std::string::npos) << r.output;
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(s.dir.file("config"))) {
+    const std::string name = e.path().filename().string();
+    if (name.find("_color") != std::string::npos) continue;
+    const cv::Mat ours = data::read_label_png(s.dir.file("export/" + name));
+    const cv::Mat want = data::read_label_png(e.path().string());
+    ASSERT_EQ(ours.size(), want.size()) << name;
+    EXPECT_LE(cv::countNonZero(ours != want), want.total() / 1000) << name;
+    EXPECT_TRUE(fs::exists(s.dir.file("export/" + e.path().stem().string() + "_overlay.png")));
+    ++compared;
+  }
+  EXPECT_EQ(compared, 2);
+}
+
+TEST(PredictCli, ModelAndConfigAreExclusiveAndABadModelFileIsNamed) {
+  testing::TempDir data;
+  PredictFixture s(data.path());
+  const std::string image = data.write("a.jpg", "x");
+  auto r = testing::run_deeplab("predict --model " + s.weights + " -c " + s.config + " --weights " + s.weights + " " + image);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("either -c CONFIG --weights W, or --model"), std::string::npos) << r.output;
+  r = testing::run_deeplab("predict --model " + s.weights + " " + image);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find(s.weights), std::string::npos) << r.output;
+}
+
 TEST(PredictCli, BadInputsAreOneErrorNamingThem) {
   testing::TempDir data;
   PredictFixture s(data.path());

@@ -33,6 +33,11 @@ class Norm2dImpl : public torch::nn::BatchNormImplBase<2, Norm2dImpl> {
   void train(bool on = true) override;
   void set_mode(NormMode mode);
   NormMode mode() const { return mode_; }
+  /// After fold_batch_norms (models/fold_batch_norm.h) moved this layer's
+  /// affine transform into the preceding convolution, the layer passes its
+  /// input through; it can no longer train.
+  void mark_folded() { folded_ = true; }
+  bool is_folded() const { return folded_; }
   /// The ranks whose statistics a sync_bn layer combines (null: this process).
   void set_process_group(std::shared_ptr<core::ProcessGroup> group) { group_ = std::move(group); }
 
@@ -45,6 +50,7 @@ class Norm2dImpl : public torch::nn::BatchNormImplBase<2, Norm2dImpl> {
 
  private:
   NormMode mode_ = NormMode::kBatch;
+  bool folded_ = false;
   std::shared_ptr<core::ProcessGroup> group_;
 };
 TORCH_MODULE(Norm2d);

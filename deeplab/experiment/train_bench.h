@@ -1,0 +1,34 @@
+#pragma once
+// `deeplab bench train`: the time of one training step (forward, loss,
+// backward, optimizer update and the trainer's own bookkeeping: the real
+// Trainer::run_step, no hooks) at a given batch and crop, on in-memory
+// images already at the crop size, so the loader's decode and augmentation
+// (`deeplab bench loader`) stay out of the figure.  The model starts from its
+// initialisation (no pretrained file is read); the train: section (amp,
+// channels_last, optimizer, loss) is the config's.
+
+#include <cstdint>
+#include <vector>
+
+#include "deeplab/experiment/config.h"
+
+namespace deeplab::experiment {
+
+struct TrainBenchOptions {
+  int64_t batch = 4, crop_height = 321, crop_width = 321;
+  int iterations = 10;  // timed steps
+  int warmup = 2;       // untimed steps first
+};
+
+struct TrainBenchResult {
+  std::vector<double> milliseconds;  // each timed step, in order
+  double median_ms = 0, p90_ms = 0;
+  double images_per_second = 0;      // batch / median
+  double peak_rss_mib = 0;
+};
+
+/// Times training steps of `config`'s model; ConfigError for a panoptic model
+/// (its targets need instance maps these in-memory images do not have).
+TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& options);
+
+}  // namespace deeplab::experiment

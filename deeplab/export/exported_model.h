@@ -1,0 +1,47 @@
+#pragma once
+// An exported TorchScript file (export_torchscript) loaded for inference
+// without a config: its meta.json gives the classes, palette, input
+// normalisation and the facts inference needs (output stride, align_corners,
+// whether inputs are padded to the stride).  `deeplab predict --model` runs it.
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+#include "deeplab/export/export_metadata.h"
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace deeplab::exporting {
+
+class ExportedModel {
+ public:
+  /// Loads `path` onto `device`; IoError naming the file when it is not a
+  /// TorchScript file with meta.json, Error when it has no semantic logits.
+  ExportedModel(const std::string& path, c10::Device device);
+  ~ExportedModel();
+  ExportedModel(ExportedModel&&) noexcept;
+  ExportedModel& operator=(ExportedModel&&) noexcept;
+
+  /// Semantic logits [N, C, H, W] of normalised images [N, 3, H, W] (a
+  /// panoptic file's "semantic" output).
+  at::Tensor logits(const at::Tensor& images);
+
+  const ExportMetadata& meta() const { return meta_; }
+  const std::string& path() const { return path_; }
+  /// meta.extra facts, with the defaults `deeplab export` used before it wrote them.
+  int output_stride() const;
+  bool align_corners() const;
+  bool pad_to_stride() const;
+
+ private:
+  std::string path_;
+  ExportMetadata meta_;
+  std::unique_ptr<torch::jit::Module> module_;
+};
+
+}  // namespace deeplab::exporting

@@ -1,0 +1,48 @@
+// `deeplab bench train` (experiment/train_bench.h): times the requested
+// number of real training steps at the requested batch and crop, reports
+// images/s consistent with the median, and refuses panoptic models and
+// non-positive sizes with a ConfigError.
+
+#include <gtest/gtest.h>
+
+#include "deeplab/core/error.h"
+#include "deeplab/experiment/train_bench.h"
+
+namespace deeplab::experiment {
+namespace {
+
+Config small_config() {
+  Config config;
+  config.model.arch = "deeplabv3";
+  config.model.num_classes = 4;
+  config.model.backbone.name = "mobilenet_v3_small";
+  config.runtime.threads = 1;
+  return config;
+}
+
+TEST(TrainBench, TimesTheRequestedStepsAndReportsImagesPerSecond) {
+  TrainBenchOptions o;
+  o.batch = 2;
+  o.crop_height = 33;
+  o.crop_width = 41;
+  o.iterations = 3;
+  o.warmup = 1;
+  const TrainBenchResult r = benchmark_training(small_config(), o);
+  ASSERT_EQ(r.milliseconds.size(), 3u);
+  for (double ms : r.milliseconds) EXPECT_GT(ms, 0);
+  EXPECT_GE(r.p90_ms, r.median_ms);
+  EXPECT_NEAR(r.images_per_second, 2 * 1e3 / r.median_ms, 1e-9);
+  EXPECT_GT(r.peak_rss_mib, 10);
+}
+
+TEST(TrainBench, PanopticModelsAndEmptyCropsAreConfigErrors) {
+  Config panoptic = small_config();
+  panoptic.model.arch = "panoptic_deeplab";
+  EXPECT_THROW(benchmark_training(panoptic, TrainBenchOptions{}), ConfigError);
+  TrainBenchOptions zero;
+  zero.crop_height = 0;
+  EXPECT_THROW(benchmark_training(small_config(), zero), ConfigError);
+}
+
+}  // namespace
+}  // namespace deeplab::experiment

@@ -1,0 +1,37 @@
+// The inference flags eval, predict and bench share: each one is a config
+// override of the eval: section (models/inference_options.h), so a flag, a
+// --set and the YAML all say the same thing and the config checks them.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "deeplab/models/deeplab.h"
+#include "deeplab/models/inference.h"
+
+#include "tools/commands.h"
+
+namespace deeplab::tools {
+
+void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets) {
+  cmd.add_flag_callback("--fold-bn", [&sets] { sets.push_back("eval.fold_bn=true"); },
+                        "fold BN into the convolutions (eval.fold_bn; default on)");
+  cmd.add_flag_callback("--no-fold-bn", [&sets] { sets.push_back("eval.fold_bn=false"); }, "keep BN layers");
+  cmd.add_flag_callback("--channels-last", [&sets] { sets.push_back("eval.channels_last=true"); },
+                        "weights and inputs channels-last (eval.channels_last; default on)");
+  cmd.add_flag_callback("--no-channels-last", [&sets] { sets.push_back("eval.channels_last=false"); },
+                        "NCHW weights and inputs");
+  cmd.add_option_function<std::string>(
+         "--amp", [&sets](const std::string& mode) { sets.push_back("eval.amp=" + mode); },
+         "autocast: none, bf16 (CPU; needs avx512_bf16/AMX to gain) or fp16 (CUDA); eval.amp")
+      ->check(CLI::IsMember({"none", "bf16", "fp16"}));
+}
+
+void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options) {
+  const models::FoldReport report = models::prepare_for_inference(model, options);
+  spdlog::info("inference: {}{}", options.describe(),
+               options.fold_bn ? " (" + std::to_string(report.folded) + " BN layers folded)" : "");
+  // Not an error: an unfolded norm still computes the right thing, only slower.
+  for (const auto& name : report.unfolded) spdlog::warn("inference: BN layer {} has no conv to fold into; kept", name);
+}
+
+}  // namespace deeplab::tools
