@@ -31,7 +31,7 @@ namespace {
 void add_bench_model(CLI::App& bench) {
   struct Args {
     std::string config, weights, size = "513x513";
-    std::vector<std::string> sets;
+    std::vector<std::string> sets, flag_sets;
     int64_t batch = 1;
     int iterations = 10, warmup = 2;
   };
@@ -44,9 +44,10 @@ void add_bench_model(CLI::App& bench) {
   cmd->add_option("--iters", args->iterations, "timed forward passes")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed passes first")->capture_default_str();
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=1 (repeatable)");
-  add_inference_flags(*cmd, args->sets);
+  add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] {
-    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    const experiment::Config config =
+        experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
     core::set_config_log_level(config.runtime.log_level);
     models::ModelBenchOptions o;
     if (std::sscanf(args->size.c_str(), "%ldx%ld", &o.height, &o.width) != 2) {
@@ -79,7 +80,7 @@ void add_bench_model(CLI::App& bench) {
 void add_bench_train(CLI::App& bench) {
   struct Args {
     std::string config, crop = "321x321";
-    std::vector<std::string> sets;
+    std::vector<std::string> sets, flag_sets;
     int64_t batch = 4;
     int iterations = 10, warmup = 2;
   };
@@ -91,14 +92,15 @@ void add_bench_train(CLI::App& bench) {
   cmd->add_option("--iters", args->iterations, "timed steps")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option_function<std::string>(
-         "--amp", [args](const std::string& mode) { args->sets.push_back("train.amp=" + mode); },
+         "--amp", [args](const std::string& mode) { args->flag_sets.push_back("train.amp=" + mode); },
          "autocast: none, bf16 (CPU) or fp16 (CUDA); train.amp")
       ->check(CLI::IsMember({"none", "bf16", "fp16"}));
-  cmd->add_flag_callback("--channels-last", [args] { args->sets.push_back("train.channels_last=true"); },
+  cmd->add_flag_callback("--channels-last", [args] { args->flag_sets.push_back("train.channels_last=true"); },
                          "weights and inputs channels-last (train.channels_last)");
   cmd->add_option("--set", args->sets, "override a key: --set train.optimizer=adamw (repeatable)");
   cmd->callback([args] {
-    const experiment::Config config = experiment::load_config(args->config, args->sets);
+    const experiment::Config config =
+        experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
     core::set_config_log_level(config.runtime.log_level);
     experiment::TrainBenchOptions o;
     if (std::sscanf(args->crop.c_str(), "%ldx%ld", &o.crop_height, &o.crop_width) != 2) {
@@ -111,11 +113,14 @@ void add_bench_train(CLI::App& bench) {
     char line[512];
     std::snprintf(line, sizeof line,
                   "train %s, batch %ld, crop %ldx%ld, %d thread(s), amp %s, %s, BLAS %s\n"
-                  "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n",
+                  "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n"
+                  "  parts (medians): data %.1f ms, forward + loss %.1f ms, backward %.1f ms, update %.1f ms\n",
                   exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
                   at::get_num_threads(), config.train.amp.c_str(),
                   config.train.channels_last ? "channels-last" : "NCHW", core::loaded_blas_library().c_str(),
-                  r.median_ms, r.p90_ms, o.iterations, r.images_per_second, r.peak_rss_mib);
+                  r.median_ms, r.p90_ms, o.iterations, r.images_per_second, r.peak_rss_mib,
+                  r.median_parts.data * 1e3, r.median_parts.forward * 1e3, r.median_parts.backward * 1e3,
+                  r.median_parts.update * 1e3);
     std::cout << line;
   });
 }

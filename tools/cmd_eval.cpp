@@ -33,7 +33,7 @@ namespace {
 
 struct EvalArgs {
   std::string config, weights, split, json, save_pred, save_vis;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, flag_sets;  // flag_sets: --fold-bn & co, applied after --set
   int rank = -1, world_size = -1;
   bool no_progress = false;
 };
@@ -61,7 +61,7 @@ nlohmann::json run_description(const experiment::Config& config, const EvalArgs&
 
 void run_eval(const EvalArgs& args) {
   core::ProcessPlace place = core::resolve_process_place(args.rank, args.world_size, "eval");
-  experiment::Config config = experiment::load_config(args.config, args.sets);
+  experiment::Config config = experiment::load_config(args.config, with_flag_overrides(args.sets, args.flag_sets));
   // Under a launcher (torchrun, srun, deeplab launch) without --rank flags the
   // ranks sum their shards in memory and rank 0 writes one merged result;
   // with --rank/--world-size each shard writes its own file (eval-merge).
@@ -136,7 +136,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--set", args->sets, "override a key: --set eval.flip=true (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
-  add_inference_flags(*cmd, args->sets);
+  add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] { run_eval(*args); });
 
   auto files = std::make_shared<std::vector<std::string>>();

@@ -26,6 +26,11 @@ void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets) {
       ->check(CLI::IsMember({"none", "bf16", "fp16"}));
 }
 
+std::vector<std::string> with_flag_overrides(std::vector<std::string> sets, const std::vector<std::string>& flag_sets) {
+  sets.insert(sets.end(), flag_sets.begin(), flag_sets.end());
+  return sets;
+}
+
 void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options) {
   const models::FoldReport report = models::prepare_for_inference(model, options);
   spdlog::info("inference: {}{}", options.describe(),

@@ -31,7 +31,7 @@ namespace {
 
 struct PredictArgs {
   std::string config, weights, model, out = "predictions";
-  std::vector<std::string> inputs, sets;
+  std::vector<std::string> inputs, sets, flag_sets;  // flag_sets: --fold-bn & co, applied after --set
   bool overlay = false, no_color = false, crf = false, tta = false, no_progress = false;
 };
 
@@ -68,7 +68,7 @@ void apply_common_args(const PredictArgs& args, const experiment::Config& config
 }
 
 PredictSetup setup_from_config(const PredictArgs& args) {
-  experiment::Config config = experiment::load_config(args.config, args.sets);
+  experiment::Config config = experiment::load_config(args.config, with_flag_overrides(args.sets, args.flag_sets));
   core::set_config_log_level(config.runtime.log_level);
   if (models::is_panoptic(config.model)) {
     throw ConfigError("predict: " + args.config + " is a panoptic model; predict writes semantic outputs only so far");
@@ -99,7 +99,7 @@ PredictSetup setup_from_config(const PredictArgs& args) {
 // eval:/runtime: keys still come from --set (threads, amp, scales ...).
 PredictSetup setup_from_export(const PredictArgs& args) {
   core::ConfigTree tree;
-  for (const auto& s : args.sets) core::apply_override(tree, s);
+  for (const auto& s : with_flag_overrides(args.sets, args.flag_sets)) core::apply_override(tree, s);
   experiment::Config config = experiment::config_from_tree(tree);
   core::set_config_log_level(config.runtime.log_level);
   PredictSetup setup;
@@ -184,7 +184,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--tta", args->tta, "multi-scale + flip: eval.scales / eval.flip, or 0.5..1.75 + flip");
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=2 (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
-  add_inference_flags(*cmd, args->sets);
+  add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] { run_predict(*args); });
 }
 

@@ -37,8 +37,12 @@ void add_data_show(CLI::App& data);
 /// `deeplab bench ...`: throughput measurements (loader).
 void add_bench_command(CLI::App& app);
 /// --fold-bn/--no-fold-bn, --channels-last/--no-channels-last and --amp on
-/// `cmd`, each appended to `sets` as an eval.* override (cmd_inference_flags.cpp).
-void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets);
+/// `cmd`, each appended to `flag_sets` as an eval.* override
+/// (cmd_inference_flags.cpp).  A vector of its own: CLI11 assigns --set's
+/// vector when it parses it, which would drop what a flag had appended.
+void add_inference_flags(CLI::App& cmd, std::vector<std::string>& flag_sets);
+/// `sets` then `flag_sets`: a flag wins over a --set of the same key.
+std::vector<std::string> with_flag_overrides(std::vector<std::string> sets, const std::vector<std::string>& flag_sets);
 /// models::prepare_for_inference, logged (what runs, how many BN layers folded).
 void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options);
 

@@ -68,13 +68,20 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
   train::Trainer trainer = make_trainer(config, std::move(model), device, work_dir, nullptr, std::move(loader));
 
   TrainBenchResult r;
+  std::vector<double> data, forward, backward, update;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    trainer.run_step();
+    const train::StepResult step = trainer.run_step();
     if (device.is_cuda()) torch::cuda::synchronize();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (i >= o.warmup) r.milliseconds.push_back(ms);
+    if (i < o.warmup) continue;
+    r.milliseconds.push_back(ms);
+    data.push_back(step.times.data);
+    forward.push_back(step.times.forward);
+    backward.push_back(step.times.backward);
+    update.push_back(step.times.update);
   }
+  r.median_parts = {percentile(data, 0.5), percentile(forward, 0.5), percentile(backward, 0.5), percentile(update, 0.5)};
   r.median_ms = percentile(r.milliseconds, 0.5);
   r.p90_ms = percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "deeplab/experiment/config.h"
+#include "deeplab/train/trainer.h"
 
 namespace deeplab::experiment {
 
@@ -25,6 +26,7 @@ struct TrainBenchResult {
   double median_ms = 0, p90_ms = 0;
   double images_per_second = 0;      // batch / median
   double peak_rss_mib = 0;
+  train::StepTimes median_parts;     // median of each part over the timed steps, seconds
 };
 
 /// Times training steps of `config`'s model; ConfigError for a panoptic model

@@ -203,7 +203,8 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
-Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_step) {
+Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_step, StepTimes& times) {
+  const auto start = std::chrono::steady_clock::now();
   batch.images = batch.images.to(options_.device, options_.dtype);
   if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
   batch.labels = batch.labels.to(options_.device);
@@ -221,10 +222,13 @@ Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_ste
   const double* v = host.data_ptr<double>();
   BatchLoss result{v[0], {}};
   for (size_t i = 0; i < terms.size(); ++i) result.terms.emplace_back(terms[i].first, v[i + 1]);
+  const auto forward_done = std::chrono::steady_clock::now();
+  times.forward += std::chrono::duration<double>(forward_done - start).count();
   if (reducer_ && last_of_step) reducer_->prepare_for_backward();
   // A non-finite rank still runs backward in a distributed run: its gradient
   // buckets must fire, or the other ranks would wait for them forever.
   if (std::isfinite(result.total) || reducer_) (options_.amp == "fp16" ? scaler_.scale(loss) : loss).backward();
+  times.backward += std::chrono::duration<double>(std::chrono::steady_clock::now() - forward_done).count();
   return result;
 }
 
@@ -257,10 +261,14 @@ StepResult Trainer::run_step() {
   optimizer_.set_lr(result.lr);
   optimizer_.optimizer().zero_grad();
   bool finite = true;
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   for (int i = 0; i < options_.accumulate; ++i) {
+    const auto wait = Clock::now();
     data::Batch batch = next_batch();
+    result.times.data += seconds_since(wait);
     result.images += batch.images.size(0);
-    const BatchLoss loss = forward_backward(std::move(batch), i + 1 == options_.accumulate);
+    const BatchLoss loss = forward_backward(std::move(batch), i + 1 == options_.accumulate, result.times);
     finite = finite && std::isfinite(loss.total);
     result.loss += loss.total;
     for (size_t t = 0; t < loss.terms.size(); ++t) {
@@ -268,6 +276,7 @@ StepResult Trainer::run_step() {
       result.terms[t].second += loss.terms[t].second;
     }
   }
+  const auto update_start = Clock::now();
   if (reducer_) {
     reducer_->finish();
     result.reduce = reducer_->last_stats();
@@ -280,6 +289,7 @@ StepResult Trainer::run_step() {
   // buffers (plain BN's running statistics would drift apart per rank, and
   // a sharded evaluation would score a mix of models).
   if (group_) group_->broadcast(model_->buffers(), 0);
+  result.times.update = seconds_since(update_start);
   result.skipped = !finite;
   ++state_.iteration;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

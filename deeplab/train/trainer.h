@@ -35,6 +35,13 @@ namespace deeplab::train {
 /// Named loss values of one step, in the order the loss gave them.
 using LossValues = std::vector<std::pair<std::string, double>>;
 
+/// Where a step's time went, in seconds (host clock: exact on CPU, launch
+/// time on CUDA).  forward includes the loss and its host copy; update the
+/// cross-rank agreement, after_backward hooks, optimizer step and buffer sync.
+struct StepTimes {
+  double data = 0, forward = 0, backward = 0, update = 0;
+};
+
 struct StepResult {
   double loss = 0;     // sum of the terms, mean over the accumulated batches (global batch)
   LossValues terms;    // each term, mean over the accumulated batches (global batch)
@@ -44,6 +51,7 @@ struct StepResult {
   bool skipped = false;  // non-finite, skipped (skip_nonfinite)
   bool stop = false;     // some rank asked to stop: every rank stops after this step
   ReduceStats reduce;    // gradient all-reduce timing (distributed)
+  StepTimes times;
 };
 
 /// How run_step() runs; from_config maps the `train:` section.
@@ -116,7 +124,7 @@ class Trainer {
     LossValues terms;  // each term, divided by `accumulate`
   };
   data::Batch next_batch();
-  BatchLoss forward_backward(data::Batch batch, bool last_of_step);
+  BatchLoss forward_backward(data::Batch batch, bool last_of_step, StepTimes& times);
   void agree_across_ranks(StepResult& result, bool& finite);
   void apply_step(bool finite);
   void reseed_for_new_world(int64_t saved_world_size);

@@ -33,6 +33,13 @@ TEST(TrainBench, TimesTheRequestedStepsAndReportsImagesPerSecond) {
   EXPECT_GE(r.p90_ms, r.median_ms);
   EXPECT_NEAR(r.images_per_second, 2 * 1e3 / r.median_ms, 1e-9);
   EXPECT_GT(r.peak_rss_mib, 10);
+  // The parts are each a share of the step (medians need not add up exactly).
+  const auto& p = r.median_parts;
+  EXPECT_GT(p.forward, 0);
+  EXPECT_GT(p.backward, 0);
+  EXPECT_GT(p.update, 0);
+  EXPECT_GE(p.data, 0);
+  EXPECT_LT(p.forward + p.backward, r.p90_ms * 1e-3 * 1.01);
 }
 
 TEST(TrainBench, PanopticModelsAndEmptyCropsAreConfigErrors) {

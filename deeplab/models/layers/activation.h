@@ -9,6 +9,16 @@
 
 namespace deeplab::models {
 
+/// min(max(x, 0), 6) in place (MobileNet-V2), as torch's ReLU6(inplace) for
+/// float32; for bfloat16 (train.amp: bf16) a clamp, because LibTorch 1.13's CPU
+/// hardtanh has no bfloat16 backward.  The clamp's gradient differs only at
+/// exactly 0 and 6.
+class ReLU6Impl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(torch::Tensor x);
+};
+TORCH_MODULE(ReLU6);
+
 /// x * relu6(x + 3) / 6 (MobileNet-V3); no parameters.
 class HardSwishImpl : public torch::nn::Module {
  public:

@@ -11,12 +11,17 @@ namespace deeplab::models {
 
 namespace nn = torch::nn;
 
+torch::Tensor ReLU6Impl::forward(torch::Tensor x) {
+  if (x.scalar_type() == torch::kBFloat16) return torch::clamp(x, 0, 6);
+  return torch::hardtanh_(x, 0, 6);
+}
+
 torch::Tensor HardSwishImpl::forward(const torch::Tensor& x) { return torch::hardswish(x); }
 torch::Tensor HardSigmoidImpl::forward(const torch::Tensor& x) { return torch::hardsigmoid(x); }
 
 nn::AnyModule make_activation(const std::string& name) {
   if (name == "relu") return nn::AnyModule(nn::ReLU(nn::ReLUOptions(true)));
-  if (name == "relu6") return nn::AnyModule(nn::ReLU6(nn::ReLU6Options(true)));
+  if (name == "relu6") return nn::AnyModule(ReLU6());
   if (name == "hardswish") return nn::AnyModule(HardSwish());
   throw Error("unknown activation '" + name + "'; expected relu, relu6 or hardswish");
 }
