@@ -18,6 +18,7 @@
 #include "deeplab/experiment/distributed_run.h"
 #include "deeplab/experiment/make_trainer.h"
 #include "deeplab/train/checkpoint.h"
+#include "deeplab/core/bench_stats.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -46,7 +47,7 @@ void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hoo
     return;
   }
   std::cout << "done: " << state.iteration << " iterations, " << hooks.progress->images_per_second()
-            << " images/s, peak memory " << static_cast<int>(train::peak_rss_mib()) << " MiB\n";
+            << " images/s, peak memory " << static_cast<int>(core::peak_rss_mib()) << " MiB\n";
   if (hooks.eval->best_iteration() >= 0) {
     std::cout << "best val " << hooks.eval->best_metric() << " " << 100 * hooks.eval->best_score() << " % at iteration " << hooks.eval->best_iteration() << " -> "
               << dir << "/best.pth\n";

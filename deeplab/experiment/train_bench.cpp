@@ -1,12 +1,12 @@
 #include "deeplab/experiment/train_bench.h"
 
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 
+#include "deeplab/core/bench_stats.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/memory_dataset.h"
@@ -34,14 +34,6 @@ std::shared_ptr<const data::Dataset> crop_sized_samples(const TrainBenchOptions&
     samples.push_back(std::move(s));
   }
   return std::make_shared<data::MemoryDataset>(std::move(samples), num_classes);
-}
-
-double percentile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const double at = q * static_cast<double>(values.size() - 1);
-  const auto lo = static_cast<size_t>(at);
-  const size_t hi = std::min(lo + 1, values.size() - 1);
-  return values[lo] + (values[hi] - values[lo]) * (at - static_cast<double>(lo));
 }
 
 }  // namespace
@@ -81,13 +73,11 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
     backward.push_back(step.times.backward);
     update.push_back(step.times.update);
   }
-  r.median_parts = {percentile(data, 0.5), percentile(forward, 0.5), percentile(backward, 0.5), percentile(update, 0.5)};
-  r.median_ms = percentile(r.milliseconds, 0.5);
-  r.p90_ms = percentile(r.milliseconds, 0.9);
+  r.median_parts = {core::percentile(data, 0.5), core::percentile(forward, 0.5), core::percentile(backward, 0.5), core::percentile(update, 0.5)};
+  r.median_ms = core::percentile(r.milliseconds, 0.5);
+  r.p90_ms = core::percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  r.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  r.peak_rss_mib = core::peak_rss_mib();
   return r;
 }
 

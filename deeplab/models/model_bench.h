@@ -35,7 +35,8 @@ struct ModelBenchResult {
 /// options.inference says (prepare_for_inference: folding is in place), no autograd.
 ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& options);
 
-/// GFLOP/s of an n x n x n float32 matrix product (best of `repeats`): what
+/// GFLOP/s of an n x n x n float32 matrix product (best of `repeats`; the
+/// faster of the BLAS GEMM and oneDNN running it as a 1x1 convolution): what
 /// the convolutions could reach at most on this machine and thread count.
 double measure_gemm_gflops(int64_t n = 1024, int repeats = 5);
 

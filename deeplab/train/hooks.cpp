@@ -12,17 +12,12 @@
 #include "deeplab/export/state_dict.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/train/checkpoint.h"
+#include "deeplab/core/bench_stats.h"
 #include "deeplab/train/plots.h"
 #include "deeplab/train/trainer.h"
 
 namespace deeplab::train {
 namespace fs = std::filesystem;
-
-double peak_rss_mib() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // Linux reports KiB
-}
 
 void ProgressHook::before_train(Trainer& trainer) {
   const int64_t max_iters = trainer.options().max_iters;
@@ -89,7 +84,7 @@ void ProgressHook::after_train(Trainer& trainer, bool) {
   if (!trainer.is_main_process()) return;
   bar_->finish();
   spdlog::info("{} iterations, {:.1f} images/s on average, peak memory {:.0f} MiB", trainer.state().iteration,
-               images_per_second(), peak_rss_mib());
+               images_per_second(), core::peak_rss_mib());
 }
 
 // Every rank takes part (the generators of all ranks are gathered); rank 0 writes.

@@ -95,7 +95,5 @@ class EvalHook : public Hook {
   int64_t best_iteration_ = -1;
 };
 
-/// Peak resident memory of this process in MiB.
-double peak_rss_mib();
 
 }  // namespace deeplab::train

@@ -9,6 +9,7 @@
 #include "deeplab/models/factory.h"
 #include "deeplab/models/model_bench.h"
 #include "deeplab/models/summary.h"
+#include "tests/support/test_support.h"
 
 namespace deeplab::models {
 namespace {
@@ -45,6 +46,28 @@ TEST(ModelBench, BadOptionsAreAnError) {
   ModelBenchOptions o;
   o.batch = 0;
   EXPECT_THROW(benchmark_model(*model, o), ConfigError);
+}
+
+}  // namespace
+}  // namespace deeplab::models
+
+namespace deeplab::models {
+namespace {
+
+// The inference flags reach the benchmark and win over a --set of the same
+// key given before them (CLI11 assigns --set's list when it parses it).
+TEST(ModelBenchCli, InferenceFlagsApplyAndWinOverSet) {
+  testing::TempDir dir;
+  const std::string config =
+      dir.write("m.yaml", "model: {arch: deeplabv3, num_classes: 3, backbone: {name: mobilenet_v3_small}}\n");
+  const auto r = testing::run_deeplab("bench model -c " + config +
+                                      " --size 33x41 --iters 1 --warmup 0 --set eval.fold_bn=true --no-fold-bn "
+                                      "--amp bf16 --set runtime.threads=1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("BN, channels-last, bf16 autocast (0 BN layers folded)"), std::string::npos) << r.output;
+  const auto folded = testing::run_deeplab("bench model -c " + config + " --size 33x41 --iters 1 --warmup 0 --no-channels-last");
+  ASSERT_EQ(folded.exit_code, 0) << folded.output;
+  EXPECT_NE(folded.output.find("folded BN, NCHW, fp32"), std::string::npos) << folded.output;
 }
 
 }  // namespace
