@@ -1,5 +1,5 @@
 // `deeplab predict (-c CONFIG --weights W | --model model.pt) INPUT... [--out DIR]
-//  [--overlay] [--no-color] [--crf] [--tta] [--set k=v ...]`: segments the user's own
+//  [--overlay] [--no-color] [--crf] [--tta] [--batch-size B] [--set k=v ...]`: segments the user's own
 // images, folders of images (recursive, sorted) and videos, and writes label
 // PNGs, colourised masks and overlays (eval/predict_files.h, predict_video.h).
 
@@ -33,6 +33,7 @@ struct PredictArgs {
   std::string config, weights, model, out = "predictions";
   std::vector<std::string> inputs, sets, flag_sets;  // flag_sets: --fold-bn & co, applied after --set
   bool overlay = false, no_color = false, crf = false, tta = false, no_progress = false;
+  int batch_size = 1;
 };
 
 // Without --tta one plain pass; with it the config's scales and flip, or the
@@ -65,6 +66,7 @@ void apply_common_args(const PredictArgs& args, const experiment::Config& config
   if (config.eval.crf.enabled || args.crf) setup.files.crf = config.eval.crf.options;
   setup.files.workers = config.data.workers;
   setup.files.progress = !args.no_progress;
+  setup.files.batch_size = args.batch_size;
 }
 
 PredictSetup setup_from_config(const PredictArgs& args) {
@@ -184,6 +186,9 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--tta", args->tta, "multi-scale + flip: eval.scales / eval.flip, or 0.5..1.75 + flip");
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=2 (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
+  cmd->add_option("--batch-size", args->batch_size, "images of one size per forward pass (a size change ends a batch)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] { run_predict(*args); });
 }

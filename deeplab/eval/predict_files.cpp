@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <set>
 
 #include "deeplab/core/error.h"
@@ -71,6 +72,44 @@ std::vector<std::string> unreadable_files(const data::ImageFilesDataset& dataset
   return out;
 }
 
+// Consecutive loader batches (one image each) of one size, joined into one.
+class SameSizeBatcher {
+ public:
+  explicit SameSizeBatcher(int limit) : limit_(std::max(1, limit)) {}
+
+  /// Adds `batch`; returns the batch to run when it completes one (full, or
+  /// `batch` has another size and starts the next).
+  std::optional<data::Batch> add(data::Batch batch) {
+    std::optional<data::Batch> ready;
+    if (!parts_.empty() && !same_size(parts_.front(), batch)) ready = flush();
+    parts_.push_back(std::move(batch));
+    if (!ready && static_cast<int>(parts_.size()) >= limit_) ready = flush();
+    return ready;
+  }
+
+  /// What is left, as one batch (none when empty).
+  std::optional<data::Batch> flush() {
+    if (parts_.empty()) return std::nullopt;
+    data::Batch out;
+    std::vector<at::Tensor> images;
+    for (auto& part : parts_) {
+      images.push_back(part.images);
+      out.ids.insert(out.ids.end(), part.ids.begin(), part.ids.end());
+      out.indices.insert(out.indices.end(), part.indices.begin(), part.indices.end());
+    }
+    out.images = images.size() == 1 ? images.front() : torch::cat(images);
+    parts_.clear();
+    return out;
+  }
+
+ private:
+  static bool same_size(const data::Batch& a, const data::Batch& b) {
+    return a.images.size(2) == b.images.size(2) && a.images.size(3) == b.images.size(3);
+  }
+  int limit_;
+  std::vector<data::Batch> parts_;
+};
+
 }  // namespace
 
 cv::Mat blend_overlay(const cv::Mat& image, const cv::Mat& colours, double alpha) {
@@ -93,23 +132,28 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
   std::deque<std::future<void>> pending;
   core::ProgressBar progress("predict", static_cast<int64_t>(files.size()), "img", 0, options.progress);
   progress.update(0);
-  while (auto batch = loader.next()) {
-    const at::Tensor labels = predict_label_maps(predictor, *batch, device, options.crf, options.normalization);
+  auto run = [&](const data::Batch& batch) {
+    const at::Tensor labels = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
     for (int64_t i = 0; i < labels.size(0); ++i) {
-      const std::string name = batch->ids[static_cast<size_t>(i)];
-      cv::Mat image = data::to_rgb8(batch->images[i], options.normalization);
+      const std::string name = batch.ids[static_cast<size_t>(i)];
+      cv::Mat image = data::to_rgb8(batch.images[i], options.normalization);
       cv::Mat label = label_map_to_mat(labels[i], "prediction", name);
       pending.push_back(std::async(std::launch::async, [image, label, name, &options] {
         write_outputs(image, label, name, options);
       }));
       done.insert(name);
     }
-    while (pending.size() > kPendingWrites) {
+    while (pending.size() > kPendingWrites * static_cast<size_t>(std::max(1, options.batch_size))) {
       pending.front().get();  // rethrows a failed write
       pending.pop_front();
     }
     progress.update(static_cast<int64_t>(done.size() + loader.skipped()));
+  };
+  SameSizeBatcher batcher(options.batch_size);
+  while (auto batch = loader.next()) {
+    if (auto ready = batcher.add(std::move(*batch))) run(*ready);
   }
+  if (auto rest = batcher.flush()) run(*rest);
   for (auto& write : pending) write.get();
   progress.finish();
   report.written = static_cast<int64_t>(done.size());

@@ -32,6 +32,9 @@ struct PredictFilesOptions {
   data::Normalization normalization;
   std::optional<postprocess::DenseCrfOptions> crf;
   int workers = 2;
+  /// Consecutive images of one size go through the model together, up to
+  /// this many (the CRF then refines them in parallel); a size change ends a batch.
+  int batch_size = 1;
   bool progress = true;
 };
 

@@ -181,6 +181,42 @@ TEST(PredictCli, ExportedModelPredictsTheLabelsConfigAndWeightsDo) {
   EXPECT_EQ(compared, 2);
 }
 
+// --batch-size joins consecutive images of one size (a size change ends a
+// batch): every image is still written, with the labels a one-by-one run
+// gives (batched kernels may round differently: at most 0.1 % of pixels).
+TEST(PredictCli, BatchedRunWritesWhatOneByOneWrites) {
+  testing::TempDir data;
+  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 4 --size 40x56 --seed 6")
+                .exit_code,
+            0);
+  const std::string photos = data.file("photos");
+  fs::create_directories(photos);
+  std::vector<cv::Mat> images;
+  for (const auto& e : fs::directory_iterator(data.path() + "/JPEGImages")) {
+    images.push_back(cv::imread(e.path().string(), cv::IMREAD_COLOR));
+  }
+  ASSERT_EQ(images.size(), 4u);
+  cv::Mat resized;
+  cv::resize(images[3], resized, cv::Size(64, 48));
+  // In sorted order: three 40x56 (one batch), one 48x64, then a 40x56 again.
+  const std::vector<cv::Mat> order{images[0], images[1], images[2], resized, images[3]};
+  for (size_t i = 0; i < order.size(); ++i) cv::imwrite(photos + "/" + std::to_string(i) + ".png", order[i]);
+  PredictFixture s(data.path());
+  const std::string predict = "predict -c " + s.config + " --weights " + s.weights + " " + photos + " --no-progress ";
+  auto r = testing::run_deeplab(predict + "--out " + s.dir.file("one"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::run_deeplab(predict + "--batch-size 3 --out " + s.dir.file("three"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote 5 of 5 images"), std::string::npos) << r.output;
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = std::to_string(i) + ".png";
+    const cv::Mat one = data::read_label_png(s.dir.file("one/" + name));
+    const cv::Mat three = data::read_label_png(s.dir.file("three/" + name));
+    ASSERT_EQ(one.size(), three.size()) << name;
+    EXPECT_LE(cv::countNonZero(one != three), static_cast<int>(one.total() / 1000)) << name;
+  }
+}
+
 TEST(PredictCli, ModelAndConfigAreExclusiveAndABadModelFileIsNamed) {
   testing::TempDir data;
   PredictFixture s(data.path());
