@@ -72,9 +72,6 @@ void apply_common_args(const PredictArgs& args, const experiment::Config& config
 PredictSetup setup_from_config(const PredictArgs& args) {
   experiment::Config config = experiment::load_config(args.config, with_flag_overrides(args.sets, args.flag_sets));
   core::set_config_log_level(config.runtime.log_level);
-  if (models::is_panoptic(config.model)) {
-    throw ConfigError("predict: " + args.config + " is a panoptic model; predict writes semantic outputs only so far");
-  }
   if (config.eval.output_stride != 0) config.model = models::at_output_stride(config.model, config.eval.output_stride);
   PredictSetup setup;
   setup.device = core::apply_runtime(config.runtime);
@@ -90,6 +87,7 @@ PredictSetup setup_from_config(const PredictArgs& args) {
   auto& descriptor = setup.files.descriptor;
   if (!descriptor.submission_palette.empty()) descriptor.palette = descriptor.submission_palette;
   setup.files.normalization = eval_options.normalization;
+  setup.files.panoptic = eval_options.panoptic;  // set for a panoptic model
   const models::InferenceOptions inference = config.eval.inference;
   setup.outputs = [model, inference](const at::Tensor& x) { return models::infer_outputs(**model, x, inference); };
   setup.keep_alive = model;

@@ -17,6 +17,9 @@
 #include "deeplab/data/loader.h"
 #include "deeplab/data/sample_io.h"
 #include "deeplab/eval/label_maps.h"
+#include "deeplab/eval/panoptic_writer.h"
+#include "deeplab/models/outputs.h"
+#include "deeplab/postprocess/panoptic.h"
 
 namespace deeplab::eval {
 namespace fs = std::filesystem;
@@ -132,12 +135,38 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
   std::deque<std::future<void>> pending;
   core::ProgressBar progress("predict", static_cast<int64_t>(files.size()), "img", 0, options.progress);
   progress.update(0);
+  std::optional<PanopticWriter> panoptic_writer;
+  if (options.panoptic) {
+    PanopticWriterOptions w;
+    w.pred_dir = options.out_dir;
+    w.descriptor = options.descriptor;
+    w.categories = options.panoptic->categories;
+    panoptic_writer.emplace(std::move(w));
+  }
   auto run = [&](const data::Batch& batch) {
-    const at::Tensor labels = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
+    std::vector<postprocess::PanopticPrediction> panoptic;
+    at::Tensor labels;
+    if (options.panoptic) {
+      const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
+      panoptic = postprocess::panoptic_from_batch(
+          outputs.at(models::output_name::kSemantic).value, outputs.at(models::output_name::kCenter).value,
+          outputs.at(models::output_name::kOffset).value, options.panoptic->postprocess);
+      std::vector<at::Tensor> semantic;
+      for (const auto& p : panoptic) semantic.push_back(p.semantic);
+      labels = torch::stack(semantic).cpu();
+    } else {
+      labels = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
+    }
     for (int64_t i = 0; i < labels.size(0); ++i) {
       const std::string name = batch.ids[static_cast<size_t>(i)];
       cv::Mat image = data::to_rgb8(batch.images[i], options.normalization);
       cv::Mat label = label_map_to_mat(labels[i], "prediction", name);
+      if (panoptic_writer) {
+        fs::create_directories((fs::path(options.out_dir) / "panoptic" / name).parent_path());
+        const PanopticSegmentation segments = predicted_segmentation(
+            panoptic[static_cast<size_t>(i)].panoptic, options.panoptic->postprocess.label_divisor);
+        panoptic_writer->write(name, image, label, PanopticSegmentation{}, segments);
+      }
       pending.push_back(std::async(std::launch::async, [image, label, name, &options] {
         write_outputs(image, label, name, options);
       }));
@@ -155,6 +184,7 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
   }
   if (auto rest = batcher.flush()) run(*rest);
   for (auto& write : pending) write.get();
+  if (panoptic_writer) panoptic_writer->finish();
   progress.finish();
   report.written = static_cast<int64_t>(done.size());
   report.unreadable = unreadable_files(*dataset, done);

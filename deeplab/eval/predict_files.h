@@ -18,6 +18,7 @@
 #include "deeplab/data/descriptor.h"
 #include "deeplab/data/image_files.h"
 #include "deeplab/data/normalization.h"
+#include "deeplab/eval/panoptic_eval.h"
 #include "deeplab/eval/predictor.h"
 #include "deeplab/postprocess/dense_crf_options.h"
 
@@ -35,6 +36,10 @@ struct PredictFilesOptions {
   /// Consecutive images of one size go through the model together, up to
   /// this many (the CRF then refines them in parallel); a size change ends a batch.
   int batch_size = 1;
+  /// Set for a panoptic model (its outputs include instance centers and
+  /// offsets): besides the semantic files, panoptic/<name>.png (segment ids as
+  /// R + 256 G + 256^2 B) and panoptic.json (COCO panoptic) are written.
+  std::optional<PanopticEvalOptions> panoptic;
   bool progress = true;
 };
 

@@ -10,10 +10,12 @@
 
 #include <array>
 #include <filesystem>
+#include <set>
 #include <map>
 #include <sstream>
 
 #include "tests/support/json_file.h"
+#include "deeplab/core/fs_util.h"
 #include "tests/support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -92,6 +94,26 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   expect_same_averages(ours.at("panoptic"), files, 1e-9, "eval-panoptic on --save-pred");
   const auto ours_counts = counts_by_name(ours.at("panoptic").at("per_class"), {});
   EXPECT_EQ(ours_counts, counts_by_name(files.at("per_class"), {}));
+
+  // `deeplab predict` on the val images writes the same panoptic PNGs (as a
+  // set: its names follow the input files, eval's the sample ids) and a
+  // COCO panoptic JSON with one annotation per image.
+  r = testing::run_deeplab("predict -c " + config + " --weights " + dir.path() + "/run/final.pth " + root +
+                           "/leftImg8bit/val --no-progress --out " + dir.path() + "/predict");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto png_contents = [](const std::string& folder) {
+    std::multiset<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(folder)) {
+      if (e.path().extension() == ".png") out.insert(core::read_file(e.path().string()));
+    }
+    return out;
+  };
+  const auto eval_pngs = png_contents(pred + "/panoptic");
+  EXPECT_EQ(eval_pngs.size(), 4u);
+  EXPECT_EQ(png_contents(dir.path() + "/predict/panoptic"), eval_pngs);
+  const json predicted = read_json_file(dir.path() + "/predict/panoptic.json");
+  EXPECT_EQ(predicted.at("annotations").size(), 4u);
+  EXPECT_EQ(predicted.at("categories"), read_json_file(pred + "/panoptic.json").at("categories"));
 
   // The independent oracle, on label ids (the saved files' category ids).
   std::string out;
