@@ -9,6 +9,7 @@
 #include "deeplab/data/loader.h"
 #include "deeplab/eval/label_maps.h"
 #include "deeplab/eval/panoptic_writer.h"
+#include "deeplab/eval/same_size_batcher.h"
 #include "deeplab/core/progress.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/models/inference.h"
@@ -175,14 +176,21 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
   progress.update(0);
-  while (auto batch = loader.next()) {
+  auto score = [&](const data::Batch& batch) {
     result.images += options.panoptic
-                         ? score_panoptic_batch(predictor, *batch, device, panoptic_writer, options, result,
+                         ? score_panoptic_batch(predictor, batch, device, panoptic_writer, options, result,
                                                 dataset.ignore_label())
-                         : score_batch(predictor, *batch, device, writer, options, result, dataset.ignore_label());
-    result.forward_passes += predictor.passes(batch->images.size(2), batch->images.size(3)) * batch->images.size(0);
+                         : score_batch(predictor, batch, device, writer, options, result, dataset.ignore_label());
+    result.forward_passes += predictor.passes(batch.images.size(2), batch.images.size(3)) * batch.images.size(0);
     progress.update(result.images);
+  };
+  // With the CRF (one thread per image), consecutive images of one size are
+  // scored together so that their CRFs run in parallel, one per thread.
+  SameSizeBatcher batcher(options.crf && !options.panoptic ? at::get_num_threads() : 1);
+  while (auto batch = loader.next()) {
+    if (auto ready = batcher.add(std::move(*batch))) score(*ready);
   }
+  if (auto rest = batcher.flush()) score(*rest);
   progress.finish();
   panoptic_writer.finish();
   result.seconds = progress.elapsed();

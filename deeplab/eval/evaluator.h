@@ -43,7 +43,8 @@ struct EvalOptions {
   /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
   std::vector<int> cityscapes_label_ids;
   /// Set: semantic predictions are refined by the dense CRF (eval.crf), the
-  /// images of a batch in parallel (evaluate() batches one image).
+  /// images of a batch in parallel (evaluate() joins consecutive same-size
+  /// images into batches of up to the thread count for it).
   std::optional<postprocess::DenseCrfOptions> crf;
   /// Channels-last input and autocast of the forward passes; fold_bn is the
   /// caller's (models::prepare_for_inference, before evaluate).

@@ -18,6 +18,7 @@
 #include "deeplab/data/sample_io.h"
 #include "deeplab/eval/label_maps.h"
 #include "deeplab/eval/panoptic_writer.h"
+#include "deeplab/eval/same_size_batcher.h"
 #include "deeplab/models/outputs.h"
 #include "deeplab/postprocess/panoptic.h"
 
@@ -74,44 +75,6 @@ std::vector<std::string> unreadable_files(const data::ImageFilesDataset& dataset
   }
   return out;
 }
-
-// Consecutive loader batches (one image each) of one size, joined into one.
-class SameSizeBatcher {
- public:
-  explicit SameSizeBatcher(int limit) : limit_(std::max(1, limit)) {}
-
-  /// Adds `batch`; returns the batch to run when it completes one (full, or
-  /// `batch` has another size and starts the next).
-  std::optional<data::Batch> add(data::Batch batch) {
-    std::optional<data::Batch> ready;
-    if (!parts_.empty() && !same_size(parts_.front(), batch)) ready = flush();
-    parts_.push_back(std::move(batch));
-    if (!ready && static_cast<int>(parts_.size()) >= limit_) ready = flush();
-    return ready;
-  }
-
-  /// What is left, as one batch (none when empty).
-  std::optional<data::Batch> flush() {
-    if (parts_.empty()) return std::nullopt;
-    data::Batch out;
-    std::vector<at::Tensor> images;
-    for (auto& part : parts_) {
-      images.push_back(part.images);
-      out.ids.insert(out.ids.end(), part.ids.begin(), part.ids.end());
-      out.indices.insert(out.indices.end(), part.indices.begin(), part.indices.end());
-    }
-    out.images = images.size() == 1 ? images.front() : torch::cat(images);
-    parts_.clear();
-    return out;
-  }
-
- private:
-  static bool same_size(const data::Batch& a, const data::Batch& b) {
-    return a.images.size(2) == b.images.size(2) && a.images.size(3) == b.images.size(3);
-  }
-  int limit_;
-  std::vector<data::Batch> parts_;
-};
 
 }  // namespace
 

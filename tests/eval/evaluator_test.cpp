@@ -130,7 +130,9 @@ TEST(Evaluator, ResultJsonRoundTripsAndHasTopLevelMiou) {
 }
 
 // With eval.crf the scored labels are the dense CRF's argmax over the
-// predictor's softmax and the image itself (here recomputed by hand).
+// predictor's softmax and the image itself (here recomputed by hand, one
+// image at a time); with 2 threads the evaluator joins same-size images so
+// their CRFs run in parallel, and scores the very same labels.
 TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
   const ToyDataset dataset(3);
   auto options = toy_options();
@@ -153,6 +155,12 @@ TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
                  255, s.id);
   }
   EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), with_crf.matrix.data()));
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  const EvalResult parallel = evaluate(predictor, dataset, options);
+  at::set_num_threads(threads);
+  EXPECT_EQ(parallel.images, 3);
+  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), parallel.matrix.data()));
   options.crf.reset();
   const EvalResult plain = evaluate(predictor, dataset, options);
   EXPECT_FALSE(std::equal(plain.matrix.data(), plain.matrix.data() + plain.matrix.size(), with_crf.matrix.data()))
