@@ -45,7 +45,7 @@ t3=$(stamp)
 build/deeplab eval -c "$CONFIG" --weights "$WORK/best.pth" --json "$WORK/eval.json" --save-vis "$WORK/vis"
 t_eval=$(( $(stamp) - t3 ))
 
-if [ "$MODE" != "--panoptic" ]; then  # predict writes semantic outputs only so far
+if [ "$MODE" != "--panoptic" ]; then  # predict takes panoptic configs too; that run shows PQ instead
   echo "== predicting four val photos (label PNG, colour mask, overlay) into $WORK/predict"
   mapfile -t PHOTOS < <(head -n 4 "$DATA/ImageSets/Segmentation/val.txt" | sed "s|.*|$DATA/JPEGImages/&.jpg|")
   build/deeplab predict -c "$CONFIG" --weights "$WORK/best.pth" "${PHOTOS[@]}" --out "$WORK/predict" --overlay --no-progress
