@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "deeplab/core/autocast_scope.h"
@@ -22,6 +23,7 @@
 #include "deeplab/experiment/make_trainer.h"
 #include "deeplab/export/exported_model.h"
 #include "deeplab/export/model_io.h"
+#include "deeplab/export/panoptic_export.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/inference.h"
 #include "tools/commands.h"
@@ -120,15 +122,25 @@ PredictSetup setup_from_export(const PredictArgs& args) {
   }
   setup.files.normalization = data::Normalization::from(meta.mean, meta.std);
   const models::InferenceOptions inference = config.eval.inference;
+  if (model->is_panoptic()) {
+    // Category ids are train ids here (a config's label_map is not in the file).
+    eval::PanopticEvalOptions panoptic;
+    panoptic.postprocess = exporting::panoptic_options_from_metadata(meta);
+    const auto& things = panoptic.postprocess.thing_ids;
+    for (size_t c = 0; c < meta.class_names.size(); ++c) {
+      const int id = static_cast<int>(c);
+      panoptic.categories.push_back({id, meta.class_names[c], std::find(things.begin(), things.end(), id) != things.end()});
+    }
+    setup.files.panoptic = panoptic;
+  }
   setup.outputs = [model, inference](const at::Tensor& x) {
     const at::Tensor input = inference.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
-    at::Tensor logits;
+    models::ModelOutputs out;
     {
       core::AutocastScope autocast(inference.amp, x.device(), "eval.amp");
-      logits = model->logits(input);
+      out = model->outputs(input);
     }
-    models::ModelOutputs out;
-    out[models::output_name::kSemantic] = {logits.to(at::kFloat).contiguous(), models::OutputKind::kLogits};
+    for (auto& [name, output] : out) output.value = output.value.to(at::kFloat).contiguous();
     return out;
   };
   setup.keep_alive = model;

@@ -31,15 +31,31 @@ ExportedModel::ExportedModel(ExportedModel&&) noexcept = default;
 ExportedModel& ExportedModel::operator=(ExportedModel&&) noexcept = default;
 
 at::Tensor ExportedModel::logits(const at::Tensor& images) {
-  const c10::IValue out = module_->forward({images});
-  if (out.isTensor()) return out.toTensor();
-  if (out.isGenericDict()) {
-    for (const auto& item : out.toGenericDict()) {
-      if (item.key().toStringRef() == "semantic") return item.value().toTensor();
-    }
-  }
-  throw Error(path_ + ": the model's output has no semantic logits (a tensor, or a dict with \"semantic\")");
+  return outputs(images).at(models::output_name::kSemantic).value;
 }
+
+models::ModelOutputs ExportedModel::outputs(const at::Tensor& images) {
+  const c10::IValue out = module_->forward({images});
+  models::ModelOutputs result;
+  if (out.isTensor()) {
+    result[models::output_name::kSemantic] = {out.toTensor(), models::OutputKind::kLogits};
+    return result;
+  }
+  if (!out.isGenericDict()) throw Error(path_ + ": the model returns neither a tensor nor a dict of tensors");
+  for (const auto& item : out.toGenericDict()) {
+    const std::string name = item.key().toStringRef();
+    const models::OutputKind kind = name == models::output_name::kCenter   ? models::OutputKind::kHeatmap
+                                    : name == models::output_name::kOffset ? models::OutputKind::kOffsets
+                                                                           : models::OutputKind::kLogits;
+    result[name] = {item.value().toTensor(), kind};
+  }
+  if (!result.count(models::output_name::kSemantic)) {
+    throw Error(path_ + ": the model's output dict has no \"semantic\" logits");
+  }
+  return result;
+}
+
+bool ExportedModel::is_panoptic() const { return meta_.extra.count("panoptic.thing_ids") > 0; }
 
 int ExportedModel::output_stride() const { return std::stoi(extra_or(meta_, "output_stride", "16")); }
 bool ExportedModel::align_corners() const { return extra_or(meta_, "align_corners", "false") == "true"; }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "deeplab/export/export_metadata.h"
+#include "deeplab/models/outputs.h"
 
 namespace torch::jit {
 struct Module;
@@ -30,6 +31,11 @@ class ExportedModel {
   /// Semantic logits [N, C, H, W] of normalised images [N, 3, H, W] (a
   /// panoptic file's "semantic" output).
   at::Tensor logits(const at::Tensor& images);
+  /// Every output of the file as named model outputs: "semantic" (logits),
+  /// and for a Panoptic-DeepLab export "center" (heatmap) and "offset".
+  models::ModelOutputs outputs(const at::Tensor& images);
+  /// True when meta.json carries Panoptic-DeepLab's post-processing settings.
+  bool is_panoptic() const;
 
   const ExportMetadata& meta() const { return meta_; }
   const std::string& path() const { return path_; }

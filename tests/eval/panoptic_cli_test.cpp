@@ -115,6 +115,19 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   EXPECT_EQ(predicted.at("annotations").size(), 4u);
   EXPECT_EQ(predicted.at("categories"), read_json_file(pred + "/panoptic.json").at("categories"));
 
+  // The exported file runs the same way without the config: `predict --model`
+  // (NCHW on both sides here, so both run the very same kernels).
+  r = testing::run_deeplab("export -c " + config + " --weights " + dir.path() + "/run/final.pth -o " + dir.file("m.pt"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string val = root + "/leftImg8bit/val --no-progress --no-channels-last --out ";
+  r = testing::run_deeplab("predict --model " + dir.file("m.pt") + " " + val + dir.path() + "/from_export");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::run_deeplab("predict -c " + config + " --weights " + dir.path() + "/run/final.pth " + val + dir.path() +
+                           "/from_config");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(png_contents(dir.path() + "/from_export/panoptic"), png_contents(dir.path() + "/from_config/panoptic"));
+  EXPECT_EQ(read_json_file(dir.path() + "/from_export/panoptic.json").at("annotations").size(), 4u);
+
   // The independent oracle, on label ids (the saved files' category ids).
   std::string out;
   if (testing::run_shell("/usr/bin/python3 -c 'import numpy, PIL'", &out) != 0) {
