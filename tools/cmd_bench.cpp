@@ -28,6 +28,13 @@
 namespace deeplab::tools {
 namespace {
 
+// "513x513" -> height, width; a ConfigError naming the flag otherwise.
+void parse_size(const std::string& text, const std::string& flag, int64_t& height, int64_t& width) {
+  if (std::sscanf(text.c_str(), "%ldx%ld", &height, &width) != 2) {
+    throw ConfigError(flag + " '" + text + "': expected HxW, e.g. 513x513");
+  }
+}
+
 void add_bench_model(CLI::App& bench) {
   struct Args {
     std::string config, weights, size = "513x513";
@@ -50,9 +57,7 @@ void add_bench_model(CLI::App& bench) {
         experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
     core::set_config_log_level(config.runtime.log_level);
     models::ModelBenchOptions o;
-    if (std::sscanf(args->size.c_str(), "%ldx%ld", &o.height, &o.width) != 2) {
-      throw ConfigError("bench model --size '" + args->size + "': expected HxW, e.g. 513x513");
-    }
+    parse_size(args->size, "bench model --size", o.height, o.width);
     o.batch = args->batch;
     o.iterations = args->iterations;
     o.warmup = args->warmup;
@@ -103,9 +108,7 @@ void add_bench_train(CLI::App& bench) {
         experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
     core::set_config_log_level(config.runtime.log_level);
     experiment::TrainBenchOptions o;
-    if (std::sscanf(args->crop.c_str(), "%ldx%ld", &o.crop_height, &o.crop_width) != 2) {
-      throw ConfigError("bench train --crop '" + args->crop + "': expected HxW, e.g. 321x321");
-    }
+    parse_size(args->crop, "bench train --crop", o.crop_height, o.crop_width);
     o.batch = args->batch;
     o.iterations = args->iterations;
     o.warmup = args->warmup;

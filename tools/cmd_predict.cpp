@@ -6,10 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <iostream>
 
-#include "deeplab/core/autocast_scope.h"
 #include "deeplab/core/config_tree.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
@@ -126,22 +124,12 @@ PredictSetup setup_from_export(const PredictArgs& args) {
     // Category ids are train ids here (a config's label_map is not in the file).
     eval::PanopticEvalOptions panoptic;
     panoptic.postprocess = exporting::panoptic_options_from_metadata(meta);
-    const auto& things = panoptic.postprocess.thing_ids;
-    for (size_t c = 0; c < meta.class_names.size(); ++c) {
-      const int id = static_cast<int>(c);
-      panoptic.categories.push_back({id, meta.class_names[c], std::find(things.begin(), things.end(), id) != things.end()});
-    }
+    setup.files.descriptor.things = panoptic.postprocess.thing_ids;
+    panoptic.categories = eval::panoptic_categories(setup.files.descriptor);
     setup.files.panoptic = panoptic;
   }
   setup.outputs = [model, inference](const at::Tensor& x) {
-    const at::Tensor input = inference.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
-    models::ModelOutputs out;
-    {
-      core::AutocastScope autocast(inference.amp, x.device(), "eval.amp");
-      out = model->outputs(input);
-    }
-    for (auto& [name, output] : out) output.value = output.value.to(at::kFloat).contiguous();
-    return out;
+    return models::infer_outputs([&model](const at::Tensor& input) { return model->outputs(input); }, x, inference);
   };
   setup.keep_alive = model;
   setup.model_name = meta.arch + " (" + args.model + ")";

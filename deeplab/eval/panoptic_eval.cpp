@@ -110,12 +110,18 @@ PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const 
   o.postprocess.top_k = p.top_k;
   o.postprocess.stuff_area = p.stuff_area;
   o.ignore_label = config.ignore_label;
+  o.categories = panoptic_categories(descriptor);
+  return o;
+}
+
+std::vector<PanopticCategory> panoptic_categories(const data::DatasetDescriptor& descriptor) {
+  std::vector<PanopticCategory> out;
   for (int id = 0; id < descriptor.num_classes(); ++id) {
     bool thing = false;
     for (const int t : descriptor.things) thing = thing || t == id;
-    o.categories.push_back({id, descriptor.classes[static_cast<size_t>(id)], thing});
+    out.push_back({id, descriptor.classes[static_cast<size_t>(id)], thing});
   }
-  return o;
+  return out;
 }
 
 }  // namespace deeplab::eval

@@ -50,4 +50,7 @@ struct PanopticEvalOptions {
 /// From `data.panoptic` and the dataset's classes and things.
 PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const data::DatasetDescriptor& descriptor);
 
+/// One category per class of `descriptor` (ids = train ids), things marked.
+std::vector<PanopticCategory> panoptic_categories(const data::DatasetDescriptor& descriptor);
+
 }  // namespace deeplab::eval

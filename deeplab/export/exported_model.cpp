@@ -30,10 +30,6 @@ ExportedModel::~ExportedModel() = default;
 ExportedModel::ExportedModel(ExportedModel&&) noexcept = default;
 ExportedModel& ExportedModel::operator=(ExportedModel&&) noexcept = default;
 
-at::Tensor ExportedModel::logits(const at::Tensor& images) {
-  return outputs(images).at(models::output_name::kSemantic).value;
-}
-
 models::ModelOutputs ExportedModel::outputs(const at::Tensor& images) {
   const c10::IValue out = module_->forward({images});
   models::ModelOutputs result;

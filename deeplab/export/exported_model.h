@@ -28,11 +28,9 @@ class ExportedModel {
   ExportedModel(ExportedModel&&) noexcept;
   ExportedModel& operator=(ExportedModel&&) noexcept;
 
-  /// Semantic logits [N, C, H, W] of normalised images [N, 3, H, W] (a
-  /// panoptic file's "semantic" output).
-  at::Tensor logits(const at::Tensor& images);
-  /// Every output of the file as named model outputs: "semantic" (logits),
-  /// and for a Panoptic-DeepLab export "center" (heatmap) and "offset".
+  /// Every output of the file for normalised images [N, 3, H, W] as named
+  /// model outputs: "semantic" (logits), and for a Panoptic-DeepLab export
+  /// "center" (heatmap) and "offset".
   models::ModelOutputs outputs(const at::Tensor& images);
   /// True when meta.json carries Panoptic-DeepLab's post-processing settings.
   bool is_panoptic() const;

@@ -33,11 +33,17 @@ FoldReport prepare_for_inference(DeepLabImpl& model, const InferenceOptions& opt
 }
 
 ModelOutputs infer_outputs(DeepLabImpl& model, const at::Tensor& images, const InferenceOptions& options) {
+  return infer_outputs([&model](const at::Tensor& x) { return model.forward_outputs(x, /*training_outputs=*/false); },
+                       images, options);
+}
+
+ModelOutputs infer_outputs(const std::function<ModelOutputs(const at::Tensor&)>& forward, const at::Tensor& images,
+                           const InferenceOptions& options) {
   const at::Tensor input = options.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
   ModelOutputs outputs;
   {
     core::AutocastScope autocast(options.amp, images.device(), "eval.amp");
-    outputs = model.forward_outputs(input, /*training_outputs=*/false);
+    outputs = forward(input);
   }
   for (auto& [name, output] : outputs) output.value = output.value.to(torch::kFloat32).contiguous();
   return outputs;

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <string>
 
 #include "deeplab/models/fold_batch_norm.h"
@@ -36,5 +37,9 @@ FoldReport prepare_for_inference(DeepLabImpl& model, const InferenceOptions& opt
 /// `options`: the input in the model's layout, the pass under autocast, every
 /// output back as a contiguous float32 tensor.
 ModelOutputs infer_outputs(DeepLabImpl& model, const at::Tensor& images, const InferenceOptions& options);
+
+/// The same around any forward (an exported TorchScript model, say).
+ModelOutputs infer_outputs(const std::function<ModelOutputs(const at::Tensor&)>& forward, const at::Tensor& images,
+                           const InferenceOptions& options);
 
 }  // namespace deeplab::models
