@@ -121,10 +121,10 @@ PredictSetup setup_from_export(const PredictArgs& args) {
   setup.files.normalization = data::Normalization::from(meta.mean, meta.std);
   const models::InferenceOptions inference = config.eval.inference;
   if (model->is_panoptic()) {
-    // Category ids are train ids here (a config's label_map is not in the file).
     eval::PanopticEvalOptions panoptic;
     panoptic.postprocess = exporting::panoptic_options_from_metadata(meta);
     setup.files.descriptor.things = panoptic.postprocess.thing_ids;
+    exporting::apply_panoptic_category_ids(meta, setup.files.descriptor);
     panoptic.categories = eval::panoptic_categories(setup.files.descriptor);
     setup.files.panoptic = panoptic;
   }
@@ -184,7 +184,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--tta", args->tta, "multi-scale + flip: eval.scales / eval.flip, or 0.5..1.75 + flip");
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=2 (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
-  cmd->add_option("--batch-size", args->batch_size, "images of one size per forward pass (a size change ends a batch)")
+  cmd->add_option("--batch-size", args->batch_size, "images of one size (or video frames) per forward pass; a size change ends a batch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_inference_flags(*cmd, args->flag_sets);

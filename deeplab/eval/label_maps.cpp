@@ -14,15 +14,20 @@ at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& bat
                               const data::Normalization& normalization) {
   if (!crf) return predictor.predict(batch.images.to(device)).to(torch::kCPU).to(torch::kLong).contiguous();
   const at::Tensor probs = predictor.probabilities(batch.images.to(device)).to(torch::kCPU, torch::kFloat);
-  at::Tensor labels = at::empty({probs.size(0), probs.size(2), probs.size(3)}, at::kLong);
-  at::parallel_for(0, probs.size(0), 1, [&](int64_t begin, int64_t end) {
+  return dense_crf_batch(probs, batch, *crf, normalization).argmax(1);
+}
+
+at::Tensor dense_crf_batch(const at::Tensor& probabilities, const data::Batch& batch,
+                           const postprocess::DenseCrfOptions& crf, const data::Normalization& normalization) {
+  at::Tensor refined = at::empty_like(probabilities);
+  at::parallel_for(0, probabilities.size(0), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const cv::Mat rgb = data::to_rgb8(batch.images[i], normalization);
       const at::Tensor image = at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte);
-      labels[i].copy_(postprocess::dense_crf(image, probs[i], *crf).argmax(0));
+      refined[i].copy_(postprocess::dense_crf(image, probabilities[i], crf));
     }
   });
-  return labels;
+  return refined;
 }
 
 cv::Mat label_map_to_mat(const at::Tensor& values, const std::string& what, const std::string& id) {

@@ -25,6 +25,12 @@ at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& bat
                               const std::optional<postprocess::DenseCrfOptions>& crf,
                               const data::Normalization& normalization);
 
+/// The dense CRF on each image of `batch`: probabilities float [N, C, H, W]
+/// (at the batch's size, on the CPU) refined against the images' colours, in
+/// parallel (each CRF on one thread).
+at::Tensor dense_crf_batch(const at::Tensor& probabilities, const data::Batch& batch,
+                           const postprocess::DenseCrfOptions& crf, const data::Normalization& normalization);
+
 /// One image's label map [H, W] (any integer type) as CV_8UC1 for PNG
 /// writers; DataError naming `id` and `what` when a value exceeds 255.
 cv::Mat label_map_to_mat(const at::Tensor& values, const std::string& what, const std::string& id);

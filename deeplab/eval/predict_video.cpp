@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
+#include <future>
+#include <vector>
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/progress.h"
@@ -30,6 +33,17 @@ cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) 
   cv::VideoWriter writer(path, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), fps, size, true);
   if (!writer.isOpened()) throw IoError(path + ": cannot open for writing (OpenCV's FFmpeg backend without FFV1?)");
   return writer;
+}
+
+// Up to `count` more frames as RGB; fewer at the end of the video.
+std::vector<cv::Mat> read_frames(cv::VideoCapture& capture, int count) {
+  std::vector<cv::Mat> frames;
+  for (cv::Mat bgr; static_cast<int>(frames.size()) < count && capture.read(bgr);) {
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    frames.push_back(rgb);
+  }
+  return frames;
 }
 
 void write_frame(cv::VideoWriter& writer, const cv::Mat& rgb) {
@@ -61,17 +75,24 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
   torch::NoGradGuard no_grad;
   const auto expected = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
   core::ProgressBar progress("predict " + video.name, std::max<int64_t>(expected, 1), "frame", 0, o.progress);
-  for (cv::Mat bgr; capture.read(bgr);) {
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  // Frames share one size, so up to --batch-size of them run as one batch;
+  // the next batch is decoded on another thread while the model runs.
+  const int batch_size = std::max(1, o.batch_size);
+  std::future<std::vector<cv::Mat>> next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
+  for (std::vector<cv::Mat> frames = next.get(); !frames.empty(); frames = next.get()) {
+    next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
     data::Batch batch;
-    batch.images = normalised_frame(rgb, o.normalization);
+    std::vector<at::Tensor> inputs;
+    for (const cv::Mat& rgb : frames) inputs.push_back(normalised_frame(rgb, o.normalization));
+    batch.images = at::cat(inputs);
     const at::Tensor labels = predict_label_maps(predictor, batch, device, o.crf, o.normalization);
-    const cv::Mat label = label_map_to_mat(labels[0], "prediction", video.name);
-    const cv::Mat colours = data::colorize_label(label, o.descriptor);
-    write_frame(color, colours);
-    if (o.overlay) write_frame(overlay, blend_overlay(rgb, colours, o.overlay_alpha));
-    progress.update(++report.frames);
+    for (size_t f = 0; f < frames.size(); ++f) {
+      const cv::Mat label = label_map_to_mat(labels[static_cast<int64_t>(f)], "prediction", video.name);
+      const cv::Mat colours = data::colorize_label(label, o.descriptor);
+      write_frame(color, colours);
+      if (o.overlay) write_frame(overlay, blend_overlay(frames[f], colours, o.overlay_alpha));
+      progress.update(++report.frames);
+    }
   }
   progress.finish();
   report.seconds = progress.elapsed();

@@ -45,6 +45,38 @@ void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
   meta.extra["panoptic.nms_kernel"] = std::to_string(p.nms_kernel);
   meta.extra["panoptic.top_k"] = std::to_string(p.top_k);
   meta.extra["panoptic.stuff_area"] = std::to_string(p.stuff_area);
+  if (descriptor.has_label_map && descriptor.train_to_raw.size() == 256) {
+    // The dataset's own ids (Cityscapes: 24 person, 26 car ...) that saved
+    // panoptic files and COCO JSON use, by train id.
+    std::vector<int> raw_ids;
+    for (int id = 0; id < descriptor.num_classes(); ++id) raw_ids.push_back(descriptor.train_to_raw[static_cast<size_t>(id)]);
+    meta.extra["panoptic.category_ids"] = join(raw_ids);
+  }
+}
+
+void apply_panoptic_category_ids(const ExportMetadata& meta, data::DatasetDescriptor& descriptor) {
+  const auto it = meta.extra.find("panoptic.category_ids");
+  if (it == meta.extra.end()) return;  // train ids are the category ids
+  std::vector<int> raw_ids;
+  try {
+    std::stringstream ids(it->second);
+    for (std::string id; std::getline(ids, id, ',');) raw_ids.push_back(std::stoi(id));
+  } catch (const std::logic_error&) {
+    throw DataError("export metadata: panoptic.category_ids is not a list of numbers: '" + it->second + "'");
+  }
+  if (static_cast<int>(raw_ids.size()) != descriptor.num_classes()) {
+    throw DataError("export metadata: panoptic.category_ids has " + std::to_string(raw_ids.size()) + " ids for " +
+                    std::to_string(descriptor.num_classes()) + " classes");
+  }
+  descriptor.train_to_raw.assign(256, 0);
+  for (size_t id = 0; id < raw_ids.size(); ++id) {
+    if (raw_ids[id] < 0 || raw_ids[id] > 255) {
+      throw DataError("export metadata: panoptic.category_ids holds " + std::to_string(raw_ids[id]) +
+                      ", outside 0-255");
+    }
+    descriptor.train_to_raw[id] = static_cast<uint8_t>(raw_ids[id]);
+  }
+  descriptor.has_label_map = true;
 }
 
 postprocess::PanopticOptions panoptic_options_from_metadata(const ExportMetadata& meta) {

@@ -26,12 +26,19 @@ namespace deeplab::exporting {
 ExportForward export_forward(const models::ModelConfig& config, models::DeepLab model);
 
 /// Adds the panoptic post-processing settings (`data.panoptic` and the
-/// descriptor's things) to `meta.extra` ("panoptic.*" keys).
+/// descriptor's things) to `meta.extra` ("panoptic.*" keys), and, for a
+/// dataset with a label_map, the dataset's category id of each train id
+/// ("panoptic.category_ids").
 void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
                            const data::DatasetDescriptor& descriptor);
 
 /// The post-processing settings an exported panoptic model was saved with;
 /// DataError naming the key when the metadata has none.
 postprocess::PanopticOptions panoptic_options_from_metadata(const ExportMetadata& meta);
+
+/// Gives `descriptor` (classes from the same metadata) the export's category
+/// ids, so that saved panoptic files use the dataset's ids as the config path
+/// does; without "panoptic.category_ids" the train ids stay the ids.
+void apply_panoptic_category_ids(const ExportMetadata& meta, data::DatasetDescriptor& descriptor);
 
 }  // namespace deeplab::exporting

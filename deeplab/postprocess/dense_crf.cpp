@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "deeplab/postprocess/lattice_kernels.h"
 #include "deeplab/postprocess/permutohedral_lattice.h"
 #include "deeplab/postprocess/simd_clones.h"
 
@@ -33,75 +34,75 @@ SymmetricGaussianFilter bilateral_filter(const uint8_t* rgb, int64_t h, int64_t 
 }
 
 // exp(-|dp|^2 / 2 std^2) on the pixel grid, separable, symmetrically
-// normalised.  Both passes add shifted rows of w x C floats (contiguous,
-// cache-resident), so the compiler vectorises them.
+// normalised, on rows of c floats per pixel (c a multiple of kLanes), one
+// output row at a time so that the mean field can consume each row as it is
+// made.  Each output vector sums all its taps in a register (one store, not
+// one per tap); the x-filtered rows live in a ring of 2 radius + 1 rows
+// (cache-sized) instead of a whole-image buffer.
 class SpatialFilter {
  public:
   SpatialFilter(int64_t h, int64_t w, double std) : h_(h), w_(w) {
-    const int radius = std::max(1, static_cast<int>(std::ceil(3 * std)));
-    for (int d = -radius; d <= radius; ++d) taps_.push_back(static_cast<float>(std::exp(-d * d / (2 * std * std))));
-    const Buffer ones(static_cast<size_t>(h * w), 1.0f), unit(static_cast<size_t>(h * w), 1.0f);
-    scale_.assign(ones.size(), 0.0f);
-    filter(ones.data(), scale_.data(), 1, unit.data(), 1.0f);
-    for (float& s : scale_) s = 1.0f / std::sqrt(s);
+    radius_ = std::max(1, static_cast<int>(std::ceil(3 * std)));
+    for (int d = -radius_; d <= radius_; ++d) taps_.push_back(static_cast<float>(std::exp(-d * d / (2 * std * std))));
+    // D = K 1 is separable too: the taps that fall inside the image along x, times along y.
+    const auto inside = [&](int64_t at, int64_t size) {
+      double sum = 0;
+      for (int d = -radius_; d <= radius_; ++d) sum += (at + d >= 0 && at + d < size) ? taps_[d + radius_] : 0.0;
+      return sum;
+    };
+    scale_.resize(static_cast<size_t>(h * w));
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) scale_[y * w + x] = static_cast<float>(1.0 / std::sqrt(inside(x, w) * inside(y, h)));
+    }
   }
 
-  /// out += weight * D^-1/2 K D^-1/2 in.
-  void accumulate(const float* in, float* out, int64_t c, float weight) const {
-    filter(in, out, c, scale_.data(), weight);
+  /// Row y of K D^-1/2 in (w x c floats; the caller applies the output
+  /// pixel's D^-1/2, point_scale()).  Rows are asked for in order y = 0, 1, ...;
+  /// once row y is returned, row y of `in` is no longer read, so the caller
+  /// may overwrite it (the mean field writes the new q in place).
+  [[gnu::always_inline]] const float* message_row(int64_t y, const float* in, int64_t c) const {
+    const int64_t row = w_ * c, ring = 2 * radius_ + 1;
+    if (y == 0) {  // size the buffers, x-filter the rows above the first output's reach
+      padded_row_.assign(static_cast<size_t>((w_ + 2 * radius_) * c), 0.0f);
+      rows_.resize(static_cast<size_t>(ring * row));
+      column_.resize(static_cast<size_t>(row));
+      sources_.resize(static_cast<size_t>(ring));
+      for (int64_t r = 0; r < std::min<int64_t>(radius_, h_); ++r) filter_row(in, r, c, ring_row(r, row));
+    }
+    if (y + radius_ < h_) filter_row(in, y + radius_, c, ring_row(y + radius_, row));
+    const int lo = static_cast<int>(std::max<int64_t>(-radius_, -y));
+    const int hi = static_cast<int>(std::min<int64_t>(radius_, h_ - 1 - y));
+    for (int d = lo; d <= hi; ++d) sources_[d - lo] = ring_row(y + d, row);
+    kernels::weighted_sum(sources_.data(), &taps_[lo + radius_], hi - lo + 1, row, column_.data());
+    return column_.data();
   }
+
+  /// D^-1/2, one factor per pixel.
+  const float* point_scale() const { return scale_.data(); }
 
  private:
-  // Row `y` filtered along x (input scaled by S) into `dst`.
-  void filter_row(const float* in, const float* scale, int64_t y, int64_t c, float* dst) const {
-    const int radius = static_cast<int>(taps_.size() / 2);
-    float* src = scaled_.data();
-    for (int64_t x = 0; x < w_; ++x) {
-      const float s = scale[y * w_ + x];
-      for (int64_t k = 0; k < c; ++k) src[x * c + k] = in[(y * w_ + x) * c + k] * s;
-    }
-    const int64_t row = w_ * c;
-    const float centre = taps_[static_cast<size_t>(radius)];
-    for (int64_t i = 0; i < row; ++i) dst[i] = centre * src[i];
-    for (int d = -radius; d <= radius; ++d) {
-      if (d == 0) continue;
-      const float tap = taps_[static_cast<size_t>(d + radius)];
-      const int64_t lo = std::max<int64_t>(0, -d) * c, hi = std::min<int64_t>(w_, w_ - d) * c;
-      for (int64_t i = lo; i < hi; ++i) dst[i] += tap * src[i + d * c];
-    }
-  }
+  float* ring_row(int64_t y, int64_t row) const { return &rows_[static_cast<size_t>((y % (2 * radius_ + 1)) * row)]; }
 
-  // out += weight * S K S in, S = diag(scale).  The x-filtered rows live in a
-  // ring of 2 radius + 1 rows (cache-sized) instead of a whole-image buffer.
-  DEEPLAB_SIMD_CLONES void filter(const float* in, float* out, int64_t c, const float* scale, float weight) const {
-    const int radius = static_cast<int>(taps_.size() / 2);
-    const int64_t row = w_ * c, ring = 2 * radius + 1;
-    scaled_.resize(static_cast<size_t>(row));
-    rows_.resize(static_cast<size_t>(ring * row));
-    column_.resize(static_cast<size_t>(row));
-    const auto ring_row = [&](int64_t y) { return &rows_[static_cast<size_t>((y % ring) * row)]; };
-    for (int64_t y = 0; y < std::min<int64_t>(radius, h_); ++y) filter_row(in, scale, y, c, ring_row(y));
-    for (int64_t y = 0; y < h_; ++y) {  // along y: taps over the ring's rows
-      if (y + radius < h_) filter_row(in, scale, y + radius, c, ring_row(y + radius));
-      std::fill(column_.begin(), column_.end(), 0.0f);
-      for (int d = -radius; d <= radius; ++d) {
-        if (y + d < 0 || y + d >= h_) continue;
-        const float tap = taps_[static_cast<size_t>(d + radius)];
-        const float* src = ring_row(y + d);
-        for (int64_t i = 0; i < row; ++i) column_[i] += tap * src[i];
-      }
-      float* dst = out + y * row;
-      for (int64_t x = 0; x < w_; ++x) {
-        const float s = weight * scale[y * w_ + x];
-        for (int64_t k = 0; k < c; ++k) dst[x * c + k] += s * column_[x * c + k];
-      }
+  // Row `y` of `in`, scaled by D^-1/2, filtered along x into `dst`.  The
+  // scaled row sits between `radius` zero pixels on either side, so no tap
+  // needs a bounds check.
+  [[gnu::always_inline]] void filter_row(const float* in, int64_t y, int64_t c, float* dst) const {
+    using kernels::kLanes;
+    float* padded = padded_row_.data() + radius_ * c;
+    for (int64_t x = 0; x < w_; ++x) {
+      const kernels::Vec s = kernels::broadcast(scale_[y * w_ + x]);
+      for (int64_t k = 0; k < c; k += kLanes) kernels::store(padded + x * c + k, s * kernels::load(in + (y * w_ + x) * c + k));
     }
+    for (int t = 0; t <= 2 * radius_; ++t) sources_[t] = padded_row_.data() + t * c;  // tap t of pixel 0
+    kernels::weighted_sum(sources_.data(), taps_.data(), 2 * radius_ + 1, w_ * c, dst);
   }
 
   int64_t h_, w_;
+  int radius_;
   std::vector<float> taps_;
   Buffer scale_;
-  mutable Buffer scaled_, rows_, column_;  // work buffers, reused by every iteration
+  mutable Buffer padded_row_, rows_, column_;  // work buffers, reused by every iteration
+  mutable std::vector<const float*> sources_;   // the taps' rows, for weighted_sum
 };
 
 // exp(x) within ~2e-7 relative for x in [-87, 88] (clamped to that range):
@@ -110,7 +111,7 @@ class SpatialFilter {
 // not).  This file and the lattice are built with -fno-trapping-math
 // (CMakeLists.txt): without it GCC keeps float compares as branches and
 // vectorises none of these loops (measured: 22 ms -> 6 ms for 500 x 375 x 21).
-inline float exp_clamped(float x) {
+[[gnu::always_inline]] inline float exp_clamped(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   const float t = x * 1.44269504f;  // log2(e)
   // Nearest integer by truncating a positive number (t + 127 > 0): one
@@ -124,34 +125,107 @@ inline float exp_clamped(float x) {
   return p * scale;
 }
 
-// One pixel's softmax the careful way (the largest logit subtracted first).
-void softmax_pixel(const float* logits, float* out, int64_t c) {
+// One pixel's softmax over its c labels the careful way (the largest logit
+// subtracted first); padding lanes are zero.
+void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
   const float top = *std::max_element(logits, logits + c);
   float sum = 0;
   for (int64_t k = 0; k < c; ++k) sum += out[k] = exp_clamped(logits[k] - top);
   for (int64_t k = 0; k < c; ++k) out[k] /= sum;
+  std::fill(out + c, out + padded, 0.0f);
 }
 
-// q_i = softmax over labels of logits_i.  The logits are -log p (>= -18.5
-// for p >= 1e-8) plus bounded messages, so exp(logit) neither overflows nor
-// vanishes in practice: the exponentials run as one long vectorised loop
-// without subtracting each pixel's maximum; a pixel whose sum is not a
-// normal number is redone the careful way.
-DEEPLAB_SIMD_CLONES void softmax_rows(const Buffer& logits, Buffer& q, int64_t n, int64_t c) {
-  const float* in = logits.data();
-  float* values = q.data();
-  const int64_t total = n * c;
-  for (int64_t i = 0; i < total; ++i) values[i] = exp_clamped(in[i]);
-  for (int64_t i = 0; i < n; ++i) {
-    float* out = values + i * c;
-    float sum = 0;
-    for (int64_t k = 0; k < c; ++k) sum += out[k];
-    if (!(sum > 1e-30f && sum < 1e30f)) {
-      softmax_pixel(in + i * c, out, c);
-      continue;
+// q = softmax over labels of one pixel's logits.  The logits are log p
+// (>= -18.5 for p >= 1e-8) plus bounded messages, so exp(logit) neither
+// overflows nor vanishes in practice: the exponentials run without
+// subtracting the pixel's maximum, in whole vectors (`mask` zeroes the
+// padding lanes); a pixel whose sum is not a normal number is redone the
+// careful way.
+template <int64_t kC>
+[[gnu::always_inline]] inline void softmax_row(const float* logits, const float* mask, float* q, int64_t labels,
+                                                int64_t c) {
+  const int64_t n = kernels::width<kC>(c);
+  for (int64_t k = 0; k < n; ++k) q[k] = exp_clamped(logits[k]) * mask[k];
+  const float sum = kernels::row_sum<kC>(q, c);
+  if (!(sum > 1e-30f && sum < 1e30f)) {
+    softmax_pixel(logits, q, labels, n);
+    return;
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t k = 0; k < n; ++k) q[k] *= inv;
+}
+
+// Mean-field state on pixel-major rows of `padded` floats (labels rounded up
+// to whole vectors; the padding lanes of q stay zero, so they send no messages).
+struct MeanField {
+  int64_t height, width, labels, padded;
+  Buffer log_p;       // -unary, padding lanes 0
+  Buffer mask;        // 1 per label lane, 0 per padding lane
+  Buffer q;           // current marginals
+  Buffer splatted;    // q splatted onto the bilateral lattice: (vertices + 1) x padded
+  Buffer next, scratch;
+};
+
+// The whole inference for rows of kC floats.  Per iteration: the lattice
+// blur of q as splatted at the end of the previous iteration, then one pass
+// over the pixels, a row at a time: the row's spatial message (streamed
+// from q, which the pass then overwrites behind it), the sliced bilateral
+// message, the softmax, and the splat of the new q for the next iteration.
+// Each pixel's row is read twice and written once per iteration, where
+// separate passes moved it ten times (the image's rows are 18 MB for
+// 500 x 375 x 24 floats: this loop is bound by memory, not arithmetic).
+template <int64_t kC>
+[[gnu::always_inline]] inline void run_mean_field(MeanField& m, const SymmetricGaussianFilter& bilateral,
+                                                   const SpatialFilter& spatial, const DenseCrfOptions& o) {
+  const int64_t c = m.padded, w = m.width;
+  const PermutohedralLattice& lattice = bilateral.lattice();
+  const int corners = lattice.corners();
+  const int32_t* vertex = lattice.corner_vertices();
+  const float* weight = lattice.corner_weights();
+  const float* scale = bilateral.point_scale();
+  const float* spatial_scale = spatial.point_scale();
+  const auto bw = static_cast<float>(o.bilateral_weight), sw = static_cast<float>(o.spatial_weight);
+  // (No lambdas here: a lambda's body is compiled for the baseline target.)
+  for (int64_t i = 0; i < m.height * w; ++i) {
+    softmax_row<kC>(&m.log_p[i * c], m.mask.data(), &m.q[i * c], m.labels, c);
+    if (o.iterations > 0) {
+      kernels::scatter_corners<kC>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
+                                   m.splatted.data(), c);
     }
-    const float inv = 1.0f / sum;
-    for (int64_t k = 0; k < c; ++k) out[k] *= inv;
+  }
+  float fixed[2][kC > 0 ? kC : 1];
+  Buffer any(kC > 0 ? 0 : 2 * c);
+  float* sliced = kC > 0 ? fixed[0] : any.data();
+  float* logits = kC > 0 ? fixed[1] : any.data() + c;
+  for (int it = 0; it < o.iterations; ++it) {
+    const bool last = it + 1 == o.iterations;
+    lattice.blur(m.splatted, m.scratch, c);
+    if (!last) std::fill(m.next.begin(), m.next.end(), 0.0f);
+    for (int64_t y = 0; y < m.height; ++y) {
+      const float* spatial_row = spatial.message_row(y, m.q.data(), c);
+      for (int64_t x = 0, i = y * w; x < w; ++x, ++i) {
+        kernels::gather_corners<kC>(m.splatted.data(), vertex + i * corners, weight + i * corners, corners, sliced, c);
+        kernels::combine<kC>(&m.log_p[i * c], sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced,
+                             logits, c);
+        softmax_row<kC>(logits, m.mask.data(), &m.q[i * c], m.labels, c);
+        if (!last) {
+          kernels::scatter_corners<kC>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
+                                       m.next.data(), c);
+        }
+      }
+    }
+    m.splatted.swap(m.next);
+  }
+}
+
+DEEPLAB_SIMD_CLONES void mean_field(MeanField& m, const SymmetricGaussianFilter& bilateral,
+                                    const SpatialFilter& spatial, const DenseCrfOptions& o) {
+  switch (m.padded) {
+    case 8: run_mean_field<8>(m, bilateral, spatial, o); break;
+    case 16: run_mean_field<16>(m, bilateral, spatial, o); break;
+    case 24: run_mean_field<24>(m, bilateral, spatial, o); break;
+    case 32: run_mean_field<32>(m, bilateral, spatial, o); break;
+    default: run_mean_field<0>(m, bilateral, spatial, o); break;
   }
 }
 
@@ -169,24 +243,25 @@ void check_inputs(const at::Tensor& rgb, const at::Tensor& probabilities) {
 at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, const DenseCrfOptions& options) {
   check_inputs(rgb, probabilities);
   const int64_t c = probabilities.size(0), h = probabilities.size(1), w = probabilities.size(2), n = h * w;
+  const int64_t padded = kernels::padded_channels(c);
   const at::Tensor image = rgb.to(at::kCPU, at::kByte).contiguous();
-  // Unary -log p, pixel-major; p is clamped so that a zero is a large cost, not infinity.
-  const at::Tensor unary_t = -probabilities.to(at::kCPU, at::kFloat).clamp_min(1e-8).log().permute({1, 2, 0}).contiguous();
-  const Buffer unary(unary_t.data_ptr<float>(), unary_t.data_ptr<float>() + n * c);
+  // log p, pixel-major and padded; p is clamped so that a zero is a large cost, not infinity.
+  const at::Tensor log_p = at::constant_pad_nd(
+      probabilities.to(at::kCPU, at::kFloat).clamp_min(1e-8).log().permute({1, 2, 0}), {0, padded - c}).contiguous();
 
   const SymmetricGaussianFilter bilateral = bilateral_filter(image.data_ptr<uint8_t>(), h, w, options);
   const SpatialFilter spatial(h, w, options.spatial_xy_std);
-  Buffer q(unary.size()), logits(unary.size());
-  for (size_t i = 0; i < q.size(); ++i) logits[i] = -unary[i];
-  softmax_rows(logits, q, n, c);
-  const auto bw = static_cast<float>(options.bilateral_weight), sw = static_cast<float>(options.spatial_weight);
-  for (int it = 0; it < options.iterations; ++it) {
-    for (size_t i = 0; i < q.size(); ++i) logits[i] = -unary[i];
-    bilateral.accumulate(q.data(), logits.data(), c, bw);
-    spatial.accumulate(q.data(), logits.data(), c, sw);
-    softmax_rows(logits, q, n, c);
-  }
-  return at::from_blob(q.data(), {h, w, c}, at::kFloat).permute({2, 0, 1}).contiguous();
+  MeanField m{h, w, c, padded, {}, {}, {}, {}, {}, {}};
+  m.log_p.assign(log_p.data_ptr<float>(), log_p.data_ptr<float>() + n * padded);
+  m.mask.assign(static_cast<size_t>(padded), 0.0f);
+  std::fill(m.mask.begin(), m.mask.begin() + c, 1.0f);
+  m.q.resize(m.log_p.size());
+  const size_t vertex_rows = static_cast<size_t>((bilateral.lattice().vertices() + 1) * padded);
+  m.splatted.assign(vertex_rows, 0.0f);
+  m.next.assign(vertex_rows, 0.0f);
+  m.scratch.assign(vertex_rows, 0.0f);
+  mean_field(m, bilateral, spatial, options);
+  return at::from_blob(m.q.data(), {h, w, padded}, at::kFloat).narrow(2, 0, c).permute({2, 0, 1}).contiguous();
 }
 
 }  // namespace deeplab::postprocess

@@ -20,8 +20,7 @@ class PermutohedralLattice {
   PermutohedralLattice(const std::vector<float>& features, int64_t n, int d);
 
   /// out = K in, K ~ exp(-|f_i - f_j|^2 / 2) up to a constant factor; `in`
-  /// and `out` are n x channels, row-major, and may not alias.  Not
-  /// thread-safe: the lattice keeps its work buffers between calls.
+  /// and `out` are n x channels, row-major, and may not alias.
   void filter(const float* in, float* out, int64_t channels) const;
 
   /// out = [out +] weight * S K S in with S = diag(point_scale) (n values):
@@ -33,6 +32,19 @@ class PermutohedralLattice {
   /// Lattice vertices the points touch (memory is ~ vertices x channels floats).
   int64_t vertices() const { return vertices_; }
 
+  // The pieces of filter(), for callers that fuse splat and slice with their
+  // own per-point work (the dense CRF's mean field).  Vertex values are
+  // (vertices() + 1) x channels rows; the last row stays zero (it stands for
+  // every absent neighbour).
+  /// Corners of each point's simplex: point i's d + 1 vertex rows and
+  /// barycentric weights start at i * corners().
+  int corners() const { return d_ + 1; }
+  const int32_t* corner_vertices() const { return vertex_of_.data(); }
+  const float* corner_weights() const { return weight_of_.data(); }
+  /// Blurs `values` along every lattice axis; `scratch` is a buffer of the
+  /// same size whose last row is zero.  The result ends up in `values`.
+  void blur(std::vector<float>& values, std::vector<float>& scratch, int64_t channels) const;
+
  private:
   int d_;
   int64_t n_;
@@ -40,9 +52,6 @@ class PermutohedralLattice {
   std::vector<int32_t> vertex_of_;  // n x (d + 1): lattice vertex of each simplex corner
   std::vector<float> weight_of_;    // n x (d + 1): its barycentric weight
   std::vector<int32_t> neighbours_;  // (d + 1) x vertices x 2: along each axis; `vertices_` = none
-  // Vertex values (plus one row of zeros standing for absent neighbours),
-  // kept between calls: every mean-field iteration filters the same size.
-  mutable std::vector<float> values_, blurred_;
 };
 
 /// A Gaussian kernel with densecrf's symmetric normalisation:
@@ -54,6 +63,8 @@ class SymmetricGaussianFilter {
   /// out += weight * D^-1/2 K D^-1/2 in (a mean-field message, summed in place).
   void accumulate(const float* in, float* out, int64_t channels, float weight) const;
   const PermutohedralLattice& lattice() const { return lattice_; }
+  /// D^-1/2: one factor per point.
+  const float* point_scale() const { return scale_.data(); }
 
  private:
   PermutohedralLattice lattice_;

@@ -126,7 +126,24 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
                            "/from_config");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(png_contents(dir.path() + "/from_export/panoptic"), png_contents(dir.path() + "/from_config/panoptic"));
-  EXPECT_EQ(read_json_file(dir.path() + "/from_export/panoptic.json").at("annotations").size(), 4u);
+  // Its JSON uses the dataset's category ids too (meta.json carries them), so
+  // it is the config path's JSON.
+  const json from_export = read_json_file(dir.path() + "/from_export/panoptic.json");
+  const json from_config = read_json_file(dir.path() + "/from_config/panoptic.json");
+  EXPECT_EQ(from_export.at("annotations").size(), 4u);
+  EXPECT_EQ(from_export.at("categories"), from_config.at("categories"));
+  EXPECT_EQ(from_export.at("annotations"), from_config.at("annotations"));
+
+  // --crf refines the semantic softmax before the merge (argmax and class
+  // votes then follow the image's edges): one annotation per image still,
+  // and labels move somewhere.
+  r = testing::run_deeplab("predict -c " + config + " --weights " + dir.path() + "/run/final.pth " + val + dir.path() +
+                           "/with_crf --crf");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("+ CRF"), std::string::npos) << r.output;
+  EXPECT_EQ(read_json_file(dir.path() + "/with_crf/panoptic.json").at("annotations").size(), 4u);
+  EXPECT_EQ(png_contents(dir.path() + "/with_crf/panoptic").size(), 4u);
+  EXPECT_NE(png_contents(dir.path() + "/with_crf"), png_contents(dir.path() + "/from_config"));
 
   // The independent oracle, on label ids (the saved files' category ids).
   std::string out;

@@ -144,6 +144,23 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   }
   EXPECT_EQ(t, frames);
   EXPECT_GE(colours_seen.size(), 2u) << "one colour everywhere would prove little";
+
+  // Frames in batches of 4 (the last batch holds 2): the same video, up to
+  // the float differences a batched convolution may bring (the bound the
+  // batched image test uses: 0.1 % of pixels).
+  r = testing::run_deeplab(predict + s.dir.file("batched") + " " + clip + " --batch-size 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("30 frames of 64x48 at 10 fps"), std::string::npos) << r.output;
+  cv::VideoCapture one_by_one(s.dir.file("video/clip_color.avi")), batched(s.dir.file("batched/clip_color.avi"));
+  int64_t differing = 0, pixels = 0, batched_frames = 0;
+  for (cv::Mat a, b; one_by_one.read(a) && batched.read(b); ++batched_frames) {
+    cv::Mat diff;
+    cv::absdiff(a, b, diff);
+    differing += cv::countNonZero(diff.reshape(1, 0) != 0);
+    pixels += a.total();
+  }
+  EXPECT_EQ(batched_frames, frames);
+  EXPECT_LE(differing, pixels / 1000) << differing << " of " << pixels << " pixel channels differ";
 }
 
 // `predict --model` runs an export without a config: its meta.json gives

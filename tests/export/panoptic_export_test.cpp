@@ -103,5 +103,44 @@ TEST(PanopticExport, MetadataOfASemanticModelHasNoPanopticSettings) {
   EXPECT_THROW(panoptic_options_from_metadata(meta), DataError);
 }
 
+// A dataset with a label_map (Cityscapes: train id 11 is label id 24,
+// person) saves its category ids in the export, and predict --model's
+// descriptor gets them back; without a label_map the train ids stay.
+TEST(PanopticExport, CategoryIdsOfALabelMapTravelInTheMetadata) {
+  data::DatasetDescriptor dataset;
+  dataset.classes = {"road", "person", "car"};
+  dataset.things = {1, 2};
+  dataset.has_label_map = true;
+  dataset.train_to_raw.assign(256, 0);
+  dataset.train_to_raw[0] = 7;
+  dataset.train_to_raw[1] = 24;
+  dataset.train_to_raw[2] = 26;
+  ExportMetadata meta;
+  add_panoptic_metadata(meta, data::DataConfig{}, dataset);
+  EXPECT_EQ(meta.extra.at("panoptic.category_ids"), "7,24,26");
+  data::DatasetDescriptor from_file;
+  from_file.classes = dataset.classes;
+  apply_panoptic_category_ids(metadata_from_json(metadata_to_json(meta), "meta.json"), from_file);
+  EXPECT_TRUE(from_file.has_label_map);
+  EXPECT_EQ(from_file.train_to_raw, dataset.train_to_raw);
+
+  data::DatasetDescriptor plain;
+  plain.classes = dataset.classes;
+  apply_panoptic_category_ids(panoptic_metadata(), plain);
+  EXPECT_FALSE(plain.has_label_map);
+
+  for (const std::string bad : {"7,24", "7,x,26", "7,24,300"}) {
+    meta.extra["panoptic.category_ids"] = bad;
+    data::DatasetDescriptor d;
+    d.classes = dataset.classes;
+    try {
+      apply_panoptic_category_ids(meta, d);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("panoptic.category_ids"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace deeplab::exporting

@@ -1,0 +1,154 @@
+#pragma once
+// Per-row kernels of the permutohedral lattice and the dense CRF, on rows of
+// channels padded to a multiple of kLanes floats.  A kernel takes its
+// channel count twice: as a template argument kC when it is one of the
+// common padded widths (then every loop has a fixed trip count of whole
+// 8-float vectors, which GCC unrolls and vectorises without remainder code),
+// or kC = 0 and the run-time `c`.  They are always inlined, so that they
+// take the instruction set of the DEEPLAB_SIMD_CLONES function they run in;
+// that function picks kC with a plain switch (a lambda's body would be
+// compiled for the baseline target).
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace deeplab::postprocess::kernels {
+
+/// Row padding: one AVX2 vector of floats.
+constexpr int64_t kLanes = 8;
+
+constexpr int64_t padded_channels(int64_t c) { return (c + kLanes - 1) / kLanes * kLanes; }
+
+// Eight floats as one value (GCC vector extension): one ymm register in an
+// AVX2 clone, two xmm in the baseline one.  Written out because GCC's own
+// vectoriser, given a runtime corner loop around a 24-float row loop,
+// unrolled the corners and left the row loop scalar (seen in the profile).
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+[[gnu::always_inline]] inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+[[gnu::always_inline]] inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+[[gnu::always_inline]] inline Vec broadcast(float x) { return Vec{} + x; }
+
+template <int64_t kC>
+[[gnu::always_inline]] inline int64_t width(int64_t c) {
+  return kC > 0 ? kC : c;
+}
+
+/// y += a x over a row.
+template <int64_t kC>
+[[gnu::always_inline]] inline void axpy(float a, const float* x, float* y, int64_t c) {
+  if constexpr (kC > 0) {
+    const Vec av = broadcast(a);
+    for (int64_t k = 0; k < kC; k += kLanes) store(y + k, load(y + k) + av * load(x + k));
+  } else {
+    for (int64_t k = 0; k < c; ++k) y[k] += a * x[k];
+  }
+}
+
+/// out = base + a x + b y over a row.
+template <int64_t kC>
+[[gnu::always_inline]] inline void combine(const float* base, float a, const float* x, float b, const float* y,
+                                            float* out, int64_t c) {
+  if constexpr (kC > 0) {
+    const Vec av = broadcast(a), bv = broadcast(b);
+    for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(base + k) + av * load(x + k) + bv * load(y + k));
+  } else {
+    for (int64_t k = 0; k < c; ++k) out[k] = base[k] + a * x[k] + b * y[k];
+  }
+}
+
+/// Sum of a row (kC > 0: whole vectors, summed lane-wise, then across lanes).
+template <int64_t kC>
+[[gnu::always_inline]] inline float row_sum(const float* x, int64_t c) {
+  float sum = 0;
+  if constexpr (kC > 0) {
+    Vec lanes = load(x);
+    for (int64_t k = kLanes; k < kC; k += kLanes) lanes += load(x + k);
+    for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
+  } else {
+    for (int64_t k = 0; k < c; ++k) sum += x[k];
+  }
+  return sum;
+}
+
+/// dst[i] = sum_t taps[t] * sources[t][i] for i < n (n a multiple of kLanes):
+/// four vectors at a time, so that each tap's weight and pointer are loaded
+/// once per 32 floats and every output is stored once.
+[[gnu::always_inline]] inline void weighted_sum(const float* const* sources, const float* taps, int count, int64_t n,
+                                                float* dst) {
+  constexpr int64_t kBlock = 4 * kLanes;
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    Vec a0 = broadcast(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int t = 0; t < count; ++t) {
+      const Vec w = broadcast(taps[t]);
+      const float* src = sources[t] + i;
+      a0 += w * load(src);
+      a1 += w * load(src + kLanes);
+      a2 += w * load(src + 2 * kLanes);
+      a3 += w * load(src + 3 * kLanes);
+    }
+    store(dst + i, a0);
+    store(dst + i + kLanes, a1);
+    store(dst + i + 2 * kLanes, a2);
+    store(dst + i + 3 * kLanes, a3);
+  }
+  for (; i < n; i += kLanes) {
+    Vec a = broadcast(0.0f);
+    for (int t = 0; t < count; ++t) a += broadcast(taps[t]) * load(sources[t] + i);
+    store(dst + i, a);
+  }
+}
+
+/// One point's corners: out = sum_r weight[r] * values[vertex[r]] (the slice).
+template <int64_t kC>
+[[gnu::always_inline]] inline void gather_corners(const float* values, const int32_t* vertex, const float* weight,
+                                                   int corners, float* out, int64_t c) {
+  if constexpr (kC > 0) {
+    Vec acc[kC / kLanes] = {};  // in registers: three for 21 labels
+    for (int r = 0; r < corners; ++r) {
+      const float* row = values + static_cast<int64_t>(vertex[r]) * kC;
+      const Vec w = broadcast(weight[r]);
+      for (int64_t j = 0; j < kC / kLanes; ++j) acc[j] += w * load(row + j * kLanes);
+    }
+    for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, acc[j]);
+  } else {
+    std::fill(out, out + c, 0.0f);
+    for (int r = 0; r < corners; ++r) axpy<kC>(weight[r], values + static_cast<int64_t>(vertex[r]) * c, out, c);
+  }
+}
+
+/// values[vertex[r]] += scale * weight[r] * in, for every corner r (the splat).
+template <int64_t kC>
+[[gnu::always_inline]] inline void scatter_corners(const float* in, float scale, const int32_t* vertex,
+                                                    const float* weight, int corners, float* values, int64_t c) {
+  const int64_t n = width<kC>(c);
+  for (int r = 0; r < corners; ++r) axpy<kC>(scale * weight[r], in, values + static_cast<int64_t>(vertex[r]) * n, c);
+}
+
+/// One lattice axis of the [1/2, 1, 1/2] blur: dst_v = src_v + (src_lo + src_hi) / 2
+/// over `vertices` rows; `neighbours` holds (lo, hi) row pairs.
+template <int64_t kC>
+[[gnu::always_inline]] inline void blur_axis(const float* src, const int32_t* neighbours, int64_t vertices, float* dst,
+                                              int64_t c) {
+  const int64_t n = width<kC>(c);
+  for (int64_t v = 0; v < vertices; ++v) {
+    const float* self = src + v * n;
+    const float* lo = src + static_cast<int64_t>(neighbours[2 * v]) * n;
+    const float* hi = src + static_cast<int64_t>(neighbours[2 * v + 1]) * n;
+    float* out = dst + v * n;
+    if constexpr (kC > 0) {
+      const Vec half = broadcast(0.5f);
+      for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(self + k) + half * (load(lo + k) + load(hi + k)));
+    } else {
+      for (int64_t k = 0; k < n; ++k) out[k] = self[k] + 0.5f * (lo[k] + hi[k]);
+    }
+  }
+}
+
+}  // namespace deeplab::postprocess::kernels
