@@ -123,6 +123,21 @@ template <int64_t kC>
   }
 }
 
+/// Asks for the corner rows of a pixel that comes later: read from
+/// `gather_from`, read and written in `scatter_to`.
+template <int64_t kC>
+[[gnu::always_inline]] inline void prefetch_corners(const float* gather_from, const float* scatter_to,
+                                                     const int32_t* vertex, int corners, int64_t c) {
+  const int64_t n = width<kC>(c);
+  for (int r = 0; r < corners; ++r) {
+    const int64_t row = static_cast<int64_t>(vertex[r]) * n;
+    for (int64_t k = 0; k < n; k += 16) {  // one 64-byte line per 16 floats
+      __builtin_prefetch(gather_from + row + k, 0);
+      __builtin_prefetch(scatter_to + row + k, 1);
+    }
+  }
+}
+
 /// values[vertex[r]] += scale * weight[r] * in, for every corner r (the splat).
 template <int64_t kC>
 [[gnu::always_inline]] inline void scatter_corners(const float* in, float scale, const int32_t* vertex,
