@@ -74,10 +74,8 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
                     "cityscapes_panoptic or coco_panoptic)");
   }
   const PanopticEvalOptions& panoptic = *options.panoptic;
-  const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
-  const auto predictions = postprocess::panoptic_from_batch(
-      outputs.at(models::output_name::kSemantic).value, outputs.at(models::output_name::kCenter).value,
-      outputs.at(models::output_name::kOffset).value, panoptic.postprocess);
+  const auto predictions =
+      predict_panoptic(predictor, batch, device, panoptic.postprocess, options.crf, options.normalization);
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (size_t i = 0; i < predictions.size(); ++i) {
     const auto& p = predictions[i];
@@ -186,7 +184,7 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   };
   // With the CRF (one thread per image), consecutive images of one size are
   // scored together so that their CRFs run in parallel, one per thread.
-  SameSizeBatcher batcher(options.crf && !options.panoptic ? at::get_num_threads() : 1);
+  SameSizeBatcher batcher(options.crf ? at::get_num_threads() : 1);
   while (auto batch = loader.next()) {
     if (auto ready = batcher.add(std::move(*batch))) score(*ready);
   }

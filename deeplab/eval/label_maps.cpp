@@ -30,6 +30,20 @@ at::Tensor dense_crf_batch(const at::Tensor& probabilities, const data::Batch& b
   return refined;
 }
 
+std::vector<postprocess::PanopticPrediction> predict_panoptic(
+    const Predictor& predictor, const data::Batch& batch, c10::Device device,
+    const postprocess::PanopticOptions& panoptic, const std::optional<postprocess::DenseCrfOptions>& crf,
+    const data::Normalization& normalization) {
+  const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
+  at::Tensor semantic = outputs.at(models::output_name::kSemantic).value;
+  if (crf) {  // the refined softmax's log: argmax and votes as the probabilities give them
+    const at::Tensor probs = semantic.to(torch::kCPU, torch::kFloat).softmax(1);
+    semantic = dense_crf_batch(probs, batch, *crf, normalization).clamp_min(1e-8).log().to(semantic.device());
+  }
+  return postprocess::panoptic_from_batch(semantic, outputs.at(models::output_name::kCenter).value,
+                                          outputs.at(models::output_name::kOffset).value, panoptic);
+}
+
 cv::Mat label_map_to_mat(const at::Tensor& values, const std::string& what, const std::string& id) {
   if (values.numel() > 0 && values.max().item<int64_t>() > 255) {
     throw DataError(id + ": " + what + " value " + std::to_string(values.max().item<int64_t>()) +

@@ -1,7 +1,8 @@
 #pragma once
-// A batch's semantic label maps, as `deeplab eval` scores them and `deeplab
-// predict` writes them: the predictor's argmax, or its softmax refined by the
-// dense CRF against the image (eval.crf).
+// A batch's semantic label maps (and a panoptic model's predictions), as
+// `deeplab eval` scores them and `deeplab predict` writes them: the
+// predictor's argmax, or its softmax refined by the dense CRF against the
+// image (eval.crf).
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
@@ -10,11 +11,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deeplab/data/loader.h"
 #include "deeplab/data/normalization.h"
 #include "deeplab/eval/predictor.h"
 #include "deeplab/postprocess/dense_crf_options.h"
+#include "deeplab/postprocess/panoptic.h"
 
 namespace deeplab::eval {
 
@@ -30,6 +33,14 @@ at::Tensor predict_label_maps(const Predictor& predictor, const data::Batch& bat
 /// parallel (each CRF on one thread).
 at::Tensor dense_crf_batch(const at::Tensor& probabilities, const data::Batch& batch,
                            const postprocess::DenseCrfOptions& crf, const data::Normalization& normalization);
+
+/// A panoptic model's predictions for `batch`: its outputs merged by the
+/// post-processing; with `crf`, the semantic softmax is refined by the dense
+/// CRF first (the merge then takes the refined argmax and class votes).
+std::vector<postprocess::PanopticPrediction> predict_panoptic(
+    const Predictor& predictor, const data::Batch& batch, c10::Device device,
+    const postprocess::PanopticOptions& panoptic, const std::optional<postprocess::DenseCrfOptions>& crf,
+    const data::Normalization& normalization);
 
 /// One image's label map [H, W] (any integer type) as CV_8UC1 for PNG
 /// writers; DataError naming `id` and `what` when a value exceeds 255.

@@ -110,18 +110,8 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
     std::vector<postprocess::PanopticPrediction> panoptic;
     at::Tensor labels;
     if (options.panoptic) {
-      const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
-      at::Tensor semantic_logits = outputs.at(models::output_name::kSemantic).value;
-      if (options.crf) {  // the refined softmax's log: the merge takes its argmax and class votes
-        const at::Tensor probs = semantic_logits.to(torch::kCPU, torch::kFloat).softmax(1);
-        semantic_logits = dense_crf_batch(probs, batch, *options.crf, options.normalization)
-                              .clamp_min(1e-8)
-                              .log()
-                              .to(semantic_logits.device());
-      }
-      panoptic = postprocess::panoptic_from_batch(semantic_logits, outputs.at(models::output_name::kCenter).value,
-                                                  outputs.at(models::output_name::kOffset).value,
-                                                  options.panoptic->postprocess);
+      panoptic = predict_panoptic(predictor, batch, device, options.panoptic->postprocess, options.crf,
+                                  options.normalization);
       std::vector<at::Tensor> semantic;
       for (const auto& p : panoptic) semantic.push_back(p.semantic);
       labels = torch::stack(semantic).cpu();

@@ -144,6 +144,11 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   EXPECT_EQ(read_json_file(dir.path() + "/with_crf/panoptic.json").at("annotations").size(), 4u);
   EXPECT_EQ(png_contents(dir.path() + "/with_crf/panoptic").size(), 4u);
   EXPECT_NE(png_contents(dir.path() + "/with_crf"), png_contents(dir.path() + "/from_config"));
+  // eval.crf does the same in `deeplab eval`: its saved panoptic PNGs are predict --crf's.
+  r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() + "/run/final.pth --set eval.crf.enabled=true"
+                           " --no-channels-last --no-progress --save-pred " + dir.path() + "/pred_crf");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(png_contents(dir.path() + "/pred_crf/panoptic"), png_contents(dir.path() + "/with_crf/panoptic"));
 
   // The independent oracle, on label ids (the saved files' category ids).
   std::string out;
