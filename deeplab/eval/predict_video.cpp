@@ -52,6 +52,21 @@ void write_frame(cv::VideoWriter& writer, const cv::Mat& rgb) {
   writer.write(bgr);
 }
 
+struct VideoOutputs {
+  cv::VideoWriter color, overlay;  // overlay: opened only with --overlay
+};
+
+// Colourises one batch's label maps and appends them (and the overlays) to the videos, in order.
+void write_batch(VideoOutputs& out, const std::vector<cv::Mat>& frames, const at::Tensor& labels,
+                 const PredictFilesOptions& o, const std::string& name) {
+  for (size_t f = 0; f < frames.size(); ++f) {
+    const cv::Mat label = label_map_to_mat(labels[static_cast<int64_t>(f)], "prediction", name);
+    const cv::Mat colours = data::colorize_label(label, o.descriptor);
+    write_frame(out.color, colours);
+    if (o.overlay) write_frame(out.overlay, blend_overlay(frames[f], colours, o.overlay_alpha));
+  }
+}
+
 }  // namespace
 
 VideoReport predict_video(const Predictor& predictor, const data::InputFile& video, const PredictFilesOptions& o,
@@ -67,17 +82,20 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
   fs::create_directories(base.parent_path());
   report.color_path = base.string() + "_color.avi";
   const cv::Size size(report.width, report.height);
-  cv::VideoWriter color = open_writer(report.color_path, report.fps, size), overlay;
+  VideoOutputs out;
+  out.color = open_writer(report.color_path, report.fps, size);
   if (o.overlay) {
     report.overlay_path = base.string() + "_overlay.avi";
-    overlay = open_writer(report.overlay_path, report.fps, size);
+    out.overlay = open_writer(report.overlay_path, report.fps, size);
   }
   torch::NoGradGuard no_grad;
   const auto expected = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
   core::ProgressBar progress("predict " + video.name, std::max<int64_t>(expected, 1), "frame", 0, o.progress);
   // Frames share one size, so up to --batch-size of them run as one batch;
-  // the next batch is decoded on another thread while the model runs.
+  // the next batch is decoded, and the previous one colourised and written,
+  // on other threads while the model runs.
   const int batch_size = std::max(1, o.batch_size);
+  std::future<void> writing;
   std::future<std::vector<cv::Mat>> next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
   for (std::vector<cv::Mat> frames = next.get(); !frames.empty(); frames = next.get()) {
     next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
@@ -86,14 +104,14 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
     for (const cv::Mat& rgb : frames) inputs.push_back(normalised_frame(rgb, o.normalization));
     batch.images = at::cat(inputs);
     const at::Tensor labels = predict_label_maps(predictor, batch, device, o.crf, o.normalization);
-    for (size_t f = 0; f < frames.size(); ++f) {
-      const cv::Mat label = label_map_to_mat(labels[static_cast<int64_t>(f)], "prediction", video.name);
-      const cv::Mat colours = data::colorize_label(label, o.descriptor);
-      write_frame(color, colours);
-      if (o.overlay) write_frame(overlay, blend_overlay(frames[f], colours, o.overlay_alpha));
-      progress.update(++report.frames);
-    }
+    if (writing.valid()) writing.get();  // the previous batch is out (and its errors surface here)
+    report.frames += static_cast<int64_t>(frames.size());
+    writing = std::async(std::launch::async, [&out, &o, &video, labels, frames = std::move(frames)] {
+      write_batch(out, frames, labels, o, video.name);
+    });
+    progress.update(report.frames);
   }
+  if (writing.valid()) writing.get();
   progress.finish();
   report.seconds = progress.elapsed();
   return report;

@@ -6,8 +6,8 @@
 //                              so the label stream can be read back exactly)
 //   <out>/<name>_overlay.avi   the frames with the colours blended in (--overlay)
 // Reading and writing go through OpenCV's VideoCapture / VideoWriter.
-// Frames run in batches of options.batch_size, and the next batch is decoded
-// while the model runs.
+// Frames run in batches of options.batch_size; the next batch is decoded and
+// the previous one colourised and written on other threads while the model runs.
 
 #include <c10/core/Device.h>
 

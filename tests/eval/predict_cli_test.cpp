@@ -145,10 +145,11 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   EXPECT_EQ(t, frames);
   EXPECT_GE(colours_seen.size(), 2u) << "one colour everywhere would prove little";
 
-  // Frames in batches of 4 (the last batch holds 2): the same video, up to
+  // Frames in batches of 4 (the last batch holds 2), written on another
+  // thread while the next batch runs: the same video, up to
   // the float differences a batched convolution may bring (the bound the
   // batched image test uses: 0.1 % of pixels).
-  r = testing::run_deeplab(predict + s.dir.file("batched") + " " + clip + " --batch-size 4");
+  r = testing::run_deeplab(predict + s.dir.file("batched") + " " + clip + " --batch-size 4 --overlay");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("30 frames of 64x48 at 10 fps"), std::string::npos) << r.output;
   cv::VideoCapture one_by_one(s.dir.file("video/clip_color.avi")), batched(s.dir.file("batched/clip_color.avi"));
@@ -161,6 +162,10 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   }
   EXPECT_EQ(batched_frames, frames);
   EXPECT_LE(differing, pixels / 1000) << differing << " of " << pixels << " pixel channels differ";
+  cv::VideoCapture overlay(s.dir.file("batched/clip_overlay.avi"));
+  int overlay_frames = 0;
+  for (cv::Mat o; overlay.read(o); ++overlay_frames) ASSERT_EQ(o.size(), still.size());
+  EXPECT_EQ(overlay_frames, frames) << "the overlay video has every frame too";
 }
 
 // `predict --model` runs an export without a config: its meta.json gives
