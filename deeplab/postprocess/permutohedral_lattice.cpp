@@ -168,24 +168,22 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
   }
   vertices_ = table.size();
   // Neighbours along axis j: -1 on every coordinate but +d on j (and the
-  // reverse); for j = d the implicit last coordinate takes the +d.
-  neighbours_.resize(static_cast<size_t>(corners * vertices_ * 2));
-  std::vector<int32_t> lower(d), upper(d);
+  // reverse); for j = d the implicit last coordinate takes the +d.  The two
+  // steps are inverses, so one lookup per vertex and axis finds both links:
+  // when `upper` of v is u, `lower` of u is v.  Absent neighbours point at
+  // the zero row `vertices_`.
+  neighbours_.assign(static_cast<size_t>(corners * vertices_ * 2), static_cast<int32_t>(vertices_));
+  std::vector<int32_t> upper(d);
   for (int j = 0; j <= d; ++j) {
+    int32_t* links = &neighbours_[static_cast<size_t>(j * vertices_ * 2)];  // (lower, upper) per vertex
     for (int64_t v = 0; v < vertices_; ++v) {
       const int32_t* k = table.key(v);
-      for (int i = 0; i < d; ++i) {
-        lower[i] = k[i] - 1;
-        upper[i] = k[i] + 1;
-      }
-      if (j < d) {
-        lower[j] = k[j] + d;
-        upper[j] = k[j] - d;
-      }
-      const size_t at = static_cast<size_t>((j * vertices_ + v) * 2);
-      const int32_t below = table.find(lower.data()), above = table.find(upper.data());
-      neighbours_[at] = below >= 0 ? below : static_cast<int32_t>(vertices_);
-      neighbours_[at + 1] = above >= 0 ? above : static_cast<int32_t>(vertices_);
+      for (int i = 0; i < d; ++i) upper[i] = k[i] + 1;
+      if (j < d) upper[j] = k[j] - d;
+      const int32_t above = table.find(upper.data());
+      if (above < 0) continue;
+      links[2 * v + 1] = above;
+      links[2 * static_cast<int64_t>(above)] = static_cast<int32_t>(v);
     }
   }
 }
