@@ -159,7 +159,7 @@ template <int64_t kC>
 // to whole vectors; the padding lanes of q stay zero, so they send no messages).
 struct MeanField {
   int64_t height, width, labels, padded;
-  Buffer log_p;       // -unary, padding lanes 0
+  const float* log_p;  // -unary, padding lanes 0 (the caller's tensor)
   Buffer mask;        // 1 per label lane, 0 per padding lane
   Buffer q;           // current marginals
   Buffer splatted;    // q splatted onto the bilateral lattice: (vertices + 1) x padded
@@ -192,7 +192,7 @@ template <int64_t kC>
   const auto bw = static_cast<float>(o.bilateral_weight), sw = static_cast<float>(o.spatial_weight);
   // (No lambdas here: a lambda's body is compiled for the baseline target.)
   for (int64_t i = 0; i < m.height * w; ++i) {
-    softmax_row<kC>(&m.log_p[i * c], m.mask.data(), &m.q[i * c], m.labels, c);
+    softmax_row<kC>(m.log_p + i * c, m.mask.data(), &m.q[i * c], m.labels, c);
     if (o.iterations > 0) {
       kernels::scatter_corners<kC>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
                                    m.splatted.data(), c);
@@ -213,7 +213,7 @@ template <int64_t kC>
           kernels::prefetch_corners<kC>(m.splatted.data(), m.next.data(), vertex + (i + kAhead) * corners, corners, c);
         }
         kernels::gather_corners<kC>(m.splatted.data(), vertex + i * corners, weight + i * corners, corners, sliced, c);
-        kernels::combine<kC>(&m.log_p[i * c], sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced,
+        kernels::combine<kC>(m.log_p + i * c, sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced,
                              logits, c);
         softmax_row<kC>(logits, m.mask.data(), &m.q[i * c], m.labels, c);
         if (!last) {
@@ -259,11 +259,10 @@ at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, con
 
   const SymmetricGaussianFilter bilateral = bilateral_filter(image.data_ptr<uint8_t>(), h, w, options);
   const SpatialFilter spatial(h, w, options.spatial_xy_std);
-  MeanField m{h, w, c, padded, {}, {}, {}, {}, {}, {}};
-  m.log_p.assign(log_p.data_ptr<float>(), log_p.data_ptr<float>() + n * padded);
+  MeanField m{h, w, c, padded, log_p.data_ptr<float>(), {}, {}, {}, {}, {}};
   m.mask.assign(static_cast<size_t>(padded), 0.0f);
   std::fill(m.mask.begin(), m.mask.begin() + c, 1.0f);
-  m.q.resize(m.log_p.size());
+  m.q.resize(static_cast<size_t>(n * padded));
   const size_t vertex_rows = static_cast<size_t>((bilateral.lattice().vertices() + 1) * padded);
   m.splatted.assign(vertex_rows, 0.0f);
   m.next.assign(vertex_rows, 0.0f);

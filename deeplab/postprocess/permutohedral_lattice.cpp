@@ -193,8 +193,8 @@ namespace {
 // Splat, blur and slice for rows of kC channels (kernels::width).
 template <int64_t kC>
 [[gnu::always_inline]] inline void filter_rows(const PermutohedralLattice& lattice, const float* in, float* out,
-                                                int64_t c, const float* point_scale, float weight, bool accumulate,
-                                                std::vector<float>& values, std::vector<float>& scratch) {
+                                                int64_t c, const float* point_scale, std::vector<float>& values,
+                                                std::vector<float>& scratch) {
   const int corners = lattice.corners();
   const int32_t* vertex = lattice.corner_vertices();
   const float* weights = lattice.corner_weights();
@@ -203,12 +203,10 @@ template <int64_t kC>
                                  values.data(), c);
   }
   lattice.blur(values, scratch, c);
-  std::vector<float> sliced(static_cast<size_t>(c));
   for (int64_t i = 0; i < lattice.size(); ++i) {
     float* dst = out + i * c;
-    if (!accumulate) std::fill(dst, dst + c, 0.0f);
-    kernels::gather_corners<kC>(values.data(), vertex + i * corners, weights + i * corners, corners, sliced.data(), c);
-    kernels::axpy<kC>(point_scale[i] * weight, sliced.data(), dst, c);
+    kernels::gather_corners<kC>(values.data(), vertex + i * corners, weights + i * corners, corners, dst, c);
+    for (int64_t k = 0; k < c; ++k) dst[k] *= point_scale[i];
   }
 }
 
@@ -237,20 +235,19 @@ DEEPLAB_SIMD_CLONES void PermutohedralLattice::blur(std::vector<float>& values, 
 
 void PermutohedralLattice::filter(const float* in, float* out, int64_t channels) const {
   const std::vector<float> ones(static_cast<size_t>(n_), 1.0f);
-  filter_scaled(in, out, channels, ones.data(), 1.0f, false);
+  filter_scaled(in, out, channels, ones.data());
 }
 
 DEEPLAB_SIMD_CLONES void PermutohedralLattice::filter_scaled(const float* in, float* out, int64_t channels,
-                                                             const float* point_scale, float weight,
-                                                             bool accumulate) const {
+                                                             const float* point_scale) const {
   const size_t rows = static_cast<size_t>((vertices_ + 1) * channels);
   std::vector<float> values(rows, 0.0f), scratch(rows, 0.0f);
   switch (channels) {
-    case 8: filter_rows<8>(*this, in, out, channels, point_scale, weight, accumulate, values, scratch); break;
-    case 16: filter_rows<16>(*this, in, out, channels, point_scale, weight, accumulate, values, scratch); break;
-    case 24: filter_rows<24>(*this, in, out, channels, point_scale, weight, accumulate, values, scratch); break;
-    case 32: filter_rows<32>(*this, in, out, channels, point_scale, weight, accumulate, values, scratch); break;
-    default: filter_rows<0>(*this, in, out, channels, point_scale, weight, accumulate, values, scratch); break;
+    case 8: filter_rows<8>(*this, in, out, channels, point_scale, values, scratch); break;
+    case 16: filter_rows<16>(*this, in, out, channels, point_scale, values, scratch); break;
+    case 24: filter_rows<24>(*this, in, out, channels, point_scale, values, scratch); break;
+    case 32: filter_rows<32>(*this, in, out, channels, point_scale, values, scratch); break;
+    default: filter_rows<0>(*this, in, out, channels, point_scale, values, scratch); break;
   }
 }
 
@@ -262,11 +259,8 @@ SymmetricGaussianFilter::SymmetricGaussianFilter(PermutohedralLattice lattice) :
 }
 
 void SymmetricGaussianFilter::apply(const float* in, float* out, int64_t channels) const {
-  lattice_.filter_scaled(in, out, channels, scale_.data(), 1.0f, false);
+  lattice_.filter_scaled(in, out, channels, scale_.data());
 }
 
-void SymmetricGaussianFilter::accumulate(const float* in, float* out, int64_t channels, float weight) const {
-  lattice_.filter_scaled(in, out, channels, scale_.data(), weight, true);
-}
 
 }  // namespace deeplab::postprocess

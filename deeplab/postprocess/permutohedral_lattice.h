@@ -23,10 +23,9 @@ class PermutohedralLattice {
   /// and `out` are n x channels, row-major, and may not alias.
   void filter(const float* in, float* out, int64_t channels) const;
 
-  /// out = [out +] weight * S K S in with S = diag(point_scale) (n values):
-  /// the scaling and summing folded into the splat and slice passes.
-  void filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale, float weight,
-                     bool accumulate) const;
+  /// out = S K S in with S = diag(point_scale) (n values): the scaling
+  /// folded into the splat and slice passes.
+  void filter_scaled(const float* in, float* out, int64_t channels, const float* point_scale) const;
 
   int64_t size() const { return n_; }
   /// Lattice vertices the points touch (memory is ~ vertices x channels floats).
@@ -60,8 +59,6 @@ class SymmetricGaussianFilter {
  public:
   explicit SymmetricGaussianFilter(PermutohedralLattice lattice);
   void apply(const float* in, float* out, int64_t channels) const;
-  /// out += weight * D^-1/2 K D^-1/2 in (a mean-field message, summed in place).
-  void accumulate(const float* in, float* out, int64_t channels, float weight) const;
   const PermutohedralLattice& lattice() const { return lattice_; }
   /// D^-1/2: one factor per point.
   const float* point_scale() const { return scale_.data(); }

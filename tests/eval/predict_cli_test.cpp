@@ -43,6 +43,12 @@ struct PredictFixture {
   }
 };
 
+// `deeplab data synth` writes `num` VOC-layout scenes of `size` into `dir`.
+testing::CommandResult synth_voc(const testing::TempDir& dir, int num, const std::string& size, int seed) {
+  return testing::run_deeplab("data synth --layout voc --out " + dir.path() + " --num " + std::to_string(num) +
+                              " --size " + size + " --seed " + std::to_string(seed));
+}
+
 TEST(PredictCli, VocSampleLabelPngIsTheOneEvalSavePredWrites) {
   const std::string samples = testing::samples_dir();
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
@@ -69,9 +75,7 @@ TEST(PredictCli, VocSampleLabelPngIsTheOneEvalSavePredWrites) {
 
 TEST(PredictCli, FolderRunWritesWhatItCanReadAndNamesTheRest) {
   testing::TempDir data;
-  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 2 --size 40x56 --seed 2")
-                .exit_code,
-            0);
+  ASSERT_EQ(synth_voc(data, 2, "40x56", 2).exit_code, 0);
   const std::string photos = data.file("photos");
   fs::create_directories(photos + "/sub");
   std::vector<std::string> jpgs;
@@ -98,9 +102,7 @@ TEST(PredictCli, FolderRunWritesWhatItCanReadAndNamesTheRest) {
 // frame as an image (FFV1 keeps the colours exact).
 TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   testing::TempDir data;
-  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 1 --size 48x64 --seed 5")
-                .exit_code,
-            0);
+  ASSERT_EQ(synth_voc(data, 1, "48x64", 5).exit_code, 0);
   const std::string jpg = fs::directory_iterator(data.path() + "/JPEGImages")->path().string();
   const cv::Mat still = cv::imread(jpg, cv::IMREAD_COLOR);
   const std::string clip = data.file("clip.avi");
@@ -174,9 +176,7 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
 // so a pixel on an exact tie could flip: at most 0.1 % may differ).
 TEST(PredictCli, ExportedModelPredictsTheLabelsConfigAndWeightsDo) {
   testing::TempDir data;
-  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 2 --size 57x75 --seed 4")
-                .exit_code,
-            0);
+  ASSERT_EQ(synth_voc(data, 2, "57x75", 4).exit_code, 0);
   PredictFixture s(data.path());
   auto r = testing::run_deeplab("export -c " + s.config + " --weights " + s.weights + " -o " + s.dir.file("m.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -208,9 +208,7 @@ TEST(PredictCli, ExportedModelPredictsTheLabelsConfigAndWeightsDo) {
 // gives (batched kernels may round differently: at most 0.1 % of pixels).
 TEST(PredictCli, BatchedRunWritesWhatOneByOneWrites) {
   testing::TempDir data;
-  ASSERT_EQ(testing::run_deeplab("data synth --layout voc --out " + data.path() + " --num 4 --size 40x56 --seed 6")
-                .exit_code,
-            0);
+  ASSERT_EQ(synth_voc(data, 4, "40x56", 6).exit_code, 0);
   const std::string photos = data.file("photos");
   fs::create_directories(photos);
   std::vector<cv::Mat> images;
