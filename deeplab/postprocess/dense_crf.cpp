@@ -162,8 +162,8 @@ struct MeanField {
   const float* log_p;  // -unary, padding lanes 0 (the caller's tensor)
   Buffer mask;        // 1 per label lane, 0 per padding lane
   Buffer q;           // current marginals
-  Buffer splatted;    // q splatted onto the bilateral lattice: (vertices + 1) x padded
-  Buffer next, scratch;
+  Buffer splatted;    // q splatted onto the bilateral lattice: vertices x padded
+  Buffer next;        // the splat of the new q, made while `splatted` is read
 };
 
 // The whole inference for rows of kC floats.  Per iteration: the lattice
@@ -204,7 +204,7 @@ template <int64_t kC>
   float* logits = kC > 0 ? fixed[1] : any.data() + c;
   for (int it = 0; it < o.iterations; ++it) {
     const bool last = it + 1 == o.iterations;
-    lattice.blur(m.splatted, m.scratch, c);
+    lattice.blur(m.splatted.data(), c);
     if (!last) std::fill(m.next.begin(), m.next.end(), 0.0f);
     for (int64_t y = 0; y < m.height; ++y) {
       const float* spatial_row = spatial.message_row(y, m.q.data(), c);
@@ -259,14 +259,13 @@ at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, con
 
   const SymmetricGaussianFilter bilateral = bilateral_filter(image.data_ptr<uint8_t>(), h, w, options);
   const SpatialFilter spatial(h, w, options.spatial_xy_std);
-  MeanField m{h, w, c, padded, log_p.data_ptr<float>(), {}, {}, {}, {}, {}};
+  MeanField m{h, w, c, padded, log_p.data_ptr<float>(), {}, {}, {}, {}};
   m.mask.assign(static_cast<size_t>(padded), 0.0f);
   std::fill(m.mask.begin(), m.mask.begin() + c, 1.0f);
   m.q.resize(static_cast<size_t>(n * padded));
-  const size_t vertex_rows = static_cast<size_t>((bilateral.lattice().vertices() + 1) * padded);
+  const size_t vertex_rows = static_cast<size_t>(bilateral.lattice().vertices() * padded);
   m.splatted.assign(vertex_rows, 0.0f);
   m.next.assign(vertex_rows, 0.0f);
-  m.scratch.assign(vertex_rows, 0.0f);
   mean_field(m, bilateral, spatial, options);
   return at::from_blob(m.q.data(), {h, w, padded}, at::kFloat).narrow(2, 0, c).permute({2, 0, 1}).contiguous();
 }

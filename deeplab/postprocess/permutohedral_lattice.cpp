@@ -9,7 +9,6 @@
 #include <string>
 
 namespace deeplab::postprocess {
-namespace {
 
 // Lattice vertices by their first d coordinates (the last one follows: they
 // sum to zero), in open addressing; indices are given in insertion order.
@@ -76,6 +75,8 @@ class VertexTable {
   std::vector<int32_t> slots_;
   std::vector<int32_t> keys_;
 };
+
+namespace {
 
 // One point lifted onto the lattice: the d + 1 corners of its simplex and
 // their barycentric weights (Adams et al. 2010, section 3.1).
@@ -167,24 +168,41 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
     }
   }
   vertices_ = table.size();
-  // Neighbours along axis j: -1 on every coordinate but +d on j (and the
-  // reverse); for j = d the implicit last coordinate takes the +d.  The two
-  // steps are inverses, so one lookup per vertex and axis finds both links:
-  // when `upper` of v is u, `lower` of u is v.  Absent neighbours point at
-  // the zero row `vertices_`.
-  neighbours_.assign(static_cast<size_t>(corners * vertices_ * 2), static_cast<int32_t>(vertices_));
+  link_axes(table);
+}
+
+// Neighbours along axis j: -1 on every coordinate but +d on j (and the
+// reverse); for j = d the implicit last coordinate takes the +d.  The two
+// steps are inverses, so one lookup per vertex and axis finds both links:
+// when `upper` of v is u, `lower` of u is v.  Along one axis the links form
+// disjoint chains; each is stored from its lower end, vertices with no
+// neighbour on the axis not at all (a fifth of a photo's; the blur leaves
+// them as they are).
+void PermutohedralLattice::link_axes(const VertexTable& table) {
+  const int d = d_;
+  std::vector<int32_t> lower(static_cast<size_t>(vertices_)), upper_of(static_cast<size_t>(vertices_));
   std::vector<int32_t> upper(d);
+  chains_.resize(static_cast<size_t>(d + 1));
   for (int j = 0; j <= d; ++j) {
-    int32_t* links = &neighbours_[static_cast<size_t>(j * vertices_ * 2)];  // (lower, upper) per vertex
+    std::fill(lower.begin(), lower.end(), -1);
+    std::fill(upper_of.begin(), upper_of.end(), -1);
     for (int64_t v = 0; v < vertices_; ++v) {
       const int32_t* k = table.key(v);
       for (int i = 0; i < d; ++i) upper[i] = k[i] + 1;
       if (j < d) upper[j] = k[j] - d;
       const int32_t above = table.find(upper.data());
       if (above < 0) continue;
-      links[2 * v + 1] = above;
-      links[2 * static_cast<int64_t>(above)] = static_cast<int32_t>(v);
+      upper_of[static_cast<size_t>(v)] = above;
+      lower[static_cast<size_t>(above)] = static_cast<int32_t>(v);
     }
+    std::vector<int32_t>& chains = chains_[static_cast<size_t>(j)];
+    chains.clear();
+    for (int64_t v = 0; v < vertices_; ++v) {  // chains in the order of their lower ends
+      if (lower[static_cast<size_t>(v)] >= 0 || upper_of[static_cast<size_t>(v)] < 0) continue;
+      for (int32_t u = static_cast<int32_t>(v); u >= 0; u = upper_of[static_cast<size_t>(u)]) chains.push_back(u);
+      chains.push_back(kChainEnd);
+    }
+    chains.push_back(kChainEnd);  // so that the blur may always read one entry ahead
   }
 }
 
@@ -193,8 +211,7 @@ namespace {
 // Splat, blur and slice for rows of kC channels (kernels::width).
 template <int64_t kC>
 [[gnu::always_inline]] inline void filter_rows(const PermutohedralLattice& lattice, const float* in, float* out,
-                                                int64_t c, const float* point_scale, std::vector<float>& values,
-                                                std::vector<float>& scratch) {
+                                                int64_t c, const float* point_scale, std::vector<float>& values) {
   const int corners = lattice.corners();
   const int32_t* vertex = lattice.corner_vertices();
   const float* weights = lattice.corner_weights();
@@ -202,7 +219,7 @@ template <int64_t kC>
     kernels::scatter_corners<kC>(in + i * c, point_scale[i], vertex + i * corners, weights + i * corners, corners,
                                  values.data(), c);
   }
-  lattice.blur(values, scratch, c);
+  lattice.blur(values.data(), c);
   for (int64_t i = 0; i < lattice.size(); ++i) {
     float* dst = out + i * c;
     kernels::gather_corners<kC>(values.data(), vertex + i * corners, weights + i * corners, corners, dst, c);
@@ -211,25 +228,20 @@ template <int64_t kC>
 }
 
 template <int64_t kC>
-[[gnu::always_inline]] inline void blur_rows(const int32_t* neighbours, int axes, int64_t vertices,
-                                              std::vector<float>& values, std::vector<float>& scratch, int64_t c) {
-  for (int j = 0; j < axes; ++j) {
-    kernels::blur_axis<kC>(values.data(), neighbours + j * vertices * 2, vertices, scratch.data(), c);
-    values.swap(scratch);  // both keep a zero last row
-  }
+[[gnu::always_inline]] inline void blur_rows(const std::vector<std::vector<int32_t>>& chains, float* values,
+                                              int64_t c) {
+  for (const std::vector<int32_t>& axis : chains) kernels::blur_chains<kC>(values, axis.data(), axis.size(), c);
 }
 
 }  // namespace
 
-DEEPLAB_SIMD_CLONES void PermutohedralLattice::blur(std::vector<float>& values, std::vector<float>& scratch,
-                                                    int64_t channels) const {
-  const int32_t* neighbours = neighbours_.data();
+DEEPLAB_SIMD_CLONES void PermutohedralLattice::blur(float* values, int64_t channels) const {
   switch (channels) {
-    case 8: blur_rows<8>(neighbours, d_ + 1, vertices_, values, scratch, channels); break;
-    case 16: blur_rows<16>(neighbours, d_ + 1, vertices_, values, scratch, channels); break;
-    case 24: blur_rows<24>(neighbours, d_ + 1, vertices_, values, scratch, channels); break;
-    case 32: blur_rows<32>(neighbours, d_ + 1, vertices_, values, scratch, channels); break;
-    default: blur_rows<0>(neighbours, d_ + 1, vertices_, values, scratch, channels); break;
+    case 8: blur_rows<8>(chains_, values, channels); break;
+    case 16: blur_rows<16>(chains_, values, channels); break;
+    case 24: blur_rows<24>(chains_, values, channels); break;
+    case 32: blur_rows<32>(chains_, values, channels); break;
+    default: blur_rows<0>(chains_, values, channels); break;
   }
 }
 
@@ -240,14 +252,14 @@ void PermutohedralLattice::filter(const float* in, float* out, int64_t channels)
 
 DEEPLAB_SIMD_CLONES void PermutohedralLattice::filter_scaled(const float* in, float* out, int64_t channels,
                                                              const float* point_scale) const {
-  const size_t rows = static_cast<size_t>((vertices_ + 1) * channels);
-  std::vector<float> values(rows, 0.0f), scratch(rows, 0.0f);
+  const size_t rows = static_cast<size_t>(vertices_ * channels);
+  std::vector<float> values(rows, 0.0f);
   switch (channels) {
-    case 8: filter_rows<8>(*this, in, out, channels, point_scale, values, scratch); break;
-    case 16: filter_rows<16>(*this, in, out, channels, point_scale, values, scratch); break;
-    case 24: filter_rows<24>(*this, in, out, channels, point_scale, values, scratch); break;
-    case 32: filter_rows<32>(*this, in, out, channels, point_scale, values, scratch); break;
-    default: filter_rows<0>(*this, in, out, channels, point_scale, values, scratch); break;
+    case 8: filter_rows<8>(*this, in, out, channels, point_scale, values); break;
+    case 16: filter_rows<16>(*this, in, out, channels, point_scale, values); break;
+    case 24: filter_rows<24>(*this, in, out, channels, point_scale, values); break;
+    case 32: filter_rows<32>(*this, in, out, channels, point_scale, values); break;
+    default: filter_rows<0>(*this, in, out, channels, point_scale, values); break;
   }
 }
 

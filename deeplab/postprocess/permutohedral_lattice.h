@@ -14,6 +14,8 @@
 
 namespace deeplab::postprocess {
 
+class VertexTable;
+
 class PermutohedralLattice {
  public:
   /// `features`: n x d, row-major (point i at features[i * d]).
@@ -33,16 +35,14 @@ class PermutohedralLattice {
 
   // The pieces of filter(), for callers that fuse splat and slice with their
   // own per-point work (the dense CRF's mean field).  Vertex values are
-  // (vertices() + 1) x channels rows; the last row stays zero (it stands for
-  // every absent neighbour).
+  // vertices() x channels rows.
   /// Corners of each point's simplex: point i's d + 1 vertex rows and
   /// barycentric weights start at i * corners().
   int corners() const { return d_ + 1; }
   const int32_t* corner_vertices() const { return vertex_of_.data(); }
   const float* corner_weights() const { return weight_of_.data(); }
-  /// Blurs `values` along every lattice axis; `scratch` is a buffer of the
-  /// same size whose last row is zero.  The result ends up in `values`.
-  void blur(std::vector<float>& values, std::vector<float>& scratch, int64_t channels) const;
+  /// Blurs `values` (vertices() x channels) in place along every lattice axis.
+  void blur(float* values, int64_t channels) const;
 
  private:
   int d_;
@@ -50,7 +50,12 @@ class PermutohedralLattice {
   int64_t vertices_ = 0;
   std::vector<int32_t> vertex_of_;  // n x (d + 1): lattice vertex of each simplex corner
   std::vector<float> weight_of_;    // n x (d + 1): its barycentric weight
-  std::vector<int32_t> neighbours_;  // (d + 1) x vertices x 2: along each axis; `vertices_` = none
+  /// Per axis, the chains of neighbouring vertices, each from its lower end
+  /// and followed by kChainEnd; one more kChainEnd closes the list.
+  std::vector<std::vector<int32_t>> chains_;
+  static constexpr int32_t kChainEnd = -1;
+
+  void link_axes(const VertexTable& table);
 };
 
 /// A Gaussian kernel with densecrf's symmetric normalisation:
