@@ -157,9 +157,6 @@ template <int64_t kC>
 template <int64_t kC>
 [[gnu::always_inline]] inline void blur_chains(float* values, const int32_t* chains, int64_t length, int64_t c) {
   const int64_t n = width<kC>(c);
-  // The rows of the entry this far ahead are asked for early: the walk jumps
-  // around 17 MB of rows for a photo.
-  constexpr int64_t kAhead = 8;
   if constexpr (kC > 0) {
     constexpr int64_t kVecs = kC / kLanes;
     const Vec half = broadcast(0.5f);
@@ -167,9 +164,6 @@ template <int64_t kC>
       Vec below[kVecs] = {}, self[kVecs];
       for (int64_t j = 0; j < kVecs; ++j) self[j] = load(values + chains[t] * n + j * kLanes);
       for (; chains[t] >= 0; ++t) {
-        if (t + kAhead < length && chains[t + kAhead] >= 0) {
-          for (int64_t k = 0; k < kC; k += 16) __builtin_prefetch(values + chains[t + kAhead] * n + k, 1);
-        }
         const int64_t next = chains[t + 1];
         Vec above[kVecs] = {};
         if (next >= 0) {

@@ -12,35 +12,54 @@ namespace deeplab::postprocess {
 
 // Lattice vertices by their first d coordinates (the last one follows: they
 // sum to zero), in open addressing; indices are given in insertion order.
+// Each slot keeps 32 bits of its key's hash beside the vertex index, so a
+// probe compares the stored key (elsewhere in memory: another cache miss for
+// a photo's megabytes of keys) only when those bits agree; a lookup that
+// finds nothing, as half of the neighbour lookups do, reads no key at all.
 class VertexTable {
  public:
   VertexTable(int d, int64_t expected) : d_(d) { rehash(std::max<int64_t>(64, expected * 2)); }
 
-  int32_t find_or_insert(const int32_t* key) {
+  /// `h`: hash(key).  (Callers hash a batch of keys and prefetch their
+  /// slots first: the slots of a photo's table are megabytes, and a lookup
+  /// that waits for its slot to arrive from memory dominated the build.)
+  int32_t find_or_insert(const int32_t* key, uint64_t h) {
     if ((count_ + 1) * 2 > static_cast<int64_t>(slots_.size())) rehash(static_cast<int64_t>(slots_.size()) * 2);
-    size_t slot = hash(key) & mask_;
-    while (slots_[slot] >= 0) {
-      if (same_key(key, slots_[slot])) return slots_[slot];
-      slot = (slot + 1) & mask_;
+    const size_t slot = find_slot(key, h);
+    if (slots_[slot].vertex < 0) {
+      slots_[slot] = {static_cast<int32_t>(count_++), tag(h)};
+      keys_.insert(keys_.end(), key, key + d_);
     }
-    slots_[slot] = static_cast<int32_t>(count_++);
-    keys_.insert(keys_.end(), key, key + d_);
-    return slots_[slot];
+    return slots_[slot].vertex;
   }
 
-  int32_t find(const int32_t* key) const {
-    size_t slot = hash(key) & mask_;
-    while (slots_[slot] >= 0) {
-      if (same_key(key, slots_[slot])) return slots_[slot];
-      slot = (slot + 1) & mask_;
-    }
-    return -1;
+  int32_t find(const int32_t* key, uint64_t h) const { return slots_[find_slot(key, h)].vertex; }
+
+  uint64_t hash(const int32_t* key) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < d_; ++i) h = (h ^ static_cast<uint32_t>(key[i])) * 1099511628211ull;
+    return h ^ (h >> 29);
   }
+  void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
 
   int64_t size() const { return count_; }
   const int32_t* key(int64_t index) const { return &keys_[static_cast<size_t>(index) * d_]; }
 
  private:
+  struct Slot {
+    int32_t vertex;  // -1: empty
+    uint32_t tag;
+  };
+
+  // The slot holding `key`, or the empty slot where it would go.
+  size_t find_slot(const int32_t* key, uint64_t h) const {
+    size_t slot = h & mask_;
+    while (slots_[slot].vertex >= 0 && !(slots_[slot].tag == tag(h) && same_key(key, slots_[slot].vertex))) {
+      slot = (slot + 1) & mask_;
+    }
+    return slot;
+  }
+
   // A plain loop: std::equal on int32 became a memcmp call per probe (9 %
   // of a VOC photo's CRF time in the profile).
   bool same_key(const int32_t* key, int32_t index) const {
@@ -51,28 +70,25 @@ class VertexTable {
     return true;
   }
 
-  size_t hash(const int32_t* key) const {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < d_; ++i) h = (h ^ static_cast<uint32_t>(key[i])) * 1099511628211ull;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
+  static uint32_t tag(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
 
   void rehash(int64_t capacity) {
     size_t size = 1;
     while (static_cast<int64_t>(size) < capacity) size <<= 1;
-    slots_.assign(size, -1);
+    slots_.assign(size, Slot{-1, 0});
     mask_ = size - 1;
     for (int64_t i = 0; i < count_; ++i) {
-      size_t slot = hash(key(i)) & mask_;
-      while (slots_[slot] >= 0) slot = (slot + 1) & mask_;
-      slots_[slot] = static_cast<int32_t>(i);
+      const uint64_t h = hash(key(i));
+      size_t slot = h & mask_;
+      while (slots_[slot].vertex >= 0) slot = (slot + 1) & mask_;
+      slots_[slot] = {static_cast<int32_t>(i), tag(h)};
     }
   }
 
   int d_;
   int64_t count_ = 0;
   size_t mask_ = 0;
-  std::vector<int32_t> slots_;
+  std::vector<Slot> slots_;
   std::vector<int32_t> keys_;
 };
 
@@ -158,12 +174,18 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
   SimplexLocator locator(d);
   vertex_of_.resize(static_cast<size_t>(n * corners));
   weight_of_.resize(static_cast<size_t>(n * corners));
-  std::vector<int32_t> key(d);
+  std::vector<int32_t> keys(static_cast<size_t>(corners * d));
+  std::vector<uint64_t> hashes(static_cast<size_t>(corners));
   for (int64_t i = 0; i < n; ++i) {
     locator.locate(&features[static_cast<size_t>(i * d)]);
+    for (int r = 0; r < corners; ++r) {  // the corners' slots are fetched together
+      locator.corner(r, &keys[static_cast<size_t>(r * d)]);
+      hashes[static_cast<size_t>(r)] = table.hash(&keys[static_cast<size_t>(r * d)]);
+      table.prefetch(hashes[static_cast<size_t>(r)]);
+    }
     for (int r = 0; r < corners; ++r) {
-      locator.corner(r, key.data());
-      vertex_of_[static_cast<size_t>(i * corners + r)] = table.find_or_insert(key.data());
+      vertex_of_[static_cast<size_t>(i * corners + r)] =
+          table.find_or_insert(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
       weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
     }
   }
@@ -181,19 +203,31 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
 void PermutohedralLattice::link_axes(const VertexTable& table) {
   const int d = d_;
   std::vector<int32_t> lower(static_cast<size_t>(vertices_)), upper_of(static_cast<size_t>(vertices_));
-  std::vector<int32_t> upper(d);
+  // Keys of a block of vertices' upper neighbours, hashed and their slots
+  // prefetched before any is looked up.
+  constexpr int64_t kBlock = 16;
+  std::vector<int32_t> upper(static_cast<size_t>(kBlock * d));
+  std::vector<uint64_t> hashes(static_cast<size_t>(kBlock));
   chains_.resize(static_cast<size_t>(d + 1));
   for (int j = 0; j <= d; ++j) {
     std::fill(lower.begin(), lower.end(), -1);
     std::fill(upper_of.begin(), upper_of.end(), -1);
-    for (int64_t v = 0; v < vertices_; ++v) {
-      const int32_t* k = table.key(v);
-      for (int i = 0; i < d; ++i) upper[i] = k[i] + 1;
-      if (j < d) upper[j] = k[j] - d;
-      const int32_t above = table.find(upper.data());
-      if (above < 0) continue;
-      upper_of[static_cast<size_t>(v)] = above;
-      lower[static_cast<size_t>(above)] = static_cast<int32_t>(v);
+    for (int64_t first = 0; first < vertices_; first += kBlock) {
+      const int64_t count = std::min(kBlock, vertices_ - first);
+      for (int64_t b = 0; b < count; ++b) {
+        const int32_t* k = table.key(first + b);
+        int32_t* u = &upper[static_cast<size_t>(b * d)];
+        for (int i = 0; i < d; ++i) u[i] = k[i] + 1;
+        if (j < d) u[j] = k[j] - d;
+        hashes[static_cast<size_t>(b)] = table.hash(u);
+        table.prefetch(hashes[static_cast<size_t>(b)]);
+      }
+      for (int64_t b = 0; b < count; ++b) {
+        const int32_t above = table.find(&upper[static_cast<size_t>(b * d)], hashes[static_cast<size_t>(b)]);
+        if (above < 0) continue;
+        upper_of[static_cast<size_t>(first + b)] = above;
+        lower[static_cast<size_t>(above)] = static_cast<int32_t>(first + b);
+      }
     }
     std::vector<int32_t>& chains = chains_[static_cast<size_t>(j)];
     chains.clear();
