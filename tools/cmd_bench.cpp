@@ -82,12 +82,29 @@ void add_bench_model(CLI::App& bench) {
   });
 }
 
+// --paced: one line on stdin per timed step, its time back on stdout at once.
+void pace_from_stdin(experiment::TrainBenchOptions& o) {
+  auto first = std::make_shared<bool>(true);
+  o.before_timed_step = [first] {
+    if (*first) std::cout << "ready" << std::endl;
+    *first = false;
+    std::string line;
+    return static_cast<bool>(std::getline(std::cin, line));
+  };
+  o.after_timed_step = [](double ms) {
+    char line[64];
+    std::snprintf(line, sizeof line, "step %.1f ms", ms);
+    std::cout << line << std::endl;
+  };
+}
+
 void add_bench_train(CLI::App& bench) {
   struct Args {
     std::string config, crop = "321x321";
     std::vector<std::string> sets, flag_sets;
     int64_t batch = 4;
     int iterations = 10, warmup = 2;
+    bool paced = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = bench.add_subcommand("train", "training step time and images/s (forward, loss, backward, update)");
@@ -103,11 +120,16 @@ void add_bench_train(CLI::App& bench) {
   cmd->add_flag_callback("--channels-last", [args] { args->flag_sets.push_back("train.channels_last=true"); },
                          "weights and inputs channels-last (train.channels_last)");
   cmd->add_option("--set", args->sets, "override a key: --set train.optimizer=adamw (repeatable)");
+  cmd->add_flag("--paced", args->paced,
+                "print 'ready' after the warm-up, then before each timed step wait for a line on stdin (EOF "
+                "ends the run) and print 'step <ms> ms': lets a driver interleave our steps one by one with "
+                "another program's (scripts/bench/compare.py)");
   cmd->callback([args] {
     const experiment::Config config =
         experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
     core::set_config_log_level(config.runtime.log_level);
     experiment::TrainBenchOptions o;
+    if (args->paced) pace_from_stdin(o);
     parse_size(args->crop, "bench train --crop", o.crop_height, o.crop_width);
     o.batch = args->batch;
     o.iterations = args->iterations;
@@ -121,7 +143,7 @@ void add_bench_train(CLI::App& bench) {
                   exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
                   at::get_num_threads(), config.train.amp.c_str(),
                   config.train.channels_last ? "channels-last" : "NCHW", core::loaded_blas_library().c_str(),
-                  r.median_ms, r.p90_ms, o.iterations, r.images_per_second, r.peak_rss_mib,
+                  r.median_ms, r.p90_ms, static_cast<int>(r.milliseconds.size()), r.images_per_second, r.peak_rss_mib,
                   r.median_parts.data * 1e3, r.median_parts.forward * 1e3, r.median_parts.backward * 1e3,
                   r.median_parts.update * 1e3);
     std::cout << line;

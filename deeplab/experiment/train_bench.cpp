@@ -61,17 +61,20 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
   TrainBenchResult r;
   std::vector<double> data, forward, backward, update;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
+    if (i >= o.warmup && o.before_timed_step && !o.before_timed_step()) break;
     const auto start = std::chrono::steady_clock::now();
     const train::StepResult step = trainer.run_step();
     if (device.is_cuda()) torch::cuda::synchronize();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (i < o.warmup) continue;
     r.milliseconds.push_back(ms);
+    if (o.after_timed_step) o.after_timed_step(ms);
     data.push_back(step.times.data);
     forward.push_back(step.times.forward);
     backward.push_back(step.times.backward);
     update.push_back(step.times.update);
   }
+  if (r.milliseconds.empty()) throw ConfigError("bench train: no step was timed (the pacing driver stopped first)");
   r.median_parts = {core::percentile(data, 0.5), core::percentile(forward, 0.5), core::percentile(backward, 0.5), core::percentile(update, 0.5)};
   r.median_ms = core::percentile(r.milliseconds, 0.5);
   r.p90_ms = core::percentile(r.milliseconds, 0.9);

@@ -8,6 +8,7 @@
 // channels_last, optimizer, loss) is the config's.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "deeplab/experiment/config.h"
@@ -19,6 +20,12 @@ struct TrainBenchOptions {
   int64_t batch = 4, crop_height = 321, crop_width = 321;
   int iterations = 10;  // timed steps
   int warmup = 2;       // untimed steps first
+  /// Paced runs (a driver interleaving our steps with another program's):
+  /// called once the warm-up is done, before each timed step; false ends
+  /// the run early (with the steps timed so far).
+  std::function<bool()> before_timed_step;
+  /// Called with each timed step's milliseconds.
+  std::function<void(double)> after_timed_step;
 };
 
 struct TrainBenchResult {

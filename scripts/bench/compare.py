@@ -10,9 +10,12 @@ skip the aux head at inference).  Training: a deeplabv3_resnet50 step at
 batch 4, crop 321 (aux head on both sides, cross-entropy with ignore 255 plus
 0.4 x aux, SGD momentum 0.9), on in-memory data so no loader is timed.
 
-Each round times Python, then ours (each alone on the machine), K passes each
-after a warm-up; rounds repeat R times, so the spread between rounds shows
-how noisy the machine is.  Rows:
+Inference: each round times Python, then ours (each alone on the machine), K
+passes each after a warm-up; rounds repeat R times, so the spread between
+rounds shows how noisy the machine is.  Training: our bench runs paced
+(`--paced`) beside the Python step, and R x K pairs of steps are timed one
+after the other, alternating which side goes first; the ratio's spread is
+over the pairs.  Rows:
   like for like  ours in fp32 NCHW with BN layers (the same kernels as Python)
   ours best      folded BN + channels-last [+ bf16 autocast where it gains]
 Both ratios are against Python's fp32 default (NCHW, no autocast).
@@ -127,19 +130,73 @@ def compare_inference(args):
         sys.stdout.flush()
 
 
+class PacedSteps:
+    """Our `deeplab bench train --paced`: builds and warms up, then runs one
+    timed step per request, so that its steps interleave one by one with
+    Python's (the machine's speed drifts over minutes; a pair of neighbouring
+    steps sees the same machine)."""
+
+    def __init__(self, args, words):
+        self.cmd = [args.deeplab, "bench"] + words + ["--paced", "--set", f"runtime.threads={args.threads}",
+                                                      "--set", "runtime.log_level=warn"]
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._read(r"ready")
+
+    def _read(self, pattern):
+        line = self.proc.stdout.readline()
+        match = re.match(pattern, line)
+        if not match:
+            self.proc.kill()
+            sys.exit(f"compare.py: expected /{pattern}/ from {' '.join(self.cmd)}, got {line!r}")
+        return match
+
+    def step(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return float(self._read(r"step ([\d.]+) ms").group(1))
+
+    def close(self):
+        self.proc.stdin.close()  # EOF: the bench prints its summary and exits
+        self.proc.stdout.read()
+        if self.proc.wait() != 0:
+            sys.exit(f"compare.py: {' '.join(self.cmd)} failed")
+
+
+def interleaved(python_run, ours_paced, pairs):
+    """Step times of `pairs` neighbouring pairs, the order alternating (Python
+    first in even pairs) so that neither side always runs on a warmer cache."""
+    py, ours = [], []
+    for k in range(pairs):
+        if k % 2 == 0:
+            py.append(timed(python_run, 1, warmup=0))
+            ours.append(ours_paced.step())
+        else:
+            ours.append(ours_paced.step())
+            py.append(timed(python_run, 1, warmup=0))
+    return py, ours
+
+
+def pair_line(label, python_ms, our_ms):
+    ratios = sorted(p / o for p, o in zip(python_ms, our_ms))
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return (f"  {label:<14} {statistics.median(our_ms):8.1f} ms  ratio {statistics.median(python_ms) / statistics.median(our_ms):.2f}x "
+            f"(pairs: median {statistics.median(ratios):.2f}, quartiles {quartiles[0]:.2f}..{quartiles[2]:.2f}, "
+            f"range {ratios[0]:.2f}..{ratios[-1]:.2f})")
+
+
 def compare_train(args):
     python_run = python_train_step(4, 321)
-    words = ["train", "-c", TRAIN_CONFIG, "--batch", "4", "--crop", "321x321", "--iters", str(args.iters),
-             "--warmup", "1"]
-    py, like, bf16 = [], [], []
-    for _ in range(args.rounds):
-        py.append(timed(python_run, args.iters))
-        like.append(ours(args, words, r"step median ([\d.]+) ms")[0])
-        bf16.append(ours(args, words + ["--amp", "bf16", "--channels-last"], r"step median ([\d.]+) ms")[0])
-    print("deeplabv3_resnet50 training step, batch 4, crop 321")
-    print(f"  {'python fp32':<14} {spread(py)}")
-    print(ratio_line("like for like", py, like))
-    print(ratio_line("ours bf16", py, bf16) + "  [bf16 autocast, channels-last]")
+    words = ["train", "-c", TRAIN_CONFIG, "--batch", "4", "--crop", "321x321", "--iters", "1000000", "--warmup", "1"]
+    pairs = args.rounds * args.iters
+    timed(python_run, 0, warmup=1)
+    print(f"deeplabv3_resnet50 training step, batch 4, crop 321: {pairs} interleaved step pairs per row")
+    for label, extra in (("like for like", []), ("ours bf16", ["--amp", "bf16", "--channels-last"])):
+        paced = PacedSteps(args, words + extra)
+        py, ours_ms = interleaved(python_run, paced, pairs)
+        paced.close()
+        print(f"  {'python fp32':<14} {spread(py)}")
+        print(pair_line(label, py, ours_ms) + ("  [bf16 autocast, channels-last]" if extra else ""))
+        sys.stdout.flush()
 
 
 def main():
@@ -156,7 +213,8 @@ def main():
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
     print(bench_common.machine_line())
     print("CPU flags: " + ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in wanted))
-    print(f"{args.rounds} rounds x {args.iters} timed passes per side, Python first in each round\n")
+    print(f"inference: {args.rounds} rounds x {args.iters} timed passes per side, Python first in each round; "
+          f"training: {args.rounds * args.iters} interleaved step pairs\n")
     if args.only != "train":
         compare_inference(args)
     if args.only != "inference":

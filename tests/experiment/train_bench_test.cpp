@@ -1,6 +1,7 @@
 // `deeplab bench train` (experiment/train_bench.h): times the requested
 // number of real training steps at the requested batch and crop, reports
-// images/s consistent with the median, and refuses panoptic models and
+// images/s consistent with the median, runs paced by a driver (compare.py's
+// interleaving) until the driver stops, and refuses panoptic models and
 // non-positive sizes with a ConfigError.
 
 #include <gtest/gtest.h>
@@ -40,6 +41,25 @@ TEST(TrainBench, TimesTheRequestedStepsAndReportsImagesPerSecond) {
   EXPECT_GT(p.update, 0);
   EXPECT_GE(p.data, 0);
   EXPECT_LT(p.forward + p.backward, r.p90_ms * 1e-3 * 1.01);
+}
+
+TEST(TrainBench, PacedRunAsksBeforeEachTimedStepAndStopsWhenTheDriverDoes) {
+  TrainBenchOptions o;
+  o.batch = 2;
+  o.crop_height = o.crop_width = 33;
+  o.iterations = 100;
+  o.warmup = 1;
+  int asked = 0;
+  std::vector<double> reported;
+  o.before_timed_step = [&] { return ++asked <= 2; };  // two steps, then the driver stops
+  o.after_timed_step = [&](double ms) { reported.push_back(ms); };
+  const TrainBenchResult r = benchmark_training(small_config(), o);
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(r.milliseconds, reported);
+  EXPECT_EQ(r.milliseconds.size(), 2u);
+  // A driver that stops before any timed step leaves nothing to report: an error, not a zero.
+  o.before_timed_step = [] { return false; };
+  EXPECT_THROW(benchmark_training(small_config(), o), ConfigError);
 }
 
 TEST(TrainBench, PanopticModelsAndEmptyCropsAreConfigErrors) {
