@@ -188,7 +188,7 @@ def compare_train(args):
     python_run = python_train_step(4, 321)
     words = ["train", "-c", TRAIN_CONFIG, "--batch", "4", "--crop", "321x321", "--iters", "1000000", "--warmup", "1"]
     pairs = args.rounds * args.iters
-    timed(python_run, 0, warmup=1)
+    python_run()  # warm-up
     print(f"deeplabv3_resnet50 training step, batch 4, crop 321: {pairs} interleaved step pairs per row")
     for label, extra in (("like for like", []), ("ours bf16", ["--amp", "bf16", "--channels-last"])):
         paced = PacedSteps(args, words + extra)
