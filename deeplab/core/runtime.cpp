@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <link.h>
 
 #include <ATen/Parallel.h>
@@ -11,6 +12,7 @@
 #include <torch/version.h>
 
 #include <filesystem>
+#include <limits>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -70,7 +72,20 @@ c10::Device resolve_device(const std::string& spec) {
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
+void reuse_freed_memory() {
+  // glibc serves a block over its mmap threshold (at most 32 MB) with fresh
+  // pages and unmaps it on free, and trims the heap's free top: a training
+  // step's large activations were page-faulted in anew every step (a
+  // ResNet-50 step at batch 4, crop 321: ~1M page faults per step, 13.3 s;
+  // with the heap kept: 11.5 s, peak RSS 3.1 -> 4.1 GB).  So: no mmap, and
+  // the free top is kept up to the largest threshold and pad mallopt takes.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_TOP_PAD, 1 << 30);
+}
+
 c10::Device apply_runtime(const RuntimeConfig& runtime) {
+  if (runtime.reuse_freed_memory) reuse_freed_memory();
   apply_threads(runtime.threads, runtime.inter_op_threads);
   seed_everything(static_cast<uint64_t>(runtime.seed));
   return resolve_device(runtime.device);

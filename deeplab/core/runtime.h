@@ -17,6 +17,11 @@ namespace deeplab::core {
 /// Returns the intra-op thread count now in effect.
 int apply_threads(int threads, int inter_op_threads = 0);
 
+/// Makes glibc malloc keep freed memory (no mmap for large blocks, no heap
+/// trimming), so that tensors freed and allocated again every step reuse
+/// pages instead of faulting new ones in (runtime.reuse_freed_memory).
+void reuse_freed_memory();
+
 /// Seeds LibTorch's CPU (and CUDA, when present) generators.
 void seed_everything(uint64_t seed);
 

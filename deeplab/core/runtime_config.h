@@ -13,6 +13,9 @@ bool is_device_spec(const std::string& spec);
 struct RuntimeConfig {
   int threads = 0;            // intra-op threads; 0: all hardware cores
   int inter_op_threads = 0;   // 0: LibTorch's default
+  // glibc malloc keeps freed memory for reuse instead of handing large blocks
+  // back to the kernel (see core::reuse_freed_memory): faster steps, higher RSS.
+  bool reuse_freed_memory = true;
   int64_t seed = 0;
   std::string device = "auto";
   std::string log_level = "info";
@@ -28,6 +31,7 @@ struct RuntimeConfig {
     using namespace check;
     v("threads", threads, non_negative());
     v("inter_op_threads", inter_op_threads, non_negative());
+    v("reuse_freed_memory", reuse_freed_memory);
     v("seed", seed, non_negative());
     v("device", device, satisfying(is_device_spec, "cpu, cuda, cuda:N or auto"));
     v("log_level", log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}));
