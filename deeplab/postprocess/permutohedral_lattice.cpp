@@ -99,8 +99,7 @@ namespace {
 class SimplexLocator {
  public:
   explicit SimplexLocator(int d)
-      : d_(d), scale_(d), elevated_(d + 1), rem0_(d + 1), rank_(d + 1), coordinate_of_rank_(d + 1),
-        barycentric_(d + 2) {
+      : d_(d), scale_(d), elevated_(d + 1), rem0_(d + 1), rank_(d + 1), barycentric_(d + 2) {
     // Scales the features so that the lattice blur matches a unit Gaussian
     // (the paper's sqrt(2/3) (d + 1) expected standard deviation).
     for (int i = 0; i < d; ++i) scale_[i] = std::sqrt(2.0f / 3.0f) * (d + 1) / std::sqrt((i + 1.0f) * (i + 2.0f));
@@ -141,7 +140,6 @@ class SimplexLocator {
         rem0_[i] -= d + 1;
       }
     }
-    for (int i = 0; i <= d; ++i) coordinate_of_rank_[rank_[i]] = i;
     std::fill(barycentric_.begin(), barycentric_.end(), 0.0f);
     for (int i = 0; i <= d; ++i) {
       const float v = (elevated_[i] - rem0_[i]) / (d + 1);
@@ -156,15 +154,11 @@ class SimplexLocator {
     for (int i = 0; i < d_; ++i) key[i] = rem0_[i] + (rank_[i] <= d_ - r ? r : r - (d_ + 1));
   }
   float weight(int r) const { return barycentric_[r]; }
-  // Corner (r + 1) mod (d + 1) is the upper neighbour of corner r along this
-  // axis (corner r + 1 - corner r is +1 on every coordinate but -d on the
-  // one of rank d - r): the simplex's edges in this order are lattice links.
-  int edge_axis(int r) const { return coordinate_of_rank_[d_ - r]; }
 
  private:
   int d_;
   std::vector<float> scale_, elevated_;
-  std::vector<int32_t> rem0_, rank_, coordinate_of_rank_;
+  std::vector<int32_t> rem0_, rank_;
   std::vector<float> barycentric_;
 };
 
@@ -182,9 +176,6 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
   weight_of_.resize(static_cast<size_t>(n * corners));
   std::vector<int32_t> keys(static_cast<size_t>(corners * d));
   std::vector<uint64_t> hashes(static_cast<size_t>(corners));
-  // Per axis, each vertex's upper neighbour where a simplex edge showed it
-  // (-1: not known yet); link_axes looks up only the rest.
-  std::vector<std::vector<int32_t>> upper_of(static_cast<size_t>(corners));
   for (int64_t i = 0; i < n; ++i) {
     locator.locate(&features[static_cast<size_t>(i * d)]);
     for (int r = 0; r < corners; ++r) {  // the corners' slots are fetched together
@@ -192,34 +183,26 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
       hashes[static_cast<size_t>(r)] = table.hash(&keys[static_cast<size_t>(r * d)]);
       table.prefetch(hashes[static_cast<size_t>(r)]);
     }
-    const int32_t* vertices = &vertex_of_[static_cast<size_t>(i * corners)];
     for (int r = 0; r < corners; ++r) {
       vertex_of_[static_cast<size_t>(i * corners + r)] =
           table.find_or_insert(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
       weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
     }
-    for (std::vector<int32_t>& axis : upper_of) axis.resize(static_cast<size_t>(table.size()), -1);
-    for (int r = 0; r < corners; ++r) {
-      upper_of[static_cast<size_t>(locator.edge_axis(r))][static_cast<size_t>(vertices[r])] = vertices[(r + 1) % corners];
-    }
   }
   vertices_ = table.size();
-  link_axes(table, upper_of);
+  link_axes(table);
 }
 
 // Neighbours along axis j: -1 on every coordinate but +d on j (and the
 // reverse); for j = d the implicit last coordinate takes the +d.  The two
 // steps are inverses, so one lookup per vertex and axis finds both links:
-// when `upper` of v is u, `lower` of u is v.  `known_upper` holds the links
-// the points' simplices showed (most of them); only the rest are looked up,
-// and those mostly find nothing, which the table answers without reading a
-// key.  Along one axis the links form
+// when `upper` of v is u, `lower` of u is v.  Along one axis the links form
 // disjoint chains; each is stored from its lower end, vertices with no
 // neighbour on the axis not at all (a fifth of a photo's; the blur leaves
 // them as they are).
-void PermutohedralLattice::link_axes(const VertexTable& table, std::vector<std::vector<int32_t>>& known_upper) {
+void PermutohedralLattice::link_axes(const VertexTable& table) {
   const int d = d_;
-  std::vector<int32_t> lower(static_cast<size_t>(vertices_));
+  std::vector<int32_t> lower(static_cast<size_t>(vertices_)), upper_of(static_cast<size_t>(vertices_));
   // Keys of a block of vertices' upper neighbours, hashed and their slots
   // prefetched before any is looked up.
   constexpr int64_t kBlock = 16;
@@ -227,11 +210,11 @@ void PermutohedralLattice::link_axes(const VertexTable& table, std::vector<std::
   std::vector<uint64_t> hashes(static_cast<size_t>(kBlock));
   chains_.resize(static_cast<size_t>(d + 1));
   for (int j = 0; j <= d; ++j) {
-    std::vector<int32_t>& upper_of = known_upper[static_cast<size_t>(j)];
+    std::fill(lower.begin(), lower.end(), -1);
+    std::fill(upper_of.begin(), upper_of.end(), -1);
     for (int64_t first = 0; first < vertices_; first += kBlock) {
       const int64_t count = std::min(kBlock, vertices_ - first);
       for (int64_t b = 0; b < count; ++b) {
-        if (upper_of[static_cast<size_t>(first + b)] >= 0) continue;
         const int32_t* k = table.key(first + b);
         int32_t* u = &upper[static_cast<size_t>(b * d)];
         for (int i = 0; i < d; ++i) u[i] = k[i] + 1;
@@ -240,13 +223,11 @@ void PermutohedralLattice::link_axes(const VertexTable& table, std::vector<std::
         table.prefetch(hashes[static_cast<size_t>(b)]);
       }
       for (int64_t b = 0; b < count; ++b) {
-        int32_t& above = upper_of[static_cast<size_t>(first + b)];
-        if (above < 0) above = table.find(&upper[static_cast<size_t>(b * d)], hashes[static_cast<size_t>(b)]);
+        const int32_t above = table.find(&upper[static_cast<size_t>(b * d)], hashes[static_cast<size_t>(b)]);
+        if (above < 0) continue;
+        upper_of[static_cast<size_t>(first + b)] = above;
+        lower[static_cast<size_t>(above)] = static_cast<int32_t>(first + b);
       }
-    }
-    std::fill(lower.begin(), lower.end(), -1);
-    for (int64_t v = 0; v < vertices_; ++v) {
-      if (upper_of[static_cast<size_t>(v)] >= 0) lower[static_cast<size_t>(upper_of[static_cast<size_t>(v)])] = static_cast<int32_t>(v);
     }
     std::vector<int32_t>& chains = chains_[static_cast<size_t>(j)];
     chains.clear();

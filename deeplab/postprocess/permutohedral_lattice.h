@@ -55,7 +55,7 @@ class PermutohedralLattice {
   std::vector<std::vector<int32_t>> chains_;
   static constexpr int32_t kChainEnd = -1;
 
-  void link_axes(const VertexTable& table, std::vector<std::vector<int32_t>>& known_upper);
+  void link_axes(const VertexTable& table);
 };
 
 /// A Gaussian kernel with densecrf's symmetric normalisation:
