@@ -1,5 +1,6 @@
 // Runtime settings take effect: thread counts reach LibTorch's parallel
-// loops, seeds reproduce, devices resolve or fail clearly.
+// loops, seeds reproduce, devices resolve or fail clearly, freed memory stays
+// with the process for reuse.
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -7,6 +8,10 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -80,6 +85,24 @@ TEST(Runtime, DeviceSelection) {
       EXPECT_NE(message.find("CUDA is not available"), std::string::npos) << message;
     }
   }
+}
+
+// runtime.reuse_freed_memory: a block far over glibc's mmap threshold comes
+// from the heap, and freeing it leaves the memory with the process for the
+// next step's tensors (no munmap, no trimming).
+TEST(Runtime, ReuseFreedMemoryKeepsLargeBlocksInTheHeap) {
+  reuse_freed_memory();
+  constexpr size_t kBlock = 256u << 20;
+  const struct mallinfo2 before = mallinfo2();
+  void* block = std::malloc(kBlock);
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, kBlock);
+  const struct mallinfo2 during = mallinfo2();
+  EXPECT_EQ(during.hblkhd, before.hblkhd) << "the block was mmapped";
+  std::free(block);
+  const struct mallinfo2 after = mallinfo2();
+  EXPECT_GE(after.arena, before.arena + kBlock) << "the heap was trimmed";
+  EXPECT_GE(after.fordblks, kBlock) << "the freed block is not free heap memory";
 }
 
 TEST(Runtime, BuildSummaryNamesTheBlasInUse) {
