@@ -194,7 +194,7 @@ def compare_train(args):
         paced = PacedSteps(args, words + extra)
         py, ours_ms = interleaved(python_run, paced, pairs)
         paced.close()
-        print(f"  {'python fp32':<14} {spread(py)}")
+        print(f"  {'python fp32':<14} {statistics.median(py):8.1f} ms  (steps {min(py):.1f}..{max(py):.1f})")
         print(pair_line(label, py, ours_ms) + ("  [bf16 autocast, channels-last]" if extra else ""))
         sys.stdout.flush()
 
