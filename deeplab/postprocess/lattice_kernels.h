@@ -43,7 +43,7 @@ template <int64_t kC>
 /// y += a x over a row.
 template <int64_t kC>
 [[gnu::always_inline]] inline void axpy(float a, const float* x, float* y, int64_t c) {
-  if constexpr (kC > 0) {
+  if constexpr (kC >= kLanes) {
     const Vec av = broadcast(a);
     for (int64_t k = 0; k < kC; k += kLanes) store(y + k, load(y + k) + av * load(x + k));
   } else {
@@ -55,7 +55,7 @@ template <int64_t kC>
 template <int64_t kC>
 [[gnu::always_inline]] inline void combine(const float* base, float a, const float* x, float b, const float* y,
                                             float* out, int64_t c) {
-  if constexpr (kC > 0) {
+  if constexpr (kC >= kLanes) {
     const Vec av = broadcast(a), bv = broadcast(b);
     for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(base + k) + av * load(x + k) + bv * load(y + k));
   } else {
@@ -67,7 +67,7 @@ template <int64_t kC>
 template <int64_t kC>
 [[gnu::always_inline]] inline float row_sum(const float* x, int64_t c) {
   float sum = 0;
-  if constexpr (kC > 0) {
+  if constexpr (kC >= kLanes) {
     Vec lanes = load(x);
     for (int64_t k = kLanes; k < kC; k += kLanes) lanes += load(x + k);
     for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
@@ -107,10 +107,11 @@ template <int64_t kC>
 }
 
 /// One point's corners: out = sum_r weight[r] * values[vertex[r]] (the slice).
-template <int64_t kC>
+template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void gather_corners(const float* values, const int32_t* vertex, const float* weight,
-                                                   int corners, float* out, int64_t c) {
-  if constexpr (kC > 0) {
+                                                   int run_time_corners, float* out, int64_t c) {
+  const int corners = kK > 0 ? kK : run_time_corners;
+  if constexpr (kC >= kLanes) {
     Vec acc[kC / kLanes] = {};  // in registers: three for 21 labels
     for (int r = 0; r < corners; ++r) {
       const float* row = values + static_cast<int64_t>(vertex[r]) * kC;
@@ -126,9 +127,10 @@ template <int64_t kC>
 
 /// Asks for the corner rows of a pixel that comes later: read from
 /// `gather_from`, read and written in `scatter_to`.
-template <int64_t kC>
+template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void prefetch_corners(const float* gather_from, const float* scatter_to,
-                                                     const int32_t* vertex, int corners, int64_t c) {
+                                                     const int32_t* vertex, int run_time_corners, int64_t c) {
+  const int corners = kK > 0 ? kK : run_time_corners;
   const int64_t n = width<kC>(c);
   for (int r = 0; r < corners; ++r) {
     const int64_t row = static_cast<int64_t>(vertex[r]) * n;
@@ -140,11 +142,25 @@ template <int64_t kC>
 }
 
 /// values[vertex[r]] += scale * weight[r] * in, for every corner r (the splat).
-template <int64_t kC>
+template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void scatter_corners(const float* in, float scale, const int32_t* vertex,
-                                                    const float* weight, int corners, float* values, int64_t c) {
+                                                    const float* weight, int run_time_corners, float* values,
+                                                    int64_t c) {
+  const int corners = kK > 0 ? kK : run_time_corners;
   const int64_t n = width<kC>(c);
-  for (int r = 0; r < corners; ++r) axpy<kC>(scale * weight[r], in, values + static_cast<int64_t>(vertex[r]) * n, c);
+  if constexpr (kC >= kLanes) {
+    // The row is loaded once: the stores below may alias `in` as far as the
+    // compiler knows, so axpy reloaded it for every corner.
+    Vec row[kC / kLanes];
+    for (int64_t j = 0; j < kC / kLanes; ++j) row[j] = load(in + j * kLanes);
+    for (int r = 0; r < corners; ++r) {
+      const Vec a = broadcast(scale * weight[r]);
+      float* out = values + static_cast<int64_t>(vertex[r]) * n;
+      for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, load(out + j * kLanes) + a * row[j]);
+    }
+  } else {
+    for (int r = 0; r < corners; ++r) axpy<kC>(scale * weight[r], in, values + static_cast<int64_t>(vertex[r]) * n, c);
+  }
 }
 
 /// One lattice axis of the [1/2, 1, 1/2] blur, v += (lower + upper) / 2 with
@@ -157,7 +173,7 @@ template <int64_t kC>
 template <int64_t kC>
 [[gnu::always_inline]] inline void blur_chains(float* values, const int32_t* chains, int64_t length, int64_t c) {
   const int64_t n = width<kC>(c);
-  if constexpr (kC > 0) {
+  if constexpr (kC >= kLanes) {
     constexpr int64_t kVecs = kC / kLanes;
     const Vec half = broadcast(0.5f);
     for (int64_t t = 0; t + 1 < length; ++t) {  // t: the lower end of a chain
@@ -177,7 +193,18 @@ template <int64_t kC>
         }
       }
     }
-  } else {
+  } else if constexpr (kC == 1) {  // one float per vertex (the normalisation, K 1), in registers
+    for (int64_t t = 0; t + 1 < length; ++t) {
+      float below = 0.0f, self = values[chains[t]];
+      for (; chains[t] >= 0; ++t) {
+        const int64_t next = chains[t + 1];
+        const float above = next >= 0 ? values[next] : 0.0f;
+        values[chains[t]] = self + 0.5f * (below + above);
+        below = self;
+        self = above;
+      }
+    }
+  } else {  // (copying rows through vectors: six times the instructions of the kC = 1 path for one channel)
     std::vector<float> below(static_cast<size_t>(c)), self(static_cast<size_t>(c)), above(static_cast<size_t>(c));
     for (int64_t t = 0; t + 1 < length; ++t) {
       std::fill(below.begin(), below.end(), 0.0f);
