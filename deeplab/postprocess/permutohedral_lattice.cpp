@@ -17,6 +17,8 @@ namespace deeplab::postprocess {
 // probe compares the stored key (elsewhere in memory: another cache miss for
 // a photo's megabytes of keys) only when those bits agree; a lookup that
 // finds nothing, as half of the neighbour lookups do, reads no key at all.
+// The methods take the key length as kD when it is known at compile time (5
+// for the dense CRF: unrolled, about half the build's instructions) or 0.
 class VertexTable {
  public:
   VertexTable(int d, int64_t expected) : d_(d) { rehash(std::max<int64_t>(64, expected * 2)); }
@@ -24,21 +26,26 @@ class VertexTable {
   /// `h`: hash(key).  (Callers hash a batch of keys and prefetch their
   /// slots first: the slots of a photo's table are megabytes, and a lookup
   /// that waits for its slot to arrive from memory dominated the build.)
+  template <int kD>
   int32_t find_or_insert(const int32_t* key, uint64_t h) {
     if ((count_ + 1) * 2 > static_cast<int64_t>(slots_.size())) rehash(static_cast<int64_t>(slots_.size()) * 2);
-    const size_t slot = find_slot(key, h);
+    const size_t slot = find_slot<kD>(key, h);
     if (slots_[slot].vertex < 0) {
       slots_[slot] = {static_cast<int32_t>(count_++), tag(h)};
-      keys_.insert(keys_.end(), key, key + d_);
+      keys_.insert(keys_.end(), key, key + length<kD>());
     }
     return slots_[slot].vertex;
   }
 
-  int32_t find(const int32_t* key, uint64_t h) const { return slots_[find_slot(key, h)].vertex; }
+  template <int kD>
+  int32_t find(const int32_t* key, uint64_t h) const {
+    return slots_[find_slot<kD>(key, h)].vertex;
+  }
 
+  template <int kD>
   uint64_t hash(const int32_t* key) const {
     uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < d_; ++i) h = (h ^ static_cast<uint32_t>(key[i])) * 1099511628211ull;
+    for (int i = 0; i < length<kD>(); ++i) h = (h ^ static_cast<uint32_t>(key[i])) * 1099511628211ull;
     return h ^ (h >> 29);
   }
   void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
@@ -52,10 +59,16 @@ class VertexTable {
     uint32_t tag;
   };
 
+  template <int kD>
+  int length() const {
+    return kD > 0 ? kD : d_;
+  }
+
   // The slot holding `key`, or the empty slot where it would go.
+  template <int kD>
   size_t find_slot(const int32_t* key, uint64_t h) const {
     size_t slot = h & mask_;
-    while (slots_[slot].vertex >= 0 && !(slots_[slot].tag == tag(h) && same_key(key, slots_[slot].vertex))) {
+    while (slots_[slot].vertex >= 0 && !(slots_[slot].tag == tag(h) && same_key<kD>(key, slots_[slot].vertex))) {
       slot = (slot + 1) & mask_;
     }
     return slot;
@@ -63,9 +76,10 @@ class VertexTable {
 
   // A plain loop: std::equal on int32 became a memcmp call per probe (9 %
   // of a VOC photo's CRF time in the profile).
+  template <int kD>
   bool same_key(const int32_t* key, int32_t index) const {
     const int32_t* stored = &keys_[static_cast<size_t>(index) * d_];
-    for (int i = 0; i < d_; ++i) {
+    for (int i = 0; i < length<kD>(); ++i) {
       if (key[i] != stored[i]) return false;
     }
     return true;
@@ -79,7 +93,7 @@ class VertexTable {
     slots_.assign(size, Slot{-1, 0});
     mask_ = size - 1;
     for (int64_t i = 0; i < count_; ++i) {
-      const uint64_t h = hash(key(i));
+      const uint64_t h = hash<0>(key(i));
       size_t slot = h & mask_;
       while (slots_[slot].vertex >= 0) slot = (slot + 1) & mask_;
       slots_[slot] = {static_cast<int32_t>(i), tag(h)};
@@ -97,7 +111,9 @@ class VertexTable {
 namespace {
 
 // One point lifted onto the lattice: the d + 1 corners of its simplex and
-// their barycentric weights (Adams et al. 2010, section 3.1).
+// their barycentric weights (Adams et al. 2010, section 3.1); kD as for
+// VertexTable.
+template <int kD>
 class SimplexLocator {
  public:
   explicit SimplexLocator(int d)
@@ -108,7 +124,7 @@ class SimplexLocator {
   }
 
   void locate(const float* f) {
-    const int d = d_;
+    const int d = dimension();
     float running = 0;
     for (int j = d; j > 0; --j) {  // onto the hyperplane sum(x) = 0
       const float cf = f[j - 1] * scale_[j - 1];
@@ -154,11 +170,14 @@ class SimplexLocator {
 
   // The first d coordinates of corner `r` (0..d) of the located simplex.
   void corner(int r, int32_t* key) const {
-    for (int i = 0; i < d_; ++i) key[i] = rem0_[i] + (rank_[i] <= d_ - r ? r : r - (d_ + 1));
+    const int d = dimension();
+    for (int i = 0; i < d; ++i) key[i] = rem0_[i] + (rank_[i] <= d - r ? r : r - (d + 1));
   }
   float weight(int r) const { return barycentric_[r]; }
 
  private:
+  int dimension() const { return kD > 0 ? kD : d_; }
+
   int d_;
   std::vector<float> scale_, elevated_, remainder_;
   std::vector<int32_t> rem0_, rank_;
@@ -172,9 +191,19 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
     throw std::invalid_argument("PermutohedralLattice: " + std::to_string(features.size()) + " feature values for " +
                                 std::to_string(n) + " points of dimension " + std::to_string(d));
   }
-  const int corners = d + 1;
+  if (d == 5) {  // the dense CRF's bilateral features
+    build<5>(features);
+  } else {
+    build<0>(features);
+  }
+}
+
+template <int kD>
+void PermutohedralLattice::build(const std::vector<float>& features) {
+  const int d = kD > 0 ? kD : d_, corners = d + 1;
+  const int64_t n = n_;
   VertexTable table(d, n);
-  SimplexLocator locator(d);
+  SimplexLocator<kD> locator(d);
   vertex_of_.resize(static_cast<size_t>(n * corners));
   weight_of_.resize(static_cast<size_t>(n * corners));
   std::vector<int32_t> keys(static_cast<size_t>(corners * d));
@@ -183,17 +212,17 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
     locator.locate(&features[static_cast<size_t>(i * d)]);
     for (int r = 0; r < corners; ++r) {  // the corners' slots are fetched together
       locator.corner(r, &keys[static_cast<size_t>(r * d)]);
-      hashes[static_cast<size_t>(r)] = table.hash(&keys[static_cast<size_t>(r * d)]);
+      hashes[static_cast<size_t>(r)] = table.hash<kD>(&keys[static_cast<size_t>(r * d)]);
       table.prefetch(hashes[static_cast<size_t>(r)]);
     }
     for (int r = 0; r < corners; ++r) {
       vertex_of_[static_cast<size_t>(i * corners + r)] =
-          table.find_or_insert(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
+          table.find_or_insert<kD>(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
       weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
     }
   }
   vertices_ = table.size();
-  link_axes(table);
+  link_axes<kD>(table);
 }
 
 // Neighbours along axis j: -1 on every coordinate but +d on j (and the
@@ -203,8 +232,9 @@ PermutohedralLattice::PermutohedralLattice(const std::vector<float>& features, i
 // disjoint chains; each is stored from its lower end, vertices with no
 // neighbour on the axis not at all (a fifth of a photo's; the blur leaves
 // them as they are).
+template <int kD>
 void PermutohedralLattice::link_axes(const VertexTable& table) {
-  const int d = d_;
+  const int d = kD > 0 ? kD : d_;
   std::vector<int32_t> lower(static_cast<size_t>(vertices_)), upper_of(static_cast<size_t>(vertices_));
   // Keys of a block of vertices' upper neighbours, hashed and their slots
   // prefetched before any is looked up.
@@ -222,11 +252,11 @@ void PermutohedralLattice::link_axes(const VertexTable& table) {
         int32_t* u = &upper[static_cast<size_t>(b * d)];
         for (int i = 0; i < d; ++i) u[i] = k[i] + 1;
         if (j < d) u[j] = k[j] - d;
-        hashes[static_cast<size_t>(b)] = table.hash(u);
+        hashes[static_cast<size_t>(b)] = table.hash<kD>(u);
         table.prefetch(hashes[static_cast<size_t>(b)]);
       }
       for (int64_t b = 0; b < count; ++b) {
-        const int32_t above = table.find(&upper[static_cast<size_t>(b * d)], hashes[static_cast<size_t>(b)]);
+        const int32_t above = table.find<kD>(&upper[static_cast<size_t>(b * d)], hashes[static_cast<size_t>(b)]);
         if (above < 0) continue;
         upper_of[static_cast<size_t>(first + b)] = above;
         lower[static_cast<size_t>(above)] = static_cast<int32_t>(first + b);

@@ -55,6 +55,10 @@ class PermutohedralLattice {
   std::vector<std::vector<int32_t>> chains_;
   static constexpr int32_t kChainEnd = -1;
 
+  // kD: the feature dimension when fixed at compile time (unrolled loops), else 0.
+  template <int kD>
+  void build(const std::vector<float>& features);
+  template <int kD>
   void link_axes(const VertexTable& table);
 };
 
