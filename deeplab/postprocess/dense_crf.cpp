@@ -81,7 +81,7 @@ class SpatialFilter {
     const int lo = static_cast<int>(std::max<int64_t>(-radius_, -y));
     const int hi = static_cast<int>(std::min<int64_t>(radius_, h_ - 1 - y));
     for (int d = lo; d <= hi; ++d) sources_[d - lo] = ring_row(y + d, row);
-    kernels::weighted_sum(sources_.data(), &taps_[lo + radius_], hi - lo + 1, row, column_.data());
+    sum_rows(sources_.data(), &taps_[lo + radius_], hi - lo + 1, row, column_.data());
     return column_.data();
   }
 
@@ -89,6 +89,16 @@ class SpatialFilter {
   const float* point_scale() const { return scale_.data(); }
 
  private:
+  // The common count, 7 taps (std 1, the v2 recipe), with its weights in registers.
+  [[gnu::always_inline]] static void sum_rows(const float* const* sources, const float* taps, int count, int64_t n,
+                                              float* dst) {
+    if (count == 7) {
+      kernels::weighted_sum<7>(sources, taps, count, n, dst);
+    } else {
+      kernels::weighted_sum(sources, taps, count, n, dst);
+    }
+  }
+
   float* ring_row(int64_t y, int64_t row) const { return &rows_[static_cast<size_t>((y % (2 * radius_ + 1)) * row)]; }
 
   // Row `y` of `in`, scaled by D^-1/2, filtered along x into `dst`.  The
@@ -102,7 +112,7 @@ class SpatialFilter {
       for (int64_t k = 0; k < c; k += kLanes) kernels::store(padded + x * c + k, s * kernels::load(in + (y * w_ + x) * c + k));
     }
     for (int t = 0; t <= 2 * radius_; ++t) sources_[t] = padded_row_.data() + t * c;  // tap t of pixel 0
-    kernels::weighted_sum(sources_.data(), taps_.data(), 2 * radius_ + 1, w_ * c, dst);
+    sum_rows(sources_.data(), taps_.data(), 2 * radius_ + 1, w_ * c, dst);
   }
 
   int64_t h_, w_;
