@@ -180,7 +180,8 @@ template <int64_t kC>
 // to whole vectors; the padding lanes of q stay zero, so they send no messages).
 struct MeanField {
   int64_t height, width, labels, padded;
-  const float* log_p;  // -unary, padding lanes 0 (the caller's tensor)
+  const float* log_p;  // -unary, padding lanes 0
+  float* out;          // the final q, labels x pixels (the result tensor's memory)
   Buffer mask;        // 1 per label lane, 0 per padding lane
   Buffer q;           // current marginals
   Buffer splatted;    // q splatted onto the bilateral lattice: vertices x padded
@@ -219,10 +220,11 @@ template <int64_t kC, int kK>
                                    m.splatted.data(), c);
     }
   }
-  float fixed[2][kC > 0 ? kC : 1];
-  Buffer any(kC > 0 ? 0 : 2 * c);
+  float fixed[3][kC > 0 ? kC : 1];
+  Buffer any(kC > 0 ? 0 : 3 * c);
   float* sliced = kC > 0 ? fixed[0] : any.data();
   float* logits = kC > 0 ? fixed[1] : any.data() + c;
+  float* fresh = kC > 0 ? fixed[2] : any.data() + 2 * c;
   for (int it = 0; it < o.iterations; ++it) {
     const bool last = it + 1 == o.iterations;
     lattice.blur(m.splatted.data(), c);
@@ -237,10 +239,13 @@ template <int64_t kC, int kK>
         kernels::gather_corners<kC, kK>(m.splatted.data(), vertex + i * corners, weight + i * corners, corners, sliced, c);
         kernels::combine<kC>(m.log_p + i * c, sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced,
                              logits, c);
-        softmax_row<kC>(logits, m.mask.data(), &m.q[i * c], m.labels, c);
-        if (!last) {
+        if (last) {  // straight into the result, label-major (q is not read again)
+          softmax_row<kC>(logits, m.mask.data(), fresh, m.labels, c);
+          for (int64_t k = 0; k < m.labels; ++k) m.out[k * m.height * w + i] = fresh[k];
+        } else {
+          softmax_row<kC>(logits, m.mask.data(), &m.q[i * c], m.labels, c);
           kernels::scatter_corners<kC, kK>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
-                                       m.next.data(), c);
+                                           m.next.data(), c);
         }
       }
     }
@@ -260,6 +265,22 @@ DEEPLAB_SIMD_CLONES void mean_field(MeanField& m, const SymmetricGaussianFilter&
   }
 }
 
+// log p, pixel-major with rows of `padded` floats (padding 0); p is clamped
+// so that a zero is a large cost, not infinity.  ATen's vectorised log, then
+// one transposing pass (a permuted constant_pad_nd took three times as long).
+Buffer pixel_major_log(const at::Tensor& probabilities, int64_t padded) {
+  at::Tensor log_p = probabilities.to(at::kCPU, at::kFloat).clamp_min(1e-8);
+  log_p.log_();
+  log_p = log_p.contiguous();
+  const int64_t c = log_p.size(0), n = log_p.size(1) * log_p.size(2);
+  const float* labels_major = log_p.data_ptr<float>();
+  Buffer rows(static_cast<size_t>(n * padded), 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t k = 0; k < c; ++k) rows[static_cast<size_t>(i * padded + k)] = labels_major[k * n + i];
+  }
+  return rows;
+}
+
 void check_inputs(const at::Tensor& rgb, const at::Tensor& probabilities) {
   if (probabilities.dim() != 3 || rgb.dim() != 3 || rgb.size(2) != 3 || rgb.size(0) != probabilities.size(1) ||
       rgb.size(1) != probabilities.size(2)) {
@@ -276,13 +297,12 @@ at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, con
   const int64_t c = probabilities.size(0), h = probabilities.size(1), w = probabilities.size(2), n = h * w;
   const int64_t padded = kernels::padded_channels(c);
   const at::Tensor image = rgb.to(at::kCPU, at::kByte).contiguous();
-  // log p, pixel-major and padded; p is clamped so that a zero is a large cost, not infinity.
-  const at::Tensor log_p = at::constant_pad_nd(
-      probabilities.to(at::kCPU, at::kFloat).clamp_min(1e-8).log().permute({1, 2, 0}), {0, padded - c}).contiguous();
+  const Buffer log_p = pixel_major_log(probabilities, padded);
+  at::Tensor result = at::empty({c, h, w}, at::kFloat);
 
   const SymmetricGaussianFilter bilateral = bilateral_filter(image.data_ptr<uint8_t>(), h, w, options);
   const SpatialFilter spatial(h, w, options.spatial_xy_std);
-  MeanField m{h, w, c, padded, log_p.data_ptr<float>(), {}, {}, {}, {}};
+  MeanField m{h, w, c, padded, log_p.data(), result.data_ptr<float>(), {}, {}, {}, {}};
   m.mask.assign(static_cast<size_t>(padded), 0.0f);
   std::fill(m.mask.begin(), m.mask.begin() + c, 1.0f);
   m.q.resize(static_cast<size_t>(n * padded));
@@ -290,7 +310,10 @@ at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, con
   m.splatted.assign(vertex_rows, 0.0f);
   m.next.assign(vertex_rows, 0.0f);
   mean_field(m, bilateral, spatial, options);
-  return at::from_blob(m.q.data(), {h, w, padded}, at::kFloat).narrow(2, 0, c).permute({2, 0, 1}).contiguous();
+  if (options.iterations == 0) {  // no mean-field pass wrote the result: q is the input softmax
+    result.copy_(at::from_blob(m.q.data(), {h, w, padded}, at::kFloat).narrow(2, 0, c).permute({2, 0, 1}));
+  }
+  return result;
 }
 
 }  // namespace deeplab::postprocess
