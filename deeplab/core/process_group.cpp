@@ -10,6 +10,8 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -122,7 +124,23 @@ std::vector<std::string> available_backends() {
 #endif
 }
 
+namespace {
+
+// Gloo writes to its peers' sockets without MSG_NOSIGNAL: when a peer has
+// died, the write raises SIGPIPE, whose default action killed this rank
+// silently (exit by signal 13) before the failed collective could throw the
+// DistributedError that names the dead peer.  Python ignores SIGPIPE at
+// start-up, which is why PyTorch users never see this; a handler someone
+// installed on purpose is left alone.
+void ignore_broken_pipes() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
 std::shared_ptr<ProcessGroup> ProcessGroup::create(const Rendezvous& rendezvous, const ProcessGroupOptions& options) {
+  ignore_broken_pipes();
   const std::string backend = pick_backend(options);
   auto impl = std::make_unique<Impl>();
   impl->timeout = options.timeout;

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 
 #include "deeplab/core/process_group.h"
@@ -291,6 +294,23 @@ TEST(Distributed, ParametersWithoutGradientOnSomeRanksDoNotHang) {
   }
   // The aux head moved identically on both ranks.
   EXPECT_TRUE(torch::equal(load_result(dir.path() + "/rank0.pt").weights, load_result(dir.path() + "/rank1.pt").weights));
+}
+
+// What made the dead-peer test flaky: gloo's write to the dead peer's socket
+// raised SIGPIPE, which killed rank 0 (exit by signal) whenever that write
+// came before gloo noticed the closed connection.  Once a rank has joined a
+// group, writing to a broken pipe must be an error (EPIPE), not a kill.
+TEST(Distributed, JoinedRankSurvivesWritesToABrokenPipe) {
+  const auto exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
+    auto group = join(r, 20);
+    int ends[2];
+    if (::pipe(ends) != 0) ::_exit(3);
+    ::close(ends[0]);
+    const char byte = 'x';
+    const bool epipe = ::write(ends[1], &byte, 1) < 0 && errno == EPIPE;
+    ::_exit(epipe ? 0 : 4);
+  }, 60);
+  for (const auto& e : exits) EXPECT_EQ(e.exit_code, 0) << "-1: killed by SIGPIPE";
 }
 
 TEST(Distributed, DeadPeerIsAClearErrorNotAHang) {
