@@ -1,6 +1,7 @@
 // The huge-page allocator: big blocks are 2 MB aligned, zeroed, usable as a
 // std::vector's storage, backed by huge pages where the kernel grants them on
-// request, and given back when freed; small blocks are ordinary memory.
+// request, kept for reuse when freed (within a bound) and given back on
+// release; small blocks are ordinary memory.
 
 #include <gtest/gtest.h>
 
@@ -67,13 +68,33 @@ TEST(HugePageAllocator, BigBlocksGetHugePagesWhereTheKernelGrantsThem) {
   EXPECT_TRUE(backed_by_huge_pages(big.data())) << "no AnonHugePages in the block's mapping";
 }
 
-TEST(HugePageAllocator, FreedBlocksGoBackToTheSystem) {
-  const long before = resident_kilobytes();
-  for (int i = 0; i < 20; ++i) {
-    HugeFloats block(16 << 20, 1.0f);  // 64 MB each, 1.3 GB in all
-    ASSERT_EQ(block[12345], 1.0f);
+TEST(HugePageAllocator, FreedBlocksAreReused) {
+  release_cached_huge_pages();
+  const float* first = nullptr;
+  {
+    HugeFloats block(16 << 20, 1.0f);  // 64 MB
+    first = block.data();
   }
-  EXPECT_LT(resident_kilobytes() - before, 64 * 1024) << "freed blocks stayed resident";
+  HugeFloats again(15 << 20);  // a little smaller: the kept block fits
+  EXPECT_EQ(again.data(), first) << "a new mapping instead of the kept block";
+  EXPECT_EQ(again[12345], 0.0f) << "value-initialised as any vector";
+  HugeFloats tiny_fraction(1 << 20);  // 4 MB: the 64 MB block would waste too much
+  EXPECT_NE(tiny_fraction.data(), first);
+}
+
+TEST(HugePageAllocator, KeptBlocksAreBoundedAndCanBeReleased) {
+  release_cached_huge_pages();
+  const long before = resident_kilobytes();
+  {
+    std::vector<HugeFloats> blocks;
+    for (int i = 0; i < 20; ++i) blocks.emplace_back(16 << 20, 1.0f);  // 20 x 64 MB alive at once
+  }
+  const long kept_kilobytes = resident_kilobytes() - before;
+  EXPECT_LE(kept_kilobytes, static_cast<long>(kCachedHugePageBytes / 1024) + 64 * 1024);
+  const size_t released = release_cached_huge_pages();
+  EXPECT_GT(released, 0u);
+  EXPECT_LE(released, kCachedHugePageBytes);
+  EXPECT_LT(resident_kilobytes() - before, 64 * 1024) << "released blocks stayed resident";
 }
 
 }  // namespace
