@@ -50,7 +50,11 @@ class BlockCache {
     const size_t length = lent == lent_.end() ? fallback_length : lent->second;
     if (lent != lent_.end()) lent_.erase(lent);
     if (kept_bytes_ + length > kCachedHugePageBytes) return {length, false};
-    kept_.emplace(length, block);
+    try {
+      kept_.emplace(length, block);
+    } catch (const std::bad_alloc&) {  // no memory for the bookkeeping: unmap instead
+      return {length, false};
+    }
     kept_bytes_ += length;
     return {length, true};
   }

@@ -1,4 +1,4 @@
-// The huge-page allocator: big blocks are 2 MB aligned, zeroed, usable as a
+// The huge-page allocator: big blocks are 2 MB aligned and usable as a
 // std::vector's storage, backed by huge pages where the kernel grants them on
 // request, kept for reuse when freed (within a bound) and given back on
 // release; small blocks are ordinary memory.
@@ -50,7 +50,7 @@ TEST(HugePageAllocator, SmallVectorsWorkAsUsual) {
   EXPECT_FLOAT_EQ(std::accumulate(small.begin(), small.end(), 0.0f), 4950.0f);
 }
 
-TEST(HugePageAllocator, BigBlocksAreAlignedZeroedAndWritable) {
+TEST(HugePageAllocator, BigBlocksAreAlignedAndKeepTheirContents) {
   HugeFloats big(5'000'000);  // 20 MB, not a multiple of 2 MB
   EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % kHugePageBytes, 0u);
   EXPECT_EQ(std::count(big.begin(), big.end(), 0.0f), static_cast<long>(big.size()));
