@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,16 +42,19 @@ SymmetricGaussianFilter bilateral_filter(const uint8_t* rgb, int64_t h, int64_t 
 // exp(-|dp|^2 / 2 std^2) on the pixel grid, separable, symmetrically
 // normalised, on rows of c floats per pixel (c a multiple of kLanes), one
 // output row at a time so that the mean field can consume each row as it is
-// made.  Each output vector sums all its taps in a register (one store, not
-// one per tap); the x-filtered rows live in a ring of 2 radius + 1 rows
-// (cache-sized) instead of a whole-image buffer.
+// made.  D = K 1 is separable too, D^-1/2 = diag(sx[x] sy[y]): the x pass
+// weighs its taps by sx of their source pixels, which is one constant away
+// from the image's left and right border (so those taps are constants in
+// registers, and the interior reads q in place), and the y pass weighs its
+// taps by sy of their source rows.  Each output vector sums all its taps in
+// a register (one store, not one per tap); the x-filtered rows live in a
+// ring of 2 radius + 1 rows (cache-sized) instead of a whole-image buffer.
 class SpatialFilter {
  public:
   SpatialFilter(int64_t h, int64_t w, double std) : h_(h), w_(w) {
     radius_ = std::max(1, static_cast<int>(std::ceil(3 * std)));
     for (int d = -radius_; d <= radius_; ++d) taps_.push_back(static_cast<float>(std::exp(-d * d / (2 * std * std))));
-    // D = K 1 is separable too: the taps that fall inside the image along x, times along y.
-    const auto inside = [&](int64_t size) {  // per position along an axis of `size` pixels
+    const auto inside = [&](int64_t size) {  // taps that fall inside an axis of `size` pixels, per position
       std::vector<double> sums(static_cast<size_t>(size), 0.0);
       for (int64_t at = 0; at < size; ++at) {
         for (int d = -radius_; d <= radius_; ++d) sums[at] += (at + d >= 0 && at + d < size) ? taps_[d + radius_] : 0.0;
@@ -58,9 +62,16 @@ class SpatialFilter {
       return sums;
     };
     const std::vector<double> along_x = inside(w), along_y = inside(h);
+    for (double sum : along_x) x_scale_.push_back(static_cast<float>(1.0 / std::sqrt(sum)));
+    for (double sum : along_y) y_scale_.push_back(static_cast<float>(1.0 / std::sqrt(sum)));
     scale_.resize(static_cast<size_t>(h * w));
     for (int64_t y = 0; y < h; ++y) {
-      for (int64_t x = 0; x < w; ++x) scale_[y * w + x] = static_cast<float>(1.0 / std::sqrt(along_x[x] * along_y[y]));
+      for (int64_t x = 0; x < w; ++x) scale_[y * w + x] = x_scale_[x] * y_scale_[y];
+    }
+    const float interior = static_cast<float>(1.0 / std::sqrt(std::accumulate(taps_.begin(), taps_.end(), 0.0)));
+    for (float tap : taps_) interior_taps_.push_back(tap * interior);
+    for (int64_t x = 0; x < w; ++x) {  // the columns whose taps reach a pixel of the border band
+      if (x < 2 * radius_ || x >= w - 2 * radius_) border_columns_.push_back(x);
     }
   }
 
@@ -71,17 +82,20 @@ class SpatialFilter {
   [[gnu::always_inline]] const float* message_row(int64_t y, const float* in, int64_t c) const {
     const int64_t row = w_ * c, ring = 2 * radius_ + 1;
     if (y == 0) {  // size the buffers, x-filter the rows above the first output's reach
-      padded_row_.assign(static_cast<size_t>((w_ + 2 * radius_) * c), 0.0f);
       rows_.resize(static_cast<size_t>(ring * row));
       column_.resize(static_cast<size_t>(row));
       sources_.resize(static_cast<size_t>(ring));
+      row_taps_.resize(static_cast<size_t>(ring));
       for (int64_t r = 0; r < std::min<int64_t>(radius_, h_); ++r) filter_row(in, r, c, ring_row(r, row));
     }
     if (y + radius_ < h_) filter_row(in, y + radius_, c, ring_row(y + radius_, row));
     const int lo = static_cast<int>(std::max<int64_t>(-radius_, -y));
     const int hi = static_cast<int>(std::min<int64_t>(radius_, h_ - 1 - y));
-    for (int d = lo; d <= hi; ++d) sources_[d - lo] = ring_row(y + d, row);
-    sum_rows(sources_.data(), &taps_[lo + radius_], hi - lo + 1, row, column_.data());
+    for (int d = lo; d <= hi; ++d) {
+      sources_[d - lo] = ring_row(y + d, row);
+      row_taps_[d - lo] = taps_[d + radius_] * y_scale_[y + d];
+    }
+    sum_rows(sources_.data(), row_taps_.data(), hi - lo + 1, row, column_.data());
     return column_.data();
   }
 
@@ -101,80 +115,112 @@ class SpatialFilter {
 
   float* ring_row(int64_t y, int64_t row) const { return &rows_[static_cast<size_t>((y % (2 * radius_ + 1)) * row)]; }
 
-  // Row `y` of `in`, scaled by D^-1/2, filtered along x into `dst`.  The
-  // scaled row sits between `radius` zero pixels on either side, so no tap
-  // needs a bounds check.
+  // Row `y` of `in` filtered along x, its taps weighed by sx of their
+  // source pixels, into `dst`: the interior straight from `in`, the columns
+  // near the border one at a time with their own weights.
   [[gnu::always_inline]] void filter_row(const float* in, int64_t y, int64_t c, float* dst) const {
-    using kernels::kLanes;
-    float* padded = padded_row_.data() + radius_ * c;
-    for (int64_t x = 0; x < w_; ++x) {
-      const kernels::Vec s = kernels::broadcast(scale_[y * w_ + x]);
-      for (int64_t k = 0; k < c; k += kLanes) kernels::store(padded + x * c + k, s * kernels::load(in + (y * w_ + x) * c + k));
+    const float* row = in + y * w_ * c;
+    const int taps = 2 * radius_ + 1;
+    if (w_ > 4 * radius_) {  // output x = 2 radius + j reads x = radius + j + t, tap t
+      for (int t = 0; t < taps; ++t) sources_[t] = row + (radius_ + t) * c;
+      sum_rows(sources_.data(), interior_taps_.data(), taps, (w_ - 4 * radius_) * c, dst + 2 * radius_ * c);
     }
-    for (int t = 0; t <= 2 * radius_; ++t) sources_[t] = padded_row_.data() + t * c;  // tap t of pixel 0
-    sum_rows(sources_.data(), taps_.data(), 2 * radius_ + 1, w_ * c, dst);
+    for (int64_t x : border_columns_) {
+      int count = 0;
+      for (int d = -radius_; d <= radius_; ++d) {
+        if (x + d < 0 || x + d >= w_) continue;
+        sources_[count] = row + (x + d) * c;
+        row_taps_[count++] = taps_[d + radius_] * x_scale_[x + d];
+      }
+      kernels::weighted_sum(sources_.data(), row_taps_.data(), count, c, dst + x * c);
+    }
   }
 
   int64_t h_, w_;
   int radius_;
-  std::vector<float> taps_;
+  std::vector<float> taps_, interior_taps_, x_scale_, y_scale_;
+  std::vector<int64_t> border_columns_;
   Buffer scale_;
-  mutable Buffer padded_row_, rows_, column_;  // work buffers, reused by every iteration
-  mutable std::vector<const float*> sources_;   // the taps' rows, for weighted_sum
+  mutable Buffer rows_, column_;             // work buffers, reused by every iteration
+  mutable std::vector<const float*> sources_;  // the taps' rows, for weighted_sum
+  mutable std::vector<float> row_taps_;        // their weights
 };
 
-// exp(x) within ~2e-7 relative for x in [-87, 88] (clamped to that range):
-// 2^n from the exponent bits and 2^f, |f| <= 1/2, from its degree-6 Taylor
-// polynomial; branch-free, so that loops of it vectorise (std::exp does
-// not).  This file and the lattice are built with -fno-trapping-math
-// (CMakeLists.txt): without it GCC keeps float compares as branches and
-// vectorises none of these loops (measured: 22 ms -> 6 ms for 500 x 375 x 21).
-[[gnu::always_inline]] inline float exp_clamped(float x) {
-  // Two plain selects: written as one nested conditional, GCC computed both
-  // comparisons for every lane and blended three times (the mean field's
-  // AVX2 copy had 120 blend instructions with it, 80 with this).
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  const float t = x * 1.44269504f;  // log2(e)
-  // Nearest integer by truncating a positive number (t + 127 > 0): one
-  // vector instruction in SSE2, where std::floor / std::round are calls.
-  const int32_t n = static_cast<int32_t>(t + 127.5f) - 127;
-  const float f = (t - static_cast<float>(n)) * 0.69314718f;  // 2^(t - n) = e^f
-  const float p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f / 720)))));
-  const int32_t bits = (n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+// exp(x) within ~2e-7 relative for x in [-87, 88] (clamped to that range),
+// lane-wise: 2^n from the exponent bits and 2^f, |f| <= 1/2, from its
+// degree-6 Taylor polynomial.  Written on vectors: GCC, vectorising the
+// scalar form, evaluated the polynomial on the unclamped x and blended in
+// the clamped results afterwards (nine instructions per vector for the two
+// clamps, where these take four).
+[[gnu::always_inline]] inline kernels::Vec exp_clamped(kernels::Vec x) {
+  using kernels::IntVec;
+  using kernels::Vec;
+  const Vec low = Vec{} - 87.0f, high = Vec{} + 88.0f;  // constants: folded
+  x = x < low ? low : x;
+  x = x > high ? high : x;
+  const Vec t = x * 1.44269504f;  // log2(e)
+  // Nearest integer by truncating a positive number (t + 127 > 0).
+  const IntVec n = __builtin_convertvector(t + 127.5f, IntVec) - 127;
+  const Vec f = (t - __builtin_convertvector(n, Vec)) * 0.69314718f;  // 2^(t - n) = e^f
+  const Vec p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
+  return p * reinterpret_cast<Vec>((n + 127) << 23);
 }
 
 // One pixel's softmax over its c labels the careful way (the largest logit
 // subtracted first); padding lanes are zero.
 void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
   const float top = *std::max_element(logits, logits + c);
-  float sum = 0;
-  for (int64_t k = 0; k < c; ++k) sum += out[k] = exp_clamped(logits[k] - top);
+  std::copy(logits, logits + c, out);
+  std::fill(out + c, out + padded, top - 100.0f);  // exp: 0 after the mask below
+  kernels::Vec total{};
+  for (int64_t k = 0; k < padded; k += kernels::kLanes) {
+    kernels::Vec e = exp_clamped(kernels::load(out + k) - top);
+    for (int64_t l = 0; l < kernels::kLanes; ++l) e[l] = k + l < c ? e[l] : 0.0f;
+    kernels::store(out + k, e);
+    total += e;
+  }
+  const float sum = kernels::lane_sum(total)[0];
   for (int64_t k = 0; k < c; ++k) out[k] /= sum;
-  std::fill(out + c, out + padded, 0.0f);
 }
 
 // q = softmax over labels of one pixel's logits.  The logits are log p
 // (>= -18.5 for p >= 1e-8) plus bounded messages, so exp(logit) neither
 // overflows nor vanishes in practice: the exponentials run without
 // subtracting the pixel's maximum, in whole vectors (`mask` zeroes the
-// padding lanes); a pixel whose sum is not a normal number is redone the
-// careful way.
+// padding lanes, all in the last vector); a pixel whose sum is not a normal
+// number is redone the careful way.
 template <int64_t kC>
 [[gnu::always_inline]] inline void softmax_row(const float* logits, const float* mask, float* q, int64_t labels,
                                                 int64_t c) {
+  using kernels::kLanes;
+  using kernels::Vec;
+  constexpr int64_t kRegisters = kC > 0 ? kC / kLanes : 1;
   const int64_t n = kernels::width<kC>(c);
-  for (int64_t k = 0; k < n; ++k) q[k] = exp_clamped(logits[k]) * mask[k];
-  const float sum = kernels::row_sum<kC>(q, c);
-  if (!(sum > 1e-30f && sum < 1e30f)) {
+  Vec e[kRegisters];  // kC > 0: the whole row in registers
+  Vec total{};
+  for (int64_t k = 0; k < n; k += kLanes) {
+    Vec v = exp_clamped(kernels::load(logits + k));
+    if (k + kLanes == n) v *= kernels::load(mask + k);
+    total += v;
+    if constexpr (kC > 0) {
+      e[k / kLanes] = v;
+    } else {
+      kernels::store(q + k, v);
+    }
+  }
+  total = kernels::lane_sum(total);
+  if (!(total[0] > 1e-30f && total[0] < 1e30f)) {
     softmax_pixel(logits, q, labels, n);
     return;
   }
-  const float inv = 1.0f / sum;
-  for (int64_t k = 0; k < n; ++k) q[k] *= inv;
+  const Vec inv = 1.0f / total;
+  for (int64_t k = 0; k < n; k += kLanes) {
+    if constexpr (kC > 0) {
+      kernels::store(q + k, e[k / kLanes] * inv);
+    } else {
+      kernels::store(q + k, kernels::load(q + k) * inv);
+    }
+  }
 }
 
 // Mean-field state on pixel-major rows of `padded` floats (labels rounded up

@@ -26,6 +26,7 @@ constexpr int64_t padded_channels(int64_t c) { return (c + kLanes - 1) / kLanes 
 // vectoriser, given a runtime corner loop around a 24-float row loop,
 // unrolled the corners and left the row loop scalar (seen in the profile).
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+using IntVec = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
 
 [[gnu::always_inline]] inline Vec load(const float* p) {
   Vec v;
@@ -33,7 +34,17 @@ using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
   return v;
 }
 [[gnu::always_inline]] inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-[[gnu::always_inline]] inline Vec broadcast(float x) { return Vec{} + x; }
+// (No broadcast(float) helper: a run-time scalar multiplies a vector
+// directly, x * v, which is one vbroadcastss.  Vec{} + x also added the zero
+// (for x = -0) before broadcasting; callgrind put 42 instructions per pixel
+// and iteration of the dense CRF's mean field on that helper.)
+
+/// Every lane: the sum of all lanes of x (three shuffle-and-add steps).
+[[gnu::always_inline]] inline Vec lane_sum(Vec x) {
+  x += __builtin_shuffle(x, IntVec{4, 5, 6, 7, 0, 1, 2, 3});
+  x += __builtin_shuffle(x, IntVec{2, 3, 0, 1, 6, 7, 4, 5});
+  return x + __builtin_shuffle(x, IntVec{1, 0, 3, 2, 5, 4, 7, 6});
+}
 
 template <int64_t kC>
 [[gnu::always_inline]] inline int64_t width(int64_t c) {
@@ -44,8 +55,7 @@ template <int64_t kC>
 template <int64_t kC>
 [[gnu::always_inline]] inline void axpy(float a, const float* x, float* y, int64_t c) {
   if constexpr (kC >= kLanes) {
-    const Vec av = broadcast(a);
-    for (int64_t k = 0; k < kC; k += kLanes) store(y + k, load(y + k) + av * load(x + k));
+    for (int64_t k = 0; k < kC; k += kLanes) store(y + k, load(y + k) + a * load(x + k));
   } else {
     for (int64_t k = 0; k < c; ++k) y[k] += a * x[k];
   }
@@ -56,25 +66,10 @@ template <int64_t kC>
 [[gnu::always_inline]] inline void combine(const float* base, float a, const float* x, float b, const float* y,
                                             float* out, int64_t c) {
   if constexpr (kC >= kLanes) {
-    const Vec av = broadcast(a), bv = broadcast(b);
-    for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(base + k) + av * load(x + k) + bv * load(y + k));
+    for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(base + k) + a * load(x + k) + b * load(y + k));
   } else {
     for (int64_t k = 0; k < c; ++k) out[k] = base[k] + a * x[k] + b * y[k];
   }
-}
-
-/// Sum of a row (kC > 0: whole vectors, summed lane-wise, then across lanes).
-template <int64_t kC>
-[[gnu::always_inline]] inline float row_sum(const float* x, int64_t c) {
-  float sum = 0;
-  if constexpr (kC >= kLanes) {
-    Vec lanes = load(x);
-    for (int64_t k = kLanes; k < kC; k += kLanes) lanes += load(x + k);
-    for (int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
-  } else {
-    for (int64_t k = 0; k < c; ++k) sum += x[k];
-  }
-  return sum;
 }
 
 /// dst[i] = sum_t taps[t] * sources[t][i] for i < n (n a multiple of kLanes),
@@ -88,14 +83,14 @@ template <int kCount = 0>
 [[gnu::always_inline]] inline void weighted_sum(const float* const* sources, const float* taps, int count, int64_t n,
                                                 float* dst) {
   if constexpr (kCount > 0) {
-    Vec weight[kCount];
+    float weight[kCount];
     const float* row[kCount];
     for (int t = 0; t < kCount; ++t) {
-      weight[t] = broadcast(taps[t]);
+      weight[t] = taps[t];
       row[t] = sources[t];
     }
     for (int64_t i = 0; i < n; i += kLanes) {
-      Vec a = broadcast(0.0f);
+      Vec a{};
       for (int t = 0; t < kCount; ++t) a += weight[t] * load(row[t] + i);
       store(dst + i, a);
     }
@@ -104,9 +99,9 @@ template <int kCount = 0>
   constexpr int64_t kBlock = 4 * kLanes;
   int64_t i = 0;
   for (; i + kBlock <= n; i += kBlock) {
-    Vec a0 = broadcast(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    Vec a0{}, a1{}, a2{}, a3{};
     for (int t = 0; t < count; ++t) {
-      const Vec w = broadcast(taps[t]);
+      const float w = taps[t];
       const float* src = sources[t] + i;
       a0 += w * load(src);
       a1 += w * load(src + kLanes);
@@ -119,8 +114,8 @@ template <int kCount = 0>
     store(dst + i + 3 * kLanes, a3);
   }
   for (; i < n; i += kLanes) {
-    Vec a = broadcast(0.0f);
-    for (int t = 0; t < count; ++t) a += broadcast(taps[t]) * load(sources[t] + i);
+    Vec a{};
+    for (int t = 0; t < count; ++t) a += taps[t] * load(sources[t] + i);
     store(dst + i, a);
   }
 }
@@ -134,7 +129,7 @@ template <int64_t kC, int kK = 0>
     Vec acc[kC / kLanes] = {};  // in registers: three for 21 labels
     for (int r = 0; r < corners; ++r) {
       const float* row = values + static_cast<int64_t>(vertex[r]) * kC;
-      const Vec w = broadcast(weight[r]);
+      const float w = weight[r];
       for (int64_t j = 0; j < kC / kLanes; ++j) acc[j] += w * load(row + j * kLanes);
     }
     for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, acc[j]);
@@ -173,7 +168,7 @@ template <int64_t kC, int kK = 0>
     Vec row[kC / kLanes];
     for (int64_t j = 0; j < kC / kLanes; ++j) row[j] = load(in + j * kLanes);
     for (int r = 0; r < corners; ++r) {
-      const Vec a = broadcast(scale * weight[r]);
+      const float a = scale * weight[r];
       float* out = values + static_cast<int64_t>(vertex[r]) * n;
       for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, load(out + j * kLanes) + a * row[j]);
     }
@@ -194,7 +189,6 @@ template <int64_t kC>
   const int64_t n = width<kC>(c);
   if constexpr (kC >= kLanes) {
     constexpr int64_t kVecs = kC / kLanes;
-    const Vec half = broadcast(0.5f);
     for (int64_t t = 0; t + 1 < length; ++t) {  // t: the lower end of a chain
       Vec below[kVecs] = {}, self[kVecs];
       for (int64_t j = 0; j < kVecs; ++j) self[j] = load(values + chains[t] * n + j * kLanes);
@@ -206,7 +200,7 @@ template <int64_t kC>
         }
         float* out = values + chains[t] * n;
         for (int64_t j = 0; j < kVecs; ++j) {
-          store(out + j * kLanes, self[j] + half * (below[j] + above[j]));
+          store(out + j * kLanes, self[j] + 0.5f * (below[j] + above[j]));
           below[j] = self[j];
           self[j] = above[j];
         }

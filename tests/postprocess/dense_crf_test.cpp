@@ -1,4 +1,5 @@
-// Dense CRF (DeepLab v1/v2): a confident, correct prediction stays as it is;
+// Dense CRF (DeepLab v1/v2): the spatial term equals mean field written out
+// with dense matrices; a confident, correct prediction stays as it is;
 // probabilities blurred across object boundaries (a stride-8 network's
 // bilinear upsampling) are pulled back to the image's edges, which raises
 // mIoU; bad inputs are errors.  The 500x375 / 21-label timing is a benchmark
@@ -86,6 +87,59 @@ TEST(DenseCrf, PullsBlurredBoundariesBackToTheImageEdges) {
               100 * after_v1);
   EXPECT_GT(after_v2, before + 0.04);
   EXPECT_GT(after_v1, before + 0.04);
+}
+
+// Mean field with only the spatial kernel, written out with dense n x n
+// matrices: K_ij = exp(-|p_i - p_j|^2 / 2 std^2) for |dx|, |dy| <= ceil(3 std)
+// (where the separable filter truncates), D = diag(K 1),
+// Q <- softmax(log p + w D^-1/2 K D^-1/2 Q).
+at::Tensor brute_force_spatial_crf(const at::Tensor& probabilities, double weight, double std, int iterations) {
+  const int64_t c = probabilities.size(0), h = probabilities.size(1), w = probabilities.size(2);
+  const auto ys = torch::arange(h, torch::kDouble).repeat_interleave(w), xs = torch::arange(w, torch::kDouble).repeat(h);
+  const auto dy = ys.view({-1, 1}) - ys.view({1, -1}), dx = xs.view({-1, 1}) - xs.view({1, -1});
+  const double radius = std::ceil(3 * std);
+  const auto kernel = torch::exp(-(dx * dx + dy * dy) / (2 * std * std)) * (dx.abs() <= radius) * (dy.abs() <= radius);
+  const auto scale = kernel.sum(1).rsqrt();
+  const auto normalised = scale.view({-1, 1}) * kernel * scale.view({1, -1});
+  const auto log_p = probabilities.to(torch::kDouble).clamp_min(1e-8).log().reshape({c, h * w});
+  auto q = torch::softmax(log_p, 0);
+  for (int it = 0; it < iterations; ++it) q = torch::softmax(log_p + weight * torch::mm(q, normalised), 0);
+  return q.reshape({c, h, w}).to(torch::kFloat);
+}
+
+TEST(DenseCrf, SpatialTermEqualsBruteForceMeanField) {
+  // std 1: a 7-tap kernel, so a 19-pixel-wide image has an interior and
+  // border columns; std 2: 13 taps, no interior column.  9 labels: rows of
+  // two vectors, the second mostly padding.
+  for (const double std : {1.0, 2.0}) {
+    const Scene s = make_scene(13, 19, 4);
+    const auto probs = torch::softmax(torch::randn({9, 13, 19}) * 2, 0);
+    DenseCrfOptions o;
+    o.bilateral_weight = 0;
+    o.spatial_weight = 3;
+    o.spatial_xy_std = std;
+    o.iterations = 5;
+    const auto refined = dense_crf(s.rgb, probs, o);
+    const auto expected = brute_force_spatial_crf(probs, o.spatial_weight, std, o.iterations);
+    EXPECT_TRUE(torch::allclose(refined, expected, 1e-4, 1e-5))
+        << "std " << std << ": max difference " << (refined - expected).abs().max().item<double>();
+  }
+}
+
+// Weights so large that exp(logit) overflows a float: those pixels take the
+// careful softmax (largest logit first), so the result is still a
+// distribution, the same as with the weights' effect written out: each pixel
+// goes to the label that dominates its neighbourhood.
+TEST(DenseCrf, HugeWeightsStillGiveDistributions) {
+  const Scene s = make_scene(40, 50, 4);
+  const auto probs = blurred_probabilities(s.labels, 4);
+  DenseCrfOptions o;
+  o.bilateral_weight = 500;
+  o.spatial_weight = 500;
+  const auto refined = dense_crf(s.rgb, probs, o);
+  EXPECT_TRUE(torch::isfinite(refined).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(refined.sum(0), torch::ones({40, 50}), 1e-4, 1e-4));
+  EXPECT_GT(std::get<0>(refined.max(0)).min().item<double>(), 0.99);  // overwhelming messages: near one-hot
 }
 
 TEST(DenseCrf, ZeroIterationsIsTheInputSoftmax) {
