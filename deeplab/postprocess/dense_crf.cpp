@@ -24,6 +24,7 @@ using Buffer = std::vector<float, HugePageAllocator<float>>;
 
 // Position and colour: (x, y, r, g, b) over their standard deviations.
 constexpr int kBilateralFeatures = 5;
+static_assert(kBilateralFeatures + 1 <= 8, "PermutohedralLattice::first_corners() is one byte per point");
 
 SymmetricGaussianFilter bilateral_filter(const uint8_t* rgb, int64_t h, int64_t w, const DenseCrfOptions& o) {
   std::vector<float> features(static_cast<size_t>(h * w * kBilateralFeatures));
@@ -230,9 +231,12 @@ struct MeanField {
   const float* log_p;  // -unary, padding lanes 0
   float* out;          // the final q, labels x pixels (the result tensor's memory)
   Buffer mask;        // 1 per label lane, 0 per padding lane
+  Buffer zeros;       // a row of 0: where a pixel's splat starts a vertex's row
   Buffer q;           // current marginals
   Buffer splatted;    // q splatted onto the bilateral lattice: vertices x padded
   Buffer next;        // the splat of the new q, made while `splatted` is read
+                      // (each splat writes a vertex's row at its first
+                      // pixel: neither buffer is zeroed between iterations)
 };
 
 // The whole inference for rows of kC floats.  Per iteration: the lattice
@@ -258,13 +262,14 @@ template <int64_t kC, int kK>
   const float* weight = lattice.corner_weights();
   const float* scale = bilateral.point_scale();
   const float* spatial_scale = spatial.point_scale();
+  const uint8_t* first = lattice.first_corners();
   const auto bw = static_cast<float>(o.bilateral_weight), sw = static_cast<float>(o.spatial_weight);
   // (No lambdas here: a lambda's body is compiled for the baseline target.)
   for (int64_t i = 0; i < m.height * w; ++i) {
     softmax_row<kC>(m.log_p + i * c, m.mask.data(), &m.q[i * c], m.labels, c);
     if (o.iterations > 0) {
       kernels::scatter_corners<kC, kK>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
-                                   m.splatted.data(), c);
+                                       m.splatted.data(), c, first[i], m.zeros.data());
     }
   }
   float fixed[3][kC > 0 ? kC : 1];
@@ -275,7 +280,6 @@ template <int64_t kC, int kK>
   for (int it = 0; it < o.iterations; ++it) {
     const bool last = it + 1 == o.iterations;
     lattice.blur(m.splatted.data(), c);
-    if (!last) std::fill(m.next.begin(), m.next.end(), 0.0f);
     for (int64_t y = 0; y < m.height; ++y) {
       const float* spatial_row = spatial.message_row(y, m.q.data(), c);
       for (int64_t x = 0, i = y * w; x < w; ++x, ++i) {
@@ -291,7 +295,7 @@ template <int64_t kC, int kK>
         } else {
           softmax_row<kC>(logits, m.mask.data(), &m.q[i * c], m.labels, c);
           kernels::scatter_corners<kC, kK>(&m.q[i * c], scale[i], vertex + i * corners, weight + i * corners, corners,
-                                           m.next.data(), c);
+                                           m.next.data(), c, first[i], m.zeros.data());
         }
       }
     }
@@ -349,9 +353,10 @@ at::Tensor dense_crf(const at::Tensor& rgb, const at::Tensor& probabilities, con
 
   const SymmetricGaussianFilter bilateral = bilateral_filter(image.data_ptr<uint8_t>(), h, w, options);
   const SpatialFilter spatial(h, w, options.spatial_xy_std);
-  MeanField m{h, w, c, padded, log_p.data(), result.data_ptr<float>(), {}, {}, {}, {}};
+  MeanField m{h, w, c, padded, log_p.data(), result.data_ptr<float>(), {}, {}, {}, {}, {}};
   m.mask.assign(static_cast<size_t>(padded), 0.0f);
   std::fill(m.mask.begin(), m.mask.begin() + c, 1.0f);
+  m.zeros.assign(static_cast<size_t>(padded), 0.0f);
   m.q.resize(static_cast<size_t>(n * padded));
   const size_t vertex_rows = static_cast<size_t>(bilateral.lattice().vertices() * padded);
   m.splatted.assign(vertex_rows, 0.0f);

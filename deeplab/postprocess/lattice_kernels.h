@@ -155,11 +155,13 @@ template <int64_t kC, int kK = 0>
   }
 }
 
-/// values[vertex[r]] += scale * weight[r] * in, for every corner r (the splat).
+/// values[vertex[r]] += scale * weight[r] * in, for every corner r (the
+/// splat); a corner whose bit is set in `first` starts its row from `zeros`
+/// (kC or c floats of 0) instead of from what `values` held there.
 template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void scatter_corners(const float* in, float scale, const int32_t* vertex,
                                                     const float* weight, int run_time_corners, float* values,
-                                                    int64_t c) {
+                                                    int64_t c, uint32_t first = 0, const float* zeros = nullptr) {
   const int corners = kK > 0 ? kK : run_time_corners;
   const int64_t n = width<kC>(c);
   if constexpr (kC >= kLanes) {
@@ -170,10 +172,15 @@ template <int64_t kC, int kK = 0>
     for (int r = 0; r < corners; ++r) {
       const float a = scale * weight[r];
       float* out = values + static_cast<int64_t>(vertex[r]) * n;
-      for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, load(out + j * kLanes) + a * row[j]);
+      const float* old = (first >> r) & 1 ? zeros : out;  // a select, not a branch
+      for (int64_t j = 0; j < kC / kLanes; ++j) store(out + j * kLanes, load(old + j * kLanes) + a * row[j]);
     }
   } else {
-    for (int r = 0; r < corners; ++r) axpy<kC>(scale * weight[r], in, values + static_cast<int64_t>(vertex[r]) * n, c);
+    for (int r = 0; r < corners; ++r) {
+      float* out = values + static_cast<int64_t>(vertex[r]) * n;
+      if ((first >> r) & 1) std::fill(out, out + c, 0.0f);
+      axpy<kC>(scale * weight[r], in, out, c);
+    }
   }
 }
 

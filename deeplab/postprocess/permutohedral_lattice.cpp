@@ -208,18 +208,23 @@ void PermutohedralLattice::build(const std::vector<float>& features) {
   weight_of_.resize(static_cast<size_t>(n * corners));
   std::vector<int32_t> keys(static_cast<size_t>(corners * d));
   std::vector<uint64_t> hashes(static_cast<size_t>(corners));
+  if (corners <= 8) first_corners_.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
+    const int64_t known = table.size();  // vertices of points before i
     locator.locate(&features[static_cast<size_t>(i * d)]);
     for (int r = 0; r < corners; ++r) {  // the corners' slots are fetched together
       locator.corner(r, &keys[static_cast<size_t>(r * d)]);
       hashes[static_cast<size_t>(r)] = table.hash<kD>(&keys[static_cast<size_t>(r * d)]);
       table.prefetch(hashes[static_cast<size_t>(r)]);
     }
+    uint32_t first = 0;
     for (int r = 0; r < corners; ++r) {
-      vertex_of_[static_cast<size_t>(i * corners + r)] =
-          table.find_or_insert<kD>(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
+      const int32_t vertex = table.find_or_insert<kD>(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
+      vertex_of_[static_cast<size_t>(i * corners + r)] = vertex;
       weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
+      first |= static_cast<uint32_t>(vertex >= known) << r;
     }
+    if (!first_corners_.empty()) first_corners_[static_cast<size_t>(i)] = static_cast<uint8_t>(first);
   }
   vertices_ = table.size();
   link_axes<kD>(table);

@@ -41,6 +41,11 @@ class PermutohedralLattice {
   int corners() const { return d_ + 1; }
   const int32_t* corner_vertices() const { return vertex_of_.data(); }
   const float* corner_weights() const { return weight_of_.data(); }
+  /// Bit r of point i's byte is set when point i is the first point (in
+  /// index order) with that corner's vertex, so that a splat in point order
+  /// may write the row there instead of adding to it, into a buffer that
+  /// needs no zeroing.  nullptr when corners() > 8.
+  const uint8_t* first_corners() const { return first_corners_.empty() ? nullptr : first_corners_.data(); }
   /// Blurs `values` (vertices() x channels) in place along every lattice axis.
   void blur(float* values, int64_t channels) const;
 
@@ -50,6 +55,7 @@ class PermutohedralLattice {
   int64_t vertices_ = 0;
   std::vector<int32_t> vertex_of_;  // n x (d + 1): lattice vertex of each simplex corner
   std::vector<float> weight_of_;    // n x (d + 1): its barycentric weight
+  std::vector<uint8_t> first_corners_;  // n: see first_corners()
   /// Per axis, the chains of neighbouring vertices, each from its lower end
   /// and followed by kChainEnd; one more kChainEnd closes the list.
   std::vector<std::vector<int32_t>> chains_;

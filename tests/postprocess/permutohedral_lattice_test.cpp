@@ -96,6 +96,27 @@ TEST(PermutohedralLattice, SpatialFilterIsWithinFivePercentOfBruteForce) {
 
 // Points far apart (beyond a few standard deviations) do not mix: each keeps
 // its own value, so the filter is not a global average in disguise.
+// first_corners(): every vertex is marked exactly once, at the first point
+// (in index order) that has it as a corner.
+TEST(PermutohedralLattice, FirstCornersMarkEachVertexAtItsFirstPoint) {
+  std::mt19937 rng(3);
+  const int h = 24, w = 32;
+  const PermutohedralLattice lattice(picture_features(h, w, 5, 8, true, rng), h * w, 5);
+  ASSERT_NE(lattice.first_corners(), nullptr);
+  std::vector<int64_t> first_point(lattice.vertices(), -1), marked_at(lattice.vertices(), -1);
+  for (int64_t i = 0; i < lattice.size(); ++i) {
+    for (int r = 0; r < lattice.corners(); ++r) {
+      const int32_t v = lattice.corner_vertices()[i * lattice.corners() + r];
+      if (first_point[v] < 0) first_point[v] = i;
+      if ((lattice.first_corners()[i] >> r) & 1) {
+        EXPECT_EQ(marked_at[v], -1) << "vertex " << v << " marked twice";
+        marked_at[v] = i;
+      }
+    }
+  }
+  EXPECT_EQ(marked_at, first_point);
+}
+
 TEST(PermutohedralLattice, DistantPointsDoNotMix) {
   const std::vector<float> features = {0, 0, 100, 0, 0, 100};
   const std::vector<float> in = {1, 0, 0, 0, 1, 0, 0, 0, 1};
