@@ -147,26 +147,6 @@ class SpatialFilter {
   mutable std::vector<float> row_taps_;        // their weights
 };
 
-// exp(x) within ~2e-7 relative for x in [-87, 88] (clamped to that range),
-// lane-wise: 2^n from the exponent bits and 2^f, |f| <= 1/2, from its
-// degree-6 Taylor polynomial.  Written on vectors: GCC, vectorising the
-// scalar form, evaluated the polynomial on the unclamped x and blended in
-// the clamped results afterwards (nine instructions per vector for the two
-// clamps, where these take four).
-[[gnu::always_inline]] inline kernels::Vec exp_clamped(kernels::Vec x) {
-  using kernels::IntVec;
-  using kernels::Vec;
-  const Vec low = Vec{} - 87.0f, high = Vec{} + 88.0f;  // constants: folded
-  x = x < low ? low : x;
-  x = x > high ? high : x;
-  const Vec t = x * 1.44269504f;  // log2(e)
-  // Nearest integer by truncating a positive number (t + 127 > 0).
-  const IntVec n = __builtin_convertvector(t + 127.5f, IntVec) - 127;
-  const Vec f = (t - __builtin_convertvector(n, Vec)) * 0.69314718f;  // 2^(t - n) = e^f
-  const Vec p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
-  return p * reinterpret_cast<Vec>((n + 127) << 23);
-}
-
 // One pixel's softmax over its c labels the careful way (the largest logit
 // subtracted first); padding lanes are zero.
 void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
@@ -175,7 +155,7 @@ void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
   std::fill(out + c, out + padded, top - 100.0f);  // exp: 0 after the mask below
   kernels::Vec total{};
   for (int64_t k = 0; k < padded; k += kernels::kLanes) {
-    kernels::Vec e = exp_clamped(kernels::load(out + k) - top);
+    kernels::Vec e = kernels::exp_clamped(kernels::load(out + k) - top);
     for (int64_t l = 0; l < kernels::kLanes; ++l) e[l] = k + l < c ? e[l] : 0.0f;
     kernels::store(out + k, e);
     total += e;
@@ -200,7 +180,7 @@ template <int64_t kC>
   Vec e[kRegisters];  // kC > 0: the whole row in registers
   Vec total{};
   for (int64_t k = 0; k < n; k += kLanes) {
-    Vec v = exp_clamped(kernels::load(logits + k));
+    Vec v = kernels::exp_clamped(kernels::load(logits + k));
     if (k + kLanes == n) v *= kernels::load(mask + k);
     total += v;
     if constexpr (kC > 0) {
