@@ -109,20 +109,27 @@ at::Tensor brute_force_spatial_crf(const at::Tensor& probabilities, double weigh
 
 TEST(DenseCrf, SpatialTermEqualsBruteForceMeanField) {
   // std 1: a 7-tap kernel, so a 19-pixel-wide image has an interior and
-  // border columns; std 2: 13 taps, no interior column.  9 labels: rows of
-  // two vectors, the second mostly padding.
-  for (const double std : {1.0, 2.0}) {
-    const Scene s = make_scene(13, 19, 4);
-    const auto probs = torch::softmax(torch::randn({9, 13, 19}) * 2, 0);
+  // border columns; std 2: 13 taps, no interior column; images narrower or
+  // shorter than one kernel radius, down to a single pixel.  9 labels: rows
+  // of two vectors, the second mostly padding.
+  struct Case {
+    int64_t h, w;
+    double std;
+  };
+  for (const Case& t : {Case{13, 19, 1.0}, Case{13, 19, 2.0}, Case{1, 1, 1.0}, Case{1, 7, 1.0}, Case{6, 2, 1.0},
+                        Case{3, 13, 1.0}}) {
+    const Scene s = make_scene(t.h, t.w, 4);
+    const auto probs = torch::softmax(torch::randn({9, t.h, t.w}) * 2, 0);
     DenseCrfOptions o;
     o.bilateral_weight = 0;
     o.spatial_weight = 3;
-    o.spatial_xy_std = std;
+    o.spatial_xy_std = t.std;
     o.iterations = 5;
     const auto refined = dense_crf(s.rgb, probs, o);
-    const auto expected = brute_force_spatial_crf(probs, o.spatial_weight, std, o.iterations);
+    const auto expected = brute_force_spatial_crf(probs, o.spatial_weight, t.std, o.iterations);
     EXPECT_TRUE(torch::allclose(refined, expected, 1e-4, 1e-5))
-        << "std " << std << ": max difference " << (refined - expected).abs().max().item<double>();
+        << t.h << "x" << t.w << ", std " << t.std << ": max difference "
+        << (refined - expected).abs().max().item<double>();
   }
 }
 
