@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -152,7 +151,7 @@ class SpatialFilter {
 void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
   const float top = *std::max_element(logits, logits + c);
   std::copy(logits, logits + c, out);
-  std::fill(out + c, out + padded, top - 100.0f);  // exp: 0 after the mask below
+  std::fill(out + c, out + padded, top);  // any finite value: these lanes are zeroed below
   kernels::Vec total{};
   for (int64_t k = 0; k < padded; k += kernels::kLanes) {
     kernels::Vec e = kernels::exp_clamped(kernels::load(out + k) - top);

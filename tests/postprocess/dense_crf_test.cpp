@@ -135,8 +135,7 @@ TEST(DenseCrf, SpatialTermEqualsBruteForceMeanField) {
 
 // Weights so large that exp(logit) overflows a float: those pixels take the
 // careful softmax (largest logit first), so the result is still a
-// distribution, the same as with the weights' effect written out: each pixel
-// goes to the label that dominates its neighbourhood.
+// distribution, and with messages this strong a near one-hot one.
 TEST(DenseCrf, HugeWeightsStillGiveDistributions) {
   const Scene s = make_scene(40, 50, 4);
   const auto probs = blurred_probabilities(s.labels, 4);
