@@ -145,7 +145,7 @@ std::vector<double> reference_lattice_filter(const std::vector<float>& f, int64_
       for (int64_t k = 0; k < c; ++k) row[k] += barycentric[r] * in[p * c + k];
     }
   }
-  for (int axis = 0; axis <= d; ++axis) {  // one step up axis j: +1 on every coordinate, -d on j
+  for (int axis = 0; axis <= d; ++axis) {  // one step up an axis: +1 on every coordinate, -d on that one
     std::map<Key, std::vector<double>> blurred = values;
     for (auto& [key, row] : blurred) {
       for (int direction : {-1, 1}) {
@@ -184,8 +184,9 @@ double relative_difference_to_reference(const std::vector<float>& features, int6
   return difference / largest;
 }
 
-// Every channel count the filter has its own code for (1, whole vectors of
-// 8 to 32, any other) and both builds (d = 5 unrolled, any other d).  The
+// Each kind of channel path the filter has (1 channel; whole 8-float vectors,
+// here 8 and 24; any other count, here 3) and both builds (d = 5 unrolled,
+// any other d).  The
 // features are jittered off the pixel grid: grid points tie in the simplex
 // search, where the two implementations may break ties differently (both
 // valid, but different lattices).
