@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/config.h"
@@ -38,12 +39,21 @@ struct EvalArgs {
   bool no_progress = false;
 };
 
+// eval.json beside the weights; eval.crf.json for a run with the dense CRF,
+// so that scoring a model with and without it keeps both results; shards
+// add their rank (eval.rank0-of-2.json).
 std::string default_json_path(const EvalArgs& args, const eval::EvalOptions& options) {
   const fs::path dir = fs::path(args.weights).parent_path();
-  const std::string name = options.world_size > 1 ? "eval.rank" + std::to_string(options.rank) + "-of-" +
-                                                        std::to_string(options.world_size) + ".json"
-                                                  : "eval.json";
-  return (dir / name).string();
+  std::string name = options.crf ? "eval.crf" : "eval";
+  if (options.world_size > 1) name += ".rank" + std::to_string(options.rank) + "-of-" + std::to_string(options.world_size);
+  return (dir / (name + ".json")).string();
+}
+
+nlohmann::json crf_description(const std::optional<postprocess::DenseCrfOptions>& crf) {
+  if (!crf) return nullptr;
+  return {{"iterations", crf->iterations},         {"bilateral_weight", crf->bilateral_weight},
+          {"bilateral_xy_std", crf->bilateral_xy_std}, {"bilateral_rgb_std", crf->bilateral_rgb_std},
+          {"spatial_weight", crf->spatial_weight}, {"spatial_xy_std", crf->spatial_xy_std}};
 }
 
 nlohmann::json run_description(const experiment::Config& config, const EvalArgs& args, const std::string& split,
@@ -56,6 +66,10 @@ nlohmann::json run_description(const experiment::Config& config, const EvalArgs&
           {"scales", p.scales},               {"flip", p.flip},
           {"window", {p.window_h, p.window_w}}, {"overlap", p.overlap},
           {"pad_multiple", p.pad_multiple},   {"output_stride", config.model.backbone.output_stride},
+          {"crf", crf_description(options.crf)},
+          {"inference", {{"fold_bn", config.eval.inference.fold_bn},
+                         {"channels_last", config.eval.inference.channels_last},
+                         {"amp", config.eval.inference.amp}}},
           {"rank", options.rank},             {"world_size", options.world_size}};
 }
 
@@ -127,7 +141,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
   cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)")->required();
   cmd->add_option("--split", args->split, "dataset split (default: eval.split)");
-  cmd->add_option("--json", args->json, "scores as JSON (default: eval.json beside the weights)");
+  cmd->add_option("--json", args->json, "scores as JSON (default: eval.json beside the weights, eval.crf.json with eval.crf)");
   cmd->add_option("--save-pred", args->save_pred, "write predictions in the official format (VOC palette PNGs, "
                                                   "Cityscapes *_labelIds.png)");
   cmd->add_option("--save-vis", args->save_vis, "write image | ground truth | prediction, colourised");

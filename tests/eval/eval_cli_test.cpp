@@ -209,6 +209,40 @@ TEST(EvalCli, TwoShardsMergedEqualUnshardedExactly) {
   EXPECT_NE(r.output.find("1 shard(s) of a world size of 2"), std::string::npos) << r.output;
 }
 
+// A run with the dense CRF writes eval.crf.json by default, so the plain
+// eval.json beside the weights survives it, and each file's "run" says
+// whether (and with what settings) the CRF and the inference options ran.
+TEST(EvalCli, CrfRunKeepsThePlainResultAndRecordsItsSettings) {
+  testing::TempDir dir;
+  const std::string data = dir.path() + "/voc";
+  auto r = synth("voc", data, "65x97");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string config = small_config(dir, "voc", data, 21);
+  const std::string weights = write_random_weights(config, dir.file("w.pth"));
+  const std::string eval = "eval -c " + config + " --weights " + weights + " --no-progress";
+  r = testing::run_deeplab(eval);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string plain_text = core::read_file(dir.file("eval.json"));
+  r = testing::run_deeplab(eval + " --set eval.crf.enabled=true --set eval.crf.bilateral_weight=5 --no-fold-bn");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote " + dir.file("eval.crf.json")), std::string::npos) << r.output;
+  EXPECT_EQ(core::read_file(dir.file("eval.json")), plain_text) << "the CRF run replaced the plain result";
+
+  const json plain = json::parse(plain_text), crf = read_json_file(dir.file("eval.crf.json"));
+  EXPECT_TRUE(plain["run"]["crf"].is_null());
+  EXPECT_EQ(plain["run"]["inference"]["fold_bn"], true);
+  EXPECT_EQ(crf["run"]["crf"]["bilateral_weight"], 5.0);
+  EXPECT_EQ(crf["run"]["crf"]["iterations"], 10);
+  EXPECT_EQ(crf["run"]["inference"]["fold_bn"], false);
+  EXPECT_EQ(crf["images"], plain["images"]);
+  EXPECT_NE(flat_matrix(crf), flat_matrix(plain)) << "the CRF changed no pixel: the run would prove little";
+
+  // Shards of a CRF run are named apart from a plain run's shards too.
+  r = testing::run_deeplab(eval + " --set eval.crf.enabled=true --rank 1 --world-size 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir.file("eval.crf.rank1-of-2.json"))) << r.output;
+}
+
 TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
   testing::TempDir dir;
   const std::string data = dir.path() + "/cityscapes";
