@@ -175,6 +175,32 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+// The core's clock now, in GHz, from a chain of dependent register adds (one
+// per cycle on x86-64; adds of an immediate are not used: this CPU's renamer
+// folds chains of those, and "measured" 8 GHz); 0 elsewhere.  This VM's host
+// changes the clock at times: 2.6 GHz fell to 1.3 GHz within one minute of a
+// benchmark run (stop 27), and every time below scales with it, so the
+// benchmark prints it.
+double core_ghz() {
+#if defined(__x86_64__)
+  constexpr long kLoops = 10'000'000, kAddsPerLoop = 10;
+  long chain = 0;
+  const long one = 1;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < kLoops; ++i) {
+    asm volatile(
+        "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+        "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0"
+        : "+r"(chain)
+        : "r"(one));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(kLoops * kAddsPerLoop) / seconds / 1e9;
+#else
+  return 0.0;
+#endif
+}
+
 // The budget: a VOC-sized image (500 x 375), 21 labels, 10
 // iterations in under 0.5 s on one core.  Wall and CPU seconds of 5 runs
 // (CPU time stays honest when the machine is busy with something else).
@@ -183,6 +209,7 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
   const int threads = at::get_num_threads();
   at::set_num_threads(1);
   const long rss_before = peak_rss_kb();
+  const double ghz_before = core_ghz();
   std::vector<double> wall, cpu;
   for (int run = 0; run < 5; ++run) {
     const auto start = std::chrono::steady_clock::now();
@@ -192,6 +219,7 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
     wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     ASSERT_EQ(refined.size(0), probs.size(0));
   }
+  const double ghz_after = core_ghz();
   // The bilateral lattice alone (dense_crf builds it the same way): its size drives the cost.
   const DenseCrfOptions o;
   const int64_t h = rgb.size(0), w = rgb.size(1);
@@ -217,8 +245,9 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
   for (const double t : wall) std::printf(" %.3f", t);
   std::sort(wall.begin(), wall.end());
   std::sort(cpu.begin(), cpu.end());
-  std::printf("; median %.3f s wall, %.3f s CPU; peak RSS grew by %.1f MB (from %.1f MB)\n", wall[2], cpu[2],
-              (peak_rss_kb() - rss_before) / 1024.0, rss_before / 1024.0);
+  std::printf("; median %.3f s wall, %.3f s CPU; peak RSS grew by %.1f MB (from %.1f MB); core clock %.2f GHz before, "
+              "%.2f after\n",
+              wall[2], cpu[2], (peak_rss_kb() - rss_before) / 1024.0, rss_before / 1024.0, ghz_before, ghz_after);
   EXPECT_LT(wall[2], 0.5);
 }
 
