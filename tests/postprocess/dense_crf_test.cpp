@@ -177,10 +177,10 @@ double thread_cpu_seconds() {
 
 // The core's clock now, in GHz, from a chain of dependent register adds (one
 // per cycle on x86-64; adds of an immediate are not used: this CPU's renamer
-// folds chains of those, and "measured" 8 GHz); 0 elsewhere.  This VM's host
-// changes the clock at times: 2.6 GHz fell to 1.3 GHz within one minute of a
-// benchmark run (stop 27), and every time below scales with it, so the
-// benchmark prints it.
+// folds chains of those, and "measured" 8 GHz); 0 elsewhere.  Printed beside
+// the times so that a slow run can be told apart from a lower clock: at stop
+// 27 it read 2.3-2.9 GHz, and a photo run of 0.52 s at 2.6 GHz came minutes
+// after one of 0.32 s at 2.75 GHz (the host's load on memory, not the clock).
 double core_ghz() {
 #if defined(__x86_64__)
   constexpr long kLoops = 10'000'000, kAddsPerLoop = 10;
