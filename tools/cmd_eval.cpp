@@ -9,8 +9,8 @@
 
 #include <filesystem>
 #include <iostream>
-#include <optional>
 
+#include "deeplab/core/config_check.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/experiment/make_trainer.h"
@@ -49,11 +49,21 @@ std::string default_json_path(const EvalArgs& args, const eval::EvalOptions& opt
   return (dir / (name + ".json")).string();
 }
 
-nlohmann::json crf_description(const std::optional<postprocess::DenseCrfOptions>& crf) {
-  if (!crf) return nullptr;
-  return {{"iterations", crf->iterations},         {"bilateral_weight", crf->bilateral_weight},
-          {"bilateral_xy_std", crf->bilateral_xy_std}, {"bilateral_rgb_std", crf->bilateral_rgb_std},
-          {"spatial_weight", crf->spatial_weight}, {"spatial_xy_std", crf->spatial_xy_std}};
+// A config section as a JSON object, from the same fields() list that reads
+// and writes it as YAML (core/config_io.h), so the record names every key.
+struct JsonFields {
+  nlohmann::json object = nlohmann::json::object();
+  template <class T>
+  void operator()(const char* key, const T& value, const core::Check& = {}) {
+    object[key] = value;
+  }
+};
+
+template <class Section>
+nlohmann::json section_json(const Section& section) {
+  JsonFields fields;
+  const_cast<Section&>(section).fields(fields);  // fields() is shared with the reader; this only reads
+  return fields.object;
 }
 
 nlohmann::json run_description(const experiment::Config& config, const EvalArgs& args, const std::string& split,
@@ -66,10 +76,8 @@ nlohmann::json run_description(const experiment::Config& config, const EvalArgs&
           {"scales", p.scales},               {"flip", p.flip},
           {"window", {p.window_h, p.window_w}}, {"overlap", p.overlap},
           {"pad_multiple", p.pad_multiple},   {"output_stride", config.model.backbone.output_stride},
-          {"crf", crf_description(options.crf)},
-          {"inference", {{"fold_bn", config.eval.inference.fold_bn},
-                         {"channels_last", config.eval.inference.channels_last},
-                         {"amp", config.eval.inference.amp}}},
+          {"crf", options.crf ? section_json(config.eval.crf) : nullptr},
+          {"inference", section_json(config.eval.inference)},
           {"rank", options.rank},             {"world_size", options.world_size}};
 }
 

@@ -52,6 +52,18 @@ testing::CommandResult synth(const std::string& layout, const std::string& out, 
                               size + " --seed 4");
 }
 
+// A synthetic VOC set (3 val images of 65 x 97) and a small seeded model in
+// `dir`; `eval` gets the `deeplab eval` command line that scores it, weights
+// in dir (so default JSON files land there).
+void prepare_small_voc_eval(const testing::TempDir& dir, std::string* eval) {
+  const std::string data = dir.path() + "/voc";
+  const auto r = synth("voc", data, "65x97");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string config = small_config(dir, "voc", data, 21);
+  const std::string weights = write_random_weights(config, dir.file("w.pth"));
+  *eval = "eval -c " + config + " --weights " + weights + " --no-progress";
+}
+
 std::vector<int64_t> flat_matrix(const json& j) {
   std::vector<int64_t> cells;
   for (const auto& row : j.at("confusion_matrix"))
@@ -175,13 +187,10 @@ TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
 
 TEST(EvalCli, TwoShardsMergedEqualUnshardedExactly) {
   testing::TempDir dir;
-  const std::string data = dir.path() + "/voc";
-  auto r = synth("voc", data, "65x97");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string config = small_config(dir, "voc", data, 21);
-  const std::string weights = write_random_weights(config, dir.file("w.pth"));
-  const std::string eval = "eval -c " + config + " --weights " + weights + " --no-progress --set eval.flip=true";
-  r = testing::run_deeplab(eval + " --json " + dir.file("all.json"));
+  std::string small_eval;
+  ASSERT_NO_FATAL_FAILURE(prepare_small_voc_eval(dir, &small_eval));
+  const std::string eval = small_eval + " --set eval.flip=true";
+  auto r = testing::run_deeplab(eval + " --json " + dir.file("all.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (int rank = 0; rank < 2; ++rank) {
     r = testing::run_deeplab(eval + " --rank " + std::to_string(rank) + " --world-size 2");
@@ -214,13 +223,9 @@ TEST(EvalCli, TwoShardsMergedEqualUnshardedExactly) {
 // whether (and with what settings) the CRF and the inference options ran.
 TEST(EvalCli, CrfRunKeepsThePlainResultAndRecordsItsSettings) {
   testing::TempDir dir;
-  const std::string data = dir.path() + "/voc";
-  auto r = synth("voc", data, "65x97");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string config = small_config(dir, "voc", data, 21);
-  const std::string weights = write_random_weights(config, dir.file("w.pth"));
-  const std::string eval = "eval -c " + config + " --weights " + weights + " --no-progress";
-  r = testing::run_deeplab(eval);
+  std::string eval;
+  ASSERT_NO_FATAL_FAILURE(prepare_small_voc_eval(dir, &eval));
+  auto r = testing::run_deeplab(eval);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string plain_text = core::read_file(dir.file("eval.json"));
   r = testing::run_deeplab(eval + " --set eval.crf.enabled=true --set eval.crf.bilateral_weight=5 --no-fold-bn");
