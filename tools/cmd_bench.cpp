@@ -3,7 +3,8 @@
 // with a torchvision DataLoader doing the same work).
 // `deeplab bench model -c CONFIG [--weights W] [--size HxW] [--batch B]
 //  [--iters N] [--warmup W]`: inference latency (median, p90), images/s, peak
-// RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h);
+// RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h),
+// and the core clock before and after (core/bench_stats.h);
 // --fold-bn/--channels-last/--amp as in eval (default: the eval: section).
 // `deeplab bench train -c CONFIG [--batch B] [--crop HxW] [--amp bf16]
 //  [--channels-last] [--iters N]`: training step time (experiment/train_bench.h).
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "deeplab/core/bench_stats.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/export/model_io.h"
@@ -66,18 +68,21 @@ void add_bench_model(CLI::App& bench) {
     models::DeepLab model = args->weights.empty() ? models::build_model(config.model)
                                                   : exporting::load_model(config.model, args->weights);
     model->to(device);
+    const double ghz_before = core::core_clock_ghz();
     const models::ModelBenchResult r = models::benchmark_model(*model, o);
-    char line[512];
+    const double ghz_after = core::core_clock_ghz();
+    char line[640];
     std::snprintf(line, sizeof line,
                   "model %s at %ldx%ld, batch %ld, %d thread(s), %s, BLAS %s\n"
                   "  %s (%d BN layers folded)\n"
                   "  latency median %.1f ms, p90 %.1f ms (%d passes); %.2f images/s\n"
                   "  %.2f GMACs/image -> %.1f GFLOP/s achieved = %.0f %% of the measured GEMM peak %.1f GFLOP/s\n"
-                  "  peak RSS %.0f MiB\n",
+                  "  peak RSS %.0f MiB; core clock %.2f GHz before, %.2f after\n",
                   exporting::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
                   device.str().c_str(), core::loaded_blas_library().c_str(), o.inference.describe().c_str(), r.folded_bn, r.median_ms, r.p90_ms, o.iterations,
                   r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
-                  100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib);
+                  100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib, ghz_before,
+                  ghz_after);
     std::cout << line;
   });
 }
@@ -134,18 +139,21 @@ void add_bench_train(CLI::App& bench) {
     o.batch = args->batch;
     o.iterations = args->iterations;
     o.warmup = args->warmup;
+    const double ghz_before = core::core_clock_ghz();
     const experiment::TrainBenchResult r = experiment::benchmark_training(config, o);
-    char line[512];
+    const double ghz_after = core::core_clock_ghz();
+    char line[640];
     std::snprintf(line, sizeof line,
                   "train %s, batch %ld, crop %ldx%ld, %d thread(s), amp %s, %s, BLAS %s\n"
                   "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n"
-                  "  parts (medians): data %.1f ms, forward + loss %.1f ms, backward %.1f ms, update %.1f ms\n",
+                  "  parts (medians): data %.1f ms, forward + loss %.1f ms, backward %.1f ms, update %.1f ms\n"
+                  "  core clock %.2f GHz before, %.2f after\n",
                   exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
                   at::get_num_threads(), config.train.amp.c_str(),
                   config.train.channels_last ? "channels-last" : "NCHW", core::loaded_blas_library().c_str(),
                   r.median_ms, r.p90_ms, static_cast<int>(r.milliseconds.size()), r.images_per_second, r.peak_rss_mib,
                   r.median_parts.data * 1e3, r.median_parts.forward * 1e3, r.median_parts.backward * 1e3,
-                  r.median_parts.update * 1e3);
+                  r.median_parts.update * 1e3, ghz_before, ghz_after);
     std::cout << line;
   });
 }

@@ -1,6 +1,7 @@
 #pragma once
-// What the benchmarks (bench model, bench train) and the training log share:
-// a percentile of timings and the process's peak resident memory.
+// What the benchmarks (bench model, bench train, the CRF benchmark) and the
+// training log share: a percentile of timings, the process's peak resident
+// memory, and the core's clock.
 
 #include <vector>
 
@@ -12,5 +13,11 @@ double percentile(std::vector<double> values, double fraction);
 
 /// Peak resident set size of this process so far, MiB.
 double peak_rss_mib();
+
+/// The clock of the core this thread runs on, in GHz, measured now (about
+/// 40 ms): a chain of 10^8 dependent register adds, one per cycle on x86-64.
+/// 0 on other architectures.  Benchmarks print it before and after their
+/// runs, so that a slow run can be told apart from a lowered clock.
+double core_clock_ghz();
 
 }  // namespace deeplab::core

@@ -65,6 +65,7 @@ TEST(ModelBenchCli, InferenceFlagsApplyAndWinOverSet) {
                                       "--amp bf16 --set runtime.threads=1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("BN, channels-last, bf16 autocast (0 BN layers folded)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" GHz before, "), std::string::npos) << "the core clock line: " << r.output;
   const auto folded = testing::run_deeplab("bench model -c " + config + " --size 33x41 --iters 1 --warmup 0 --no-channels-last");
   ASSERT_EQ(folded.exit_code, 0) << folded.output;
   EXPECT_NE(folded.output.find("folded BN, NCHW, fp32"), std::string::npos) << folded.output;

@@ -6,13 +6,13 @@
 // (DISABLED_, run by hand), not a timed test.
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
 
+#include "deeplab/core/bench_stats.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/sample_io.h"
 #include "deeplab/postprocess/dense_crf.h"
@@ -163,42 +163,10 @@ TEST(DenseCrf, MismatchedSizesAreAnError) {
                std::invalid_argument);
 }
 
-long peak_rss_kb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
-
 double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-// The core's clock now, in GHz, from a chain of dependent register adds (one
-// per cycle on x86-64; adds of an immediate are not used: this CPU's renamer
-// folds chains of those, and "measured" 8 GHz); 0 elsewhere.  Printed beside
-// the times so that a slow run can be told apart from a lower clock: at stop
-// 27 it read 2.3-2.9 GHz, and a photo run of 0.52 s at 2.6 GHz came minutes
-// after one of 0.32 s at 2.75 GHz (the host's load on memory, not the clock).
-double core_ghz() {
-#if defined(__x86_64__)
-  constexpr long kLoops = 10'000'000, kAddsPerLoop = 10;
-  long chain = 0;
-  const long one = 1;
-  const auto start = std::chrono::steady_clock::now();
-  for (long i = 0; i < kLoops; ++i) {
-    asm volatile(
-        "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
-        "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0"
-        : "+r"(chain)
-        : "r"(one));
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return static_cast<double>(kLoops * kAddsPerLoop) / seconds / 1e9;
-#else
-  return 0.0;
-#endif
 }
 
 // The budget: a VOC-sized image (500 x 375), 21 labels, 10
@@ -208,8 +176,8 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
   core::reuse_freed_memory();  // as every deeplab command runs (runtime.reuse_freed_memory, on by default)
   const int threads = at::get_num_threads();
   at::set_num_threads(1);
-  const long rss_before = peak_rss_kb();
-  const double ghz_before = core_ghz();
+  const double rss_before = core::peak_rss_mib();
+  const double ghz_before = core::core_clock_ghz();
   std::vector<double> wall, cpu;
   for (int run = 0; run < 5; ++run) {
     const auto start = std::chrono::steady_clock::now();
@@ -219,7 +187,7 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
     wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     ASSERT_EQ(refined.size(0), probs.size(0));
   }
-  const double ghz_after = core_ghz();
+  const double ghz_after = core::core_clock_ghz();
   // The bilateral lattice alone (dense_crf builds it the same way): its size drives the cost.
   const DenseCrfOptions o;
   const int64_t h = rgb.size(0), w = rgb.size(1);
@@ -247,7 +215,7 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
   std::sort(cpu.begin(), cpu.end());
   std::printf("; median %.3f s wall, %.3f s CPU; peak RSS grew by %.1f MB (from %.1f MB); core clock %.2f GHz before, "
               "%.2f after\n",
-              wall[2], cpu[2], (peak_rss_kb() - rss_before) / 1024.0, rss_before / 1024.0, ghz_before, ghz_after);
+              wall[2], cpu[2], core::peak_rss_mib() - rss_before, rss_before, ghz_before, ghz_after);
   EXPECT_LT(wall[2], 0.5);
 }
 
