@@ -35,13 +35,15 @@ TEST(BenchStats, PeakRssCoversTouchedMemory) {
   EXPECT_EQ(block[(kMiB << 20) - 1], 1);
 }
 
-// Not a timing assertion: a clock outside 0.3-10 GHz means the measurement
-// is broken (an optimised-away chain, or adds the CPU folds), not a slow machine.
+// Not a timing assertion: a clock outside 0.3-6.5 GHz (no x86-64 core runs
+// faster) means the measurement is broken, not a slow machine: a chain the
+// compiler dropped, or adds the CPU folds (a chain of immediate adds read
+// 7.4-13.6 GHz on this project's 2.8 GHz cores).
 TEST(BenchStats, CoreClockIsAPlausibleFrequency) {
   const double ghz = core_clock_ghz();
 #if defined(__x86_64__)
   EXPECT_GT(ghz, 0.3);
-  EXPECT_LT(ghz, 10.0);
+  EXPECT_LT(ghz, 6.5);
 #else
   EXPECT_EQ(ghz, 0.0);
 #endif
