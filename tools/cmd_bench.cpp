@@ -30,6 +30,15 @@
 namespace deeplab::tools {
 namespace {
 
+// The caching allocator's peak, a line of its own on a GPU run.
+std::string peak_gpu_line(c10::Device device, double mib) {
+  if (!device.is_cuda()) return "";
+  char line[96];
+  std::snprintf(line, sizeof line, "  peak GPU memory %.0f MiB (allocated tensors)\n", mib);
+  return line;
+}
+
+
 // "513x513" -> height, width; a ConfigError naming the flag otherwise.
 void parse_size(const std::string& text, const std::string& flag, int64_t& height, int64_t& width) {
   if (std::sscanf(text.c_str(), "%ldx%ld", &height, &width) != 2) {
@@ -77,12 +86,12 @@ void add_bench_model(CLI::App& bench) {
                   "  %s (%d BN layers folded)\n"
                   "  latency median %.1f ms, p90 %.1f ms (%d passes); %.2f images/s\n"
                   "  %.2f GMACs/image -> %.1f GFLOP/s achieved = %.0f %% of the measured GEMM peak %.1f GFLOP/s\n"
-                  "  peak RSS %.0f MiB; core clock %.2f GHz before, %.2f after\n",
+                  "  peak RSS %.0f MiB; core clock %.2f GHz before, %.2f after\n%s",
                   exporting::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
-                  device.str().c_str(), core::loaded_blas_library().c_str(), o.inference.describe().c_str(), r.folded_bn, r.median_ms, r.p90_ms, o.iterations,
+                  device.str().c_str(), core::describe_blas().c_str(), o.inference.describe().c_str(), r.folded_bn, r.median_ms, r.p90_ms, o.iterations,
                   r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
                   100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib, ghz_before,
-                  ghz_after);
+                  ghz_after, peak_gpu_line(device, r.peak_device_mib).c_str());
     std::cout << line;
   });
 }
@@ -144,16 +153,17 @@ void add_bench_train(CLI::App& bench) {
     const double ghz_after = core::core_clock_ghz();
     char line[640];
     std::snprintf(line, sizeof line,
-                  "train %s, batch %ld, crop %ldx%ld, %d thread(s), amp %s, %s, BLAS %s\n"
+                  "train %s, batch %ld, crop %ldx%ld, %s, %d thread(s), amp %s, %s, BLAS %s\n"
                   "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n"
                   "  parts (medians): data %.1f ms, forward + loss %.1f ms, backward %.1f ms, update %.1f ms\n"
-                  "  core clock %.2f GHz before, %.2f after\n",
+                  "  core clock %.2f GHz before, %.2f after\n%s",
                   exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
-                  at::get_num_threads(), config.train.amp.c_str(),
-                  config.train.channels_last ? "channels-last" : "NCHW", core::loaded_blas_library().c_str(),
+                  r.device.c_str(), at::get_num_threads(), config.train.amp.c_str(),
+                  config.train.channels_last ? "channels-last" : "NCHW", core::describe_blas().c_str(),
                   r.median_ms, r.p90_ms, static_cast<int>(r.milliseconds.size()), r.images_per_second, r.peak_rss_mib,
                   r.median_parts.data * 1e3, r.median_parts.forward * 1e3, r.median_parts.backward * 1e3,
-                  r.median_parts.update * 1e3, ghz_before, ghz_after);
+                  r.median_parts.update * 1e3, ghz_before, ghz_after,
+                  peak_gpu_line(c10::Device(r.device), r.peak_device_mib).c_str());
     std::cout << line;
   });
 }

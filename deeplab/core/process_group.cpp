@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace deeplab::core {
@@ -76,9 +77,12 @@ c10::intrusive_ptr<c10d::Store> make_store(const Rendezvous& rendezvous, std::ch
 std::string pick_backend(const ProcessGroupOptions& options) {
   const auto available = available_backends();
   const bool has_nccl = std::find(available.begin(), available.end(), "nccl") != available.end();
-  if (options.backend == "auto") return options.cuda && has_nccl ? "nccl" : "gloo";
+  if (options.backend == "auto") return options.cuda_device >= 0 && has_nccl ? "nccl" : "gloo";
   if (options.backend == "nccl" && !has_nccl) {
     throw ConfigError("runtime.dist_backend: nccl is not in this build (a CPU LibTorch); use gloo or auto");
+  }
+  if (options.backend == "nccl" && options.cuda_device < 0) {
+    throw ConfigError("runtime.dist_backend: nccl runs collectives on GPUs, but runtime.device is the CPU; use gloo or auto");
   }
   if (options.backend != "gloo" && options.backend != "nccl") {
     throw ConfigError("runtime.dist_backend: '" + options.backend + "' is not a backend; expected auto, gloo or nccl");
@@ -92,20 +96,34 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<BackendBase> group;
   std::chrono::milliseconds timeout;
+  // NCCL's collectives take only GPU tensors: CPU ones travel through a copy
+  // on this device.  Gloo takes both (its CUDA paths stage through the host).
+  std::optional<c10::Device> collective_device;
+
+  // The tensor the backend sees for `tensor`: itself, or its copy on the
+  // collective device (copied back by Work::wait).
+  at::Tensor staged(const at::Tensor& tensor) const {
+    if (!collective_device || tensor.device() == *collective_device) return tensor;
+    return tensor.to(*collective_device);
+  }
 };
 
 struct ProcessGroup::Work::Impl {
   c10::intrusive_ptr<c10d::Work> work;
   std::string what;  // for errors
+  // Tensors the collective wrote into a staged copy of: (copy, caller's tensor).
+  std::vector<std::pair<at::Tensor, at::Tensor>> copy_back;
 };
 
 namespace {
 
 // Starts a collective; a failure to start is a DistributedError naming it.
 template <class Launch>
-ProcessGroup::Work start(const std::string& what, Launch launch) {
+ProcessGroup::Work start(const std::string& what, Launch launch,
+                         std::vector<std::pair<at::Tensor, at::Tensor>> copy_back = {}) {
   auto impl = std::make_shared<ProcessGroup::Work::Impl>();
   impl->what = what;
+  impl->copy_back = std::move(copy_back);
   try {
     impl->work = launch();
   } catch (const std::exception& e) {
@@ -121,6 +139,14 @@ std::vector<std::string> available_backends() {
   return {"gloo", "nccl"};
 #else
   return {"gloo"};
+#endif
+}
+
+std::string describe_backends() {
+#ifdef USE_C10D_NCCL
+  return "gloo, nccl " + c10d::getNcclVersion();
+#else
+  return "gloo";
 #endif
 }
 
@@ -160,6 +186,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const Rendezvous& rendezvous,
       nccl_options->timeout = options.timeout;
       impl->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, rendezvous.rank, rendezvous.world_size,
                                                                 nccl_options);
+      impl->collective_device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(options.cuda_device));
 #endif
     }
   } catch (const std::exception& e) {
@@ -183,13 +210,17 @@ void ProcessGroup::Work::wait() {
     throw DistributedError(impl->what + " failed (a peer process died or hung past runtime.dist_timeout_s): " +
                            e.what());
   }
+  torch::NoGradGuard no_grad;
+  for (auto& [staged, target] : impl->copy_back) target.copy_(staged);
 }
 
 ProcessGroup::Work ProcessGroup::all_reduce_async(at::Tensor tensor) {
-  return start("rank " + std::to_string(rank_) + ": all-reduce", [&] {
-    std::vector<at::Tensor> tensors{std::move(tensor)};
-    return impl_->group->allreduce(tensors, c10d::AllreduceOptions{});
-  });
+  std::vector<at::Tensor> tensors{impl_->staged(tensor)};
+  std::vector<std::pair<at::Tensor, at::Tensor>> copy_back;
+  if (!tensors[0].is_same(tensor)) copy_back.emplace_back(tensors[0], tensor);
+  return start(
+      "rank " + std::to_string(rank_) + ": all-reduce",
+      [&] { return impl_->group->allreduce(tensors, c10d::AllreduceOptions{}); }, std::move(copy_back));
 }
 
 void ProcessGroup::all_reduce(at::Tensor tensor) { all_reduce_async(std::move(tensor)).wait(); }
@@ -202,7 +233,7 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   for (auto& [key, members] : groups) {
     std::vector<at::Tensor> flat_parts;
     for (const auto& t : members) flat_parts.push_back(t.detach().reshape({-1}));
-    std::vector<at::Tensor> flat{torch::cat(flat_parts)};
+    std::vector<at::Tensor> flat{impl_->staged(torch::cat(flat_parts))};
     c10d::BroadcastOptions options;
     options.rootRank = root;
     start("rank " + std::to_string(rank_) + ": broadcast", [&] { return impl_->group->broadcast(flat, options); }).wait();
@@ -216,16 +247,20 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
 }
 
 std::vector<at::Tensor> ProcessGroup::all_gather(const at::Tensor& tensor) {
-  std::vector<at::Tensor> inputs{tensor.contiguous()};
+  std::vector<at::Tensor> inputs{impl_->staged(tensor.contiguous())};
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < world_size_; ++r) outputs[0].push_back(torch::empty_like(inputs[0]));
   start("rank " + std::to_string(rank_) + ": all-gather", [&] { return impl_->group->allgather(outputs, inputs); })
       .wait();
+  for (auto& gathered : outputs[0]) gathered = gathered.to(tensor.device());
   return outputs[0];
 }
 
 void ProcessGroup::barrier() {
-  start("rank " + std::to_string(rank_) + ": barrier", [&] { return impl_->group->barrier(); }).wait();
+  c10d::BarrierOptions options;
+  // NCCL's barrier is an all-reduce on a device; name ours rather than let it guess from the rank.
+  if (impl_->collective_device) options.device_ids = {impl_->collective_device->index()};
+  start("rank " + std::to_string(rank_) + ": barrier", [&] { return impl_->group->barrier(options); }).wait();
 }
 
 }  // namespace deeplab::core

@@ -4,7 +4,9 @@
 // c10d's classes, which change between LibTorch versions (ProcessGroupGloo
 // derives from c10d::Backend in 2.x): everything else talks to this wrapper.
 // All collectives sum; every rank must issue the same collectives in the same
-// order.  A failed collective (a dead or hung peer) throws DistributedError.
+// order.  Tensors may live on the CPU or this rank's GPU whatever the backend:
+// NCCL gets a GPU copy of a CPU tensor (checkpoint RNG states, loss
+// agreements), and the result is copied back.  A failed collective (a dead or hung peer) throws DistributedError.
 
 #include <ATen/core/Tensor.h>
 
@@ -28,11 +30,13 @@ class DistributedError : public Error {
 struct ProcessGroupOptions {
   std::string backend = "auto";  // auto (NCCL for CUDA tensors when available, else Gloo) | gloo | nccl
   std::chrono::milliseconds timeout{std::chrono::minutes(30)};
-  bool cuda = false;  // the ranks compute on GPUs (auto picks NCCL)
+  int cuda_device = -1;  // this rank's GPU (auto then picks NCCL); -1: the ranks compute on CPUs
 };
 
 /// Backends this build can create ("gloo" always; "nccl" with a CUDA LibTorch built with it).
 std::vector<std::string> available_backends();
+/// "gloo, nccl 2.28.9" (the NCCL this LibTorch was built with), for `deeplab --version`.
+std::string describe_backends();
 
 class ProcessGroup {
  public:

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <link.h>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -17,7 +18,9 @@
 #include <sstream>
 #include <thread>
 
+#include "deeplab/core/cuda_device.h"
 #include "deeplab/core/error.h"
+#include "deeplab/core/process_group.h"
 
 namespace deeplab::core {
 
@@ -39,7 +42,7 @@ int apply_threads(int threads, int inter_op_threads) {
   if (auto set_blas = reinterpret_cast<SetBlasThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_blas(wanted);
   }
-  if (inter_op_threads > 0 && at::get_num_interop_threads() != inter_op_threads) {
+  if (inter_op_threads > 0 && static_cast<int>(at::get_num_interop_threads()) != inter_op_threads) {
     try {
       at::set_num_interop_threads(inter_op_threads);
     } catch (const c10::Error&) {
@@ -90,7 +93,10 @@ c10::Device apply_runtime(const RuntimeConfig& runtime) {
   if (runtime.reuse_freed_memory) reuse_freed_memory();
   apply_threads(runtime.threads, runtime.inter_op_threads);
   seed_everything(static_cast<uint64_t>(runtime.seed));
-  return resolve_device(runtime.device);
+  set_cudnn_benchmark(runtime.cudnn_benchmark);
+  const c10::Device device = resolve_device(runtime.device);
+  set_current_device(device);
+  return device;
 }
 
 std::string loaded_blas_library() {
@@ -111,20 +117,23 @@ std::string loaded_blas_library() {
   return found.empty() ? "none loaded" : found;
 }
 
+std::string describe_blas() {
+  // Official LibTorch packages link MKL in statically (a BLAS library loaded
+  // beside it, e.g. OpenCV's, is not the one torch calls).
+  if (at::hasMKL()) return "MKL, linked into LibTorch";
+  const std::string blas = loaded_blas_library();
+  const bool reference = blas.find("openblas") == std::string::npos && blas.find("mkl") == std::string::npos;
+  return blas + (reference ? "  (reference BLAS: slow; install libopenblas0-pthread)" : "");
+}
+
 std::string build_summary() {
   std::ostringstream out;
   out << "LibTorch " << TORCH_VERSION << "\n";
-  const std::string blas = loaded_blas_library();
-  const bool reference = blas.find("openblas") == std::string::npos && blas.find("mkl") == std::string::npos;
-  out << "BLAS: " << blas << (reference ? "  (reference BLAS: slow; install libopenblas0-pthread)" : "") << "\n";
+  out << "BLAS: " << describe_blas() << "\n";
   out << "threads: " << at::get_num_threads() << " intra-op, " << at::get_num_interop_threads()
       << " inter-op (hardware cores: " << std::thread::hardware_concurrency() << ")\n";
-  out << "CUDA: ";
-  if (torch::cuda::is_available()) {
-    out << "available, " << torch::cuda::device_count() << " device(s)\n";
-  } else {
-    out << "not available\n";
-  }
+  out << "CUDA: " << describe_cuda() << "\n";
+  out << "c10d backends: " << describe_backends() << "\n";
   return out.str();
 }
 

@@ -34,6 +34,9 @@ c10::Device apply_runtime(const RuntimeConfig& runtime);
 
 /// Path of the BLAS library actually loaded into this process.
 std::string loaded_blas_library();
+/// That path, or "MKL, linked into LibTorch" for official packages, with a
+/// warning when it is the slow reference BLAS.
+std::string describe_blas();
 
 /// Multi-line build and runtime summary printed by `deeplab --version`.
 std::string build_summary();

@@ -18,6 +18,9 @@ struct RuntimeConfig {
   bool reuse_freed_memory = true;
   int64_t seed = 0;
   std::string device = "auto";
+  // cuDNN autotunes convolution algorithms per input shape: faster for fixed
+  // crops, but the chosen kernels (and the last bits of results) may vary.
+  bool cudnn_benchmark = false;
   std::string log_level = "info";
   std::string work_dir = "work_dirs/default";
   // Multi-process training (torchrun, srun or `deeplab launch` set the ranks).
@@ -34,6 +37,7 @@ struct RuntimeConfig {
     v("reuse_freed_memory", reuse_freed_memory);
     v("seed", seed, non_negative());
     v("device", device, satisfying(is_device_spec, "cpu, cuda, cuda:N or auto"));
+    v("cudnn_benchmark", cudnn_benchmark);
     v("log_level", log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}));
     v("work_dir", work_dir);
     v("dist_backend", dist_backend, one_of({"auto", "gloo", "nccl"}));

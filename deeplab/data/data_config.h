@@ -95,6 +95,9 @@ struct DataConfig {
   bool drop_last = true;
   /// Log and skip unreadable/inconsistent samples instead of stopping.
   bool skip_bad_samples = false;
+  /// Training on CUDA: collate batches in page-locked memory so that their
+  /// copies to the GPU run asynchronously (ignored on the CPU).
+  bool pin_memory = true;
 
   template <class V>
   void fields(V& v) {
@@ -120,6 +123,7 @@ struct DataConfig {
     v("prefetch", prefetch, at_least(1));
     v("drop_last", drop_last);
     v("skip_bad_samples", skip_bad_samples);
+    v("pin_memory", pin_memory);
   }
 };
 

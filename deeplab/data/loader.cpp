@@ -49,13 +49,15 @@ void copy_planes(const cv::Mat& src, float* dst, int64_t width, size_t plane) {
 
 /// The batch's panoptic target tensors; a sample smaller than h x w is padded with 0
 /// (no center, no offset, no loss).
-void collate_panoptic(const std::vector<PanopticTargets>& targets, int64_t h, int64_t w, Batch& batch) {
+void collate_panoptic(const std::vector<PanopticTargets>& targets, int64_t h, int64_t w, bool pinned,
+                      Batch& batch) {
   const auto n = static_cast<int64_t>(targets.size());
-  batch.center = at::zeros({n, 1, h, w}, at::kFloat);
-  batch.offset = at::zeros({n, 2, h, w}, at::kFloat);
-  batch.center_weights = at::zeros({n, h, w}, at::kFloat);
-  batch.offset_weights = at::zeros({n, h, w}, at::kFloat);
-  batch.semantic_weights = at::zeros({n, h, w}, at::kFloat);
+  const auto floats = at::TensorOptions(at::kFloat).pinned_memory(pinned);
+  batch.center = at::zeros({n, 1, h, w}, floats);
+  batch.offset = at::zeros({n, 2, h, w}, floats);
+  batch.center_weights = at::zeros({n, h, w}, floats);
+  batch.offset_weights = at::zeros({n, h, w}, floats);
+  batch.semantic_weights = at::zeros({n, h, w}, floats);
   const size_t plane = static_cast<size_t>(h) * static_cast<size_t>(w);
   for (size_t i = 0; i < targets.size(); ++i) {
     const PanopticTargets& t = targets[i];
@@ -229,8 +231,9 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<PanopticTa
   const int64_t n = static_cast<int64_t>(samples.size());
   Batch batch;
   // Zeros are the normalised mean, so smaller images in an eval batch pad with it.
-  batch.images = at::zeros({n, 3, h, w}, at::kFloat);
-  batch.labels = at::full({n, h, w}, dataset_->ignore_label(), at::kLong);
+  const bool pinned = options_.pin_memory;
+  batch.images = at::zeros({n, 3, h, w}, at::TensorOptions(at::kFloat).pinned_memory(pinned));
+  batch.labels = at::full({n, h, w}, dataset_->ignore_label(), at::TensorOptions(at::kLong).pinned_memory(pinned));
   if (with_instances) batch.instances = at::zeros({n, h, w}, at::kInt);
   ChannelLut lut{};
   for (size_t c = 0; c < 3; ++c) {
@@ -250,7 +253,7 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<PanopticTa
     }
     batch.ids.push_back(s.id);
   }
-  if (panoptic_) collate_panoptic(targets, h, w, batch);
+  if (panoptic_) collate_panoptic(targets, h, w, options_.pin_memory, batch);
   batch.indices = indices;
   return batch;
 }

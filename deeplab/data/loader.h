@@ -52,6 +52,9 @@ struct LoaderOptions {
   bool train = true;         // shuffling + padded shards (see DistributedSampler)
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
+  /// Collate into page-locked memory (needs a visible GPU): set by the caller
+  /// for a CUDA run with data.pin_memory, not by from_config.
+  bool pin_memory = false;
   Normalization normalization;
   /// Panoptic targets made in the workers after the transform; set by the caller
   /// (panoptic_target_options), not by from_config.

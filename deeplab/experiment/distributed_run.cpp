@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "deeplab/core/cuda_device.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/run_dir.h"
 
@@ -25,11 +26,12 @@ DistributedRun join_distributed_run(const Config& config, c10::Device device) {
                         std::to_string(gpus) + " GPU(s): start at most one process per GPU");
     }
     run.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(run.rendezvous.local_rank));
+    core::set_current_device(run.device);  // NCCL's communicator and index-less allocations use it
   }
   if (!run.rendezvous.distributed()) return run;
   core::ProcessGroupOptions options;
   options.backend = config.runtime.dist_backend;
-  options.cuda = run.device.is_cuda();
+  options.cuda_device = run.device.is_cuda() ? run.device.index() : -1;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.runtime.dist_timeout_s * 1000));
   run.group = core::ProcessGroup::create(run.rendezvous, options);
   return run;

@@ -10,11 +10,12 @@
 
 namespace deeplab::experiment {
 
-std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, int world_size) {
+std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, int world_size, c10::Device device) {
   auto dataset = data::make_dataset(config.data, config.data.train_split, data::DatasetUse::kTraining);
   auto options = data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
   options.rank = rank;
   options.world_size = world_size;
+  options.pin_memory = config.data.pin_memory && device.is_cuda();
   if (models::is_panoptic(config.model)) {
     options.panoptic = data::panoptic_target_options(config.data, data::load_config_descriptor(config.data));
   }
@@ -31,7 +32,7 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, 
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group) {
   const int rank = group ? group->rank() : 0, world_size = group ? group->world_size() : 1;
-  auto loader = make_train_loader(config, rank, world_size);
+  auto loader = make_train_loader(config, rank, world_size, device);
   return make_trainer(config, std::move(model), device, work_dir, std::move(group), std::move(loader));
 }
 

@@ -17,9 +17,10 @@
 
 namespace deeplab::experiment {
 
-/// The training loader of `config` for this rank; DataError when the split
-/// has not one batch.
-std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank = 0, int world_size = 1);
+/// The training loader of `config` for this rank, feeding `device` (pinned
+/// batches for CUDA with data.pin_memory); DataError when the split has not one batch.
+std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank = 0, int world_size = 1,
+                                                c10::Device device = c10::Device(c10::kCPU));
 
 /// Trainer of `model` (already initialised) on `device`, writing to
 /// `work_dir`; data parallel over `group` when it has several ranks (this

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "deeplab/core/bench_stats.h"
+#include "deeplab/core/cuda_device.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/memory_dataset.h"
@@ -62,9 +63,11 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
   std::vector<double> data, forward, backward, update;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
     if (i >= o.warmup && o.before_timed_step && !o.before_timed_step()) break;
+    if (i == o.warmup) core::reset_peak_device_memory(device);
+    core::synchronize(device);  // the clock starts with nothing queued ...
     const auto start = std::chrono::steady_clock::now();
     const train::StepResult step = trainer.run_step();
-    if (device.is_cuda()) torch::cuda::synchronize();
+    core::synchronize(device);  // ... and stops when the step's kernels are done
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (i < o.warmup) continue;
     r.milliseconds.push_back(ms);
@@ -79,7 +82,9 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
   r.median_ms = core::percentile(r.milliseconds, 0.5);
   r.p90_ms = core::percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;
+  r.device = device.str();
   r.peak_rss_mib = core::peak_rss_mib();
+  r.peak_device_mib = core::peak_device_memory_mib(device);
   return r;
 }
 

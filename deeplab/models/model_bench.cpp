@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "deeplab/core/bench_stats.h"
+#include "deeplab/core/cuda_device.h"
 #include "deeplab/core/error.h"
 #include "deeplab/models/inference.h"
 #include "deeplab/models/outputs.h"
@@ -23,14 +24,17 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 namespace {
 
-// Best time of `repeats` calls of `op` after one warm-up (thread pool, buffers).
+// Best time of `repeats` calls of `op` after one warm-up (thread pool,
+// buffers); on a GPU the clock is read only after the queued work is done.
 template <class Op>
-double best_seconds(const Op& op, int repeats) {
+double best_seconds(const Op& op, int repeats, c10::Device device) {
   op();
   double best = 1e30;
   for (int i = 0; i < repeats; ++i) {
+    core::synchronize(device);
     const auto start = std::chrono::steady_clock::now();
     op();
+    core::synchronize(device);
     best = std::min(best, seconds_since(start));
   }
   return best;
@@ -38,20 +42,21 @@ double best_seconds(const Op& op, int repeats) {
 
 }  // namespace
 
-double measure_gemm_gflops(int64_t n, int repeats) {
+double measure_gemm_gflops(int64_t n, int repeats, c10::Device device) {
   torch::NoGradGuard no_grad;
   const double flops = 2.0 * static_cast<double>(n) * n * n;
+  const auto on_device = torch::TensorOptions().device(device);
   // The BLAS GEMM (torch::mm) ...
-  const auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  const double blas = flops / best_seconds([&] { return torch::mm(a, b); }, repeats);
+  const auto a = torch::randn({n, n}, on_device), b = torch::randn({n, n}, on_device);
+  const double blas = flops / best_seconds([&] { return torch::mm(a, b); }, repeats, device);
   // ... and the same product as a 1x1 convolution, channels-last: oneDNN's
   // GEMM kernels, which the model's convolutions use and which beat
   // OpenBLAS here.  The peak is the faster of the two.
   const int64_t side = static_cast<int64_t>(std::sqrt(static_cast<double>(n)));
-  const auto x = torch::randn({1, n, side, n / side}).contiguous(at::MemoryFormat::ChannelsLast);
-  const auto w = torch::randn({n, n, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto x = torch::randn({1, n, side, n / side}, on_device).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto w = torch::randn({n, n, 1, 1}, on_device).contiguous(at::MemoryFormat::ChannelsLast);
   const double conv = 2.0 * static_cast<double>(n) * n * side * (n / side) /
-                      best_seconds([&] { return torch::conv2d(x, w); }, repeats);
+                      best_seconds([&] { return torch::conv2d(x, w); }, repeats, device);
   return std::max(blas, conv) / 1e9;
 }
 
@@ -68,18 +73,21 @@ ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& o)
   const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
   const auto input = torch::randn({o.batch, 3, o.height, o.width}).to(device);
   auto forward = [&] { return infer_outputs(model, input, o.inference).at(output_name::kSemantic).value; };
+  core::reset_peak_device_memory(device);
   for (int i = 0; i < o.warmup; ++i) forward();
   for (int i = 0; i < o.iterations; ++i) {
+    core::synchronize(device);  // nothing of the warm-up or the last pass is still queued
     const auto start = std::chrono::steady_clock::now();
-    const auto out = forward();
-    if (out.is_cuda()) torch::cuda::synchronize();
+    forward();
+    core::synchronize(device);
     r.milliseconds.push_back(seconds_since(start) * 1e3);
   }
+  r.peak_device_mib = core::peak_device_memory_mib(device);
   r.median_ms = core::percentile(r.milliseconds, 0.5);
   r.p90_ms = core::percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;
   r.achieved_gflops = 2.0 * r.macs_per_image * static_cast<double>(o.batch) / (r.median_ms * 1e-3) / 1e9;
-  r.gemm_peak_gflops = measure_gemm_gflops();
+  r.gemm_peak_gflops = measure_gemm_gflops(1024, 5, device);
   r.peak_rss_mib = core::peak_rss_mib();
   return r;
 }

@@ -28,6 +28,7 @@ struct ModelBenchResult {
   double achieved_gflops = 0;        // 2 x MACs x batch / median
   double gemm_peak_gflops = 0;       // measure_gemm_gflops()
   double peak_rss_mib = 0;           // of the process, after the passes
+  double peak_device_mib = 0;        // CUDA: the caching allocator's peak over the passes (0 on CPU)
   int folded_bn = 0;                 // BN layers folded (inference.fold_bn)
 };
 
@@ -35,9 +36,10 @@ struct ModelBenchResult {
 /// options.inference says (prepare_for_inference: folding is in place), no autograd.
 ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& options);
 
-/// GFLOP/s of an n x n x n float32 matrix product (best of `repeats`; the
-/// faster of the BLAS GEMM and oneDNN running it as a 1x1 convolution): what
-/// the convolutions could reach at most on this machine and thread count.
-double measure_gemm_gflops(int64_t n = 1024, int repeats = 5);
+/// GFLOP/s of an n x n x n float32 matrix product on `device` (best of
+/// `repeats`; the faster of the BLAS GEMM and the same product as a 1x1
+/// convolution): what the convolutions could reach at most on this machine
+/// and thread count.
+double measure_gemm_gflops(int64_t n = 1024, int repeats = 5, c10::Device device = c10::Device(c10::kCPU));
 
 }  // namespace deeplab::models

@@ -111,8 +111,12 @@ std::string save_checkpoint(const std::string& dir, int64_t iteration, torch::nn
 RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   if (!fs::exists(path)) throw IoError("checkpoint '" + path + "' does not exist");
   try {
+    // Tensors land on the model's device, whichever one the run that saved
+    // them used: a GPU run resumes on a CPU machine and the other way round.
+    const auto parameters = model.parameters();
+    const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters.front().device();
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, device);
     torch::NoGradGuard no_grad;
     for (auto& p : model.named_parameters()) p.value().copy_(read_tensor(archive, "model." + p.key()));
     for (auto& b : model.named_buffers()) b.value().copy_(read_tensor(archive, "model." + b.key(), true));

@@ -123,12 +123,12 @@ void Trainer::load_rank_state_dict(const TensorMap& state) {
   const auto cpu = state.find("rng.cpu");
   if (cpu != state.end()) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle on the global one
-    generator.set_state(cpu->second);
+    generator.set_state(cpu->second.cpu());  // a checkpoint read onto a GPU holds it there
   }
   const auto cuda = state.find("rng.cuda");
   if (cuda != state.end() && options_.device.is_cuda()) {
     at::Generator generator = at::globalContext().defaultGenerator(options_.device);
-    generator.set_state(cuda->second);
+    generator.set_state(cuda->second.cpu());
   }
 }
 
@@ -203,11 +203,23 @@ data::Batch Trainer::next_batch() {
   return std::move(*batch);
 }
 
+// Pinned batches (data.pin_memory on CUDA) copy asynchronously: the copies
+// queue on the stream ahead of the forward pass that reads them.
+void Trainer::move_to_device(data::Batch& batch) const {
+  const auto& device = options_.device;
+  const bool non_blocking = device.is_cuda() && batch.images.is_pinned();
+  batch.images = batch.images.to(device, options_.dtype, non_blocking);
+  if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
+  batch.labels = batch.labels.to(device, non_blocking);
+  for (auto* target : {&batch.center, &batch.center_weights, &batch.offset, &batch.offset_weights,
+                       &batch.semantic_weights}) {
+    if (target->defined()) *target = target->to(device, non_blocking);
+  }
+}
+
 Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_step, StepTimes& times) {
   const auto start = std::chrono::steady_clock::now();
-  batch.images = batch.images.to(options_.device, options_.dtype);
-  if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
-  batch.labels = batch.labels.to(options_.device);
+  move_to_device(batch);
   LossTerms terms;
   torch::Tensor loss;
   {

@@ -3,6 +3,7 @@
 // binary globs only *_test.cpp).
 
 #include <opencv2/imgcodecs.hpp>
+#include "tests/support/test_support.h"
 #include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
@@ -48,13 +49,13 @@ inline void write_voc(const std::string& root, const std::map<std::string, cv::M
 
 /// True when /usr/bin/python3 exists and imports every module named.
 inline bool python_has(const std::string& modules) {
-  const std::string cmd = "/usr/bin/python3 -c 'import " + modules + "' >/dev/null 2>&1";
-  return std::filesystem::exists("/usr/bin/python3") && std::system(cmd.c_str()) == 0;
+  const std::string cmd = deeplab::testing::oracle_python() + " -c 'import " + modules + "' >/dev/null 2>&1";
+  return std::filesystem::exists(deeplab::testing::oracle_python()) && std::system(cmd.c_str()) == 0;
 }
 
 /// Runs /usr/bin/python3 on a script with arguments; returns the exit code and output.
 inline std::pair<int, std::string> run_python(const std::string& script, const std::string& args) {
-  const std::string cmd = "/usr/bin/python3 " + script + " " + args + " 2>&1";
+  const std::string cmd = deeplab::testing::oracle_python() + " " + script + " " + args + " 2>&1";
   std::string out;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return {-1, out};

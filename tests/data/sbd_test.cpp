@@ -27,7 +27,7 @@ bool write_mat(const std::string& path, int h, int w) {
 }
 
 TEST(Sbd, ReadsScipyWrittenGTclsSegmentation) {
-  if (!fixtures::python_has("scipy.io")) GTEST_SKIP() << "/usr/bin/python3 with scipy not available";
+  if (!fixtures::python_has("scipy.io")) GTEST_SKIP() << "the oracle Python with scipy not available";
   TempDir dir;
   const std::string mat = dir.path() + "/cls/2008_000002.mat";
   ASSERT_TRUE(write_mat(mat, 5, 7));
@@ -51,7 +51,7 @@ TEST(Sbd, MissingOrForeignMatFileNamesIt) {
 }
 
 TEST(Sbd, TrainAugListAndPngsReadThroughVocAug) {
-  if (!fixtures::python_has("scipy.io")) GTEST_SKIP() << "/usr/bin/python3 with scipy not available";
+  if (!fixtures::python_has("scipy.io")) GTEST_SKIP() << "the oracle Python with scipy not available";
   TempDir voc, sbd;
   const cv::Mat label(5, 7, CV_8UC1, cv::Scalar(4));
   fixtures::write_voc(voc.path(), {{"v_train", label}}, voc_colormap(), "train");

@@ -76,7 +76,7 @@ TEST(Synth, SceneDependsOnItsSeedOnly) {
 }
 
 TEST(Synth, PilSeesPaletteVocLabelsAndSixteenBitInstanceIds) {
-  if (!fixtures::python_has("PIL, numpy")) GTEST_SKIP() << "/usr/bin/python3 with PIL not available";
+  if (!fixtures::python_has("PIL, numpy")) GTEST_SKIP() << "the oracle Python with PIL not available";
   TempDir dir;
   synth::write_synthetic_dataset(voc_options(dir.path() + "/voc", 2));
   synth::SynthOptions c = voc_options(dir.path() + "/cs", 2);

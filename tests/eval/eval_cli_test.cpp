@@ -80,7 +80,7 @@ int predicted_classes(const json& j) {
 TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   const std::string samples = testing::samples_dir();
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
-  if (!testing::have_python_oracle()) GTEST_SKIP() << "/usr/bin/python3 with torch + torchvision not found";
+  if (!testing::have_python_oracle()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
   const std::string fixture = testing::python_fixture_dir("torchvision_parity.py") + "/deeplabv3_resnet50.pth";
   const std::string voc = samples + "/voc2012";
   testing::TempDir dir;
@@ -100,7 +100,7 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   EXPECT_GE(predicted_classes(ours), 2) << "a trivial prediction would prove little";
 
   std::string out;
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " confusion --weights " +
+  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " confusion --weights " +
                                    fixture + " --root " + voc + " --out " + dir.file("ref.json"),
                                &out),
             0)
@@ -119,7 +119,7 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   const json semantic = read_json_file(dir.file("semantic.json"));
   EXPECT_EQ(flat_matrix(semantic), a);
   EXPECT_EQ(semantic["mIoU"], ours["mIoU"]);
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " check-voc-png " +
+  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " check-voc-png " +
                                    dir.path() + "/pred/2007_000063.png",
                                &out),
             0)
@@ -134,7 +134,7 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
 TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
   const std::string samples = testing::samples_dir();
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
-  if (!testing::have_python_oracle()) GTEST_SKIP() << "/usr/bin/python3 with torch + torchvision not found";
+  if (!testing::have_python_oracle()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
   struct Case {
     std::string fixture, arch, config;
     bool aux;
@@ -164,19 +164,19 @@ TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_GE(predicted_classes(read_json_file(dir.file("eval.json"))), 2) << "a one-class prediction would prove little";
     std::string out;
-    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " confusion --arch " +
+    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " confusion --arch " +
                                      c.arch + (c.aux ? " --aux" : "") + " --weights " + fixture + " --root " + voc +
                                      " --save-labels " + dir.path() + "/ref --out " + dir.file("ref.json"),
                                  &out),
               0)
         << out;
-    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
+    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
                                      dir.path() + "/ref " + dir.path() + "/pred",
                                  &out),
               0)
         << out;
     EXPECT_EQ(out.rfind("0 of 187500 pixels differ in 1 images", 0), 0u) << out;  // at the start: not "10 of"
-    ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
+    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
                                      dir.path() + "/ref " + dir.path() + "/fast",
                                  &out),
               0)
@@ -298,11 +298,11 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
   }
   ASSERT_EQ(files.size(), 3u);
   for (const auto& f : files) EXPECT_NE(f.find("_labelIds.png"), std::string::npos) << f;
-  if (!fs::exists("/usr/bin/python3") || testing::run_shell("/usr/bin/python3 -c 'import PIL, numpy'") != 0) {
+  if (!fs::exists(deeplab::testing::oracle_python()) || testing::run_shell(deeplab::testing::oracle_python() + " -c 'import PIL, numpy'") != 0) {
     GTEST_SKIP() << "PIL not available: formats not confirmed";
   }
   std::string out;
-  std::string cmd = "/usr/bin/python3 " + source_path("scripts/fixtures/check_pngs.py");
+  std::string cmd = deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/check_pngs.py");
   for (const auto& f : files) cmd += " " + f;
   ASSERT_EQ(testing::run_shell(cmd, &out), 0) << out;
   const std::set<int> train_label_ids{7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33};

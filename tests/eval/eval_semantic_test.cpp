@@ -88,7 +88,7 @@ TEST(EvalSemantic, UnmatchedSizeMismatchAndBadValuesAreErrorsNamingFiles) {
 }
 
 bool python_has_numpy_and_pil() {
-  return std::system("/usr/bin/python3 -c 'import numpy, PIL' > /dev/null 2>&1") == 0;
+  return std::system((deeplab::testing::oracle_python() + " -c 'import numpy, PIL' > /dev/null 2>&1").c_str()) == 0;
 }
 
 // Random Cityscapes-like images: blocks of label ids (some ignored), instances
@@ -124,7 +124,7 @@ void write_random_cityscapes(const TempDir& dir, int images) {
 }
 
 TEST(EvalSemantic, CityscapesModeAgreesWithIndependentNumpyImplementation) {
-  if (!python_has_numpy_and_pil()) GTEST_SKIP() << "/usr/bin/python3 with numpy and PIL not available";
+  if (!python_has_numpy_and_pil()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with numpy and PIL not available";
   TempDir dir;
   write_random_cityscapes(dir, 3);
   const std::string ours = dir.file("ours.json");
@@ -133,7 +133,7 @@ TEST(EvalSemantic, CityscapesModeAgreesWithIndependentNumpyImplementation) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string theirs = dir.file("ref.json");
   const std::string script = testing::source_dir() + "/scripts/fixtures/cityscapes_eval_reference.py";
-  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " " + dir.path() + "/gtFine " + dir.path() + "/pred > " +
+  ASSERT_EQ(std::system((deeplab::testing::oracle_python() + " " + script + " " + dir.path() + "/gtFine " + dir.path() + "/pred > " +
                          theirs).c_str()),
             0);
   const json a = json::parse(core::read_file(ours));

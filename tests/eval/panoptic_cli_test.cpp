@@ -152,10 +152,10 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
 
   // The independent oracle, on label ids (the saved files' category ids).
   std::string out;
-  if (testing::run_shell("/usr/bin/python3 -c 'import numpy, PIL'", &out) != 0) {
-    GTEST_SKIP() << "/usr/bin/python3 with numpy + PIL not found: oracle part skipped";
+  if (testing::run_shell(deeplab::testing::oracle_python() + " -c 'import numpy, PIL'", &out) != 0) {
+    GTEST_SKIP() << deeplab::testing::oracle_python() + " with numpy + PIL not found: oracle part skipped";
   }
-  ASSERT_EQ(testing::run_shell("/usr/bin/python3 " + source_path("scripts/fixtures/cityscapes_panoptic_reference.py") +
+  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/cityscapes_panoptic_reference.py") +
                                    " --gt-split-dir " + root + "/gtFine/val --pred-json " + pred +
                                    "/panoptic.json --pred-dir " + pred + "/panoptic > " + dir.file("oracle.json"),
                                &out),

@@ -30,7 +30,7 @@ std::string config_path(const std::string& name) { return testing::source_dir() 
 
 TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
   const std::string pth = parity_fixture("deeplabv3_mobilenet_v3_large_aux.pth");
-  if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   testing::TempDir dir;
   const std::string weights = dir.file("ours.pth"), script = dir.file("model.pt");
   const std::string config = config_path("deeplabv3_mobilenet_v3_large.yaml");
@@ -74,7 +74,7 @@ TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
 
 TEST(DeepLabExport, ImportRejectsAnotherFamilyInOneLine) {
   const std::string pth = parity_fixture("resnet50_features.pth");
-  if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   testing::TempDir dir;
   const auto result = testing::run_deeplab("import --from torchvision --arch mobilenet_v2 " + pth + " " + dir.file("x"));
   EXPECT_NE(result.exit_code, 0);
@@ -84,7 +84,7 @@ TEST(DeepLabExport, ImportRejectsAnotherFamilyInOneLine) {
 
 TEST(DeepLabExport, ImageNetBackboneFillsTheBackboneOnly) {
   const std::string pth = parity_fixture("resnet50_features.pth");
-  if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   models::DeepLab model = models::build_model(torchvision_model_config("resnet50", 21, false));
   const auto report = import_pretrained(*model, pth, "resnet50");
   EXPECT_TRUE(report.unexpected.empty()) << report.summary();
@@ -100,7 +100,7 @@ TEST(DeepLabExport, ImageNetBackboneFillsTheBackboneOnly) {
 // ImageNet file fills every layer but its closing 1280 conv, which is left out.
 TEST(DeepLabExport, MobileNetV2WithoutFinalConvTakesTorchvisionWeightsUpToLayer17) {
   const std::string pth = parity_fixture("mobilenet_v2_features.pth");
-  if (pth.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   models::ModelConfig c;
   c.arch = "deeplabv3";
   c.num_classes = 21;

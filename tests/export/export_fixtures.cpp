@@ -11,7 +11,7 @@ const std::string& export_fixture_dir() {
 }
 
 int run_fixture_script(const std::string& args, std::string* output) {
-  return run_shell("/usr/bin/python3 " + source_dir() + "/scripts/fixtures/export_fixtures.py " + args, output);
+  return run_shell(deeplab::testing::oracle_python() + " " + source_dir() + "/scripts/fixtures/export_fixtures.py " + args, output);
 }
 
 c10::Dict<c10::IValue, c10::IValue> load_plain_dict(const std::string& path) {

@@ -31,5 +31,5 @@ bool close_enough(const torch::Tensor& a, const torch::Tensor& b);
 #define DEEPLAB_REQUIRE_FIXTURES()                                                           \
   do {                                                                                       \
     if (deeplab::testing::export_fixture_dir().empty())                                      \
-      GTEST_SKIP() << "/usr/bin/python3 with torch and torchvision not found: no fixtures"; \
+      GTEST_SKIP() << "the oracle Python with torch and torchvision not found: no fixtures"; \
   } while (0)

@@ -84,7 +84,7 @@ TEST(PanopticExport, TorchScriptReturnsTheNamedOutputsAtAnySize) {
   EXPECT_EQ(predictions[0].panoptic.sizes(), (std::vector<int64_t>{81, 121}));
 
   // Python loads it and gets the same dict.
-  if (testing::export_fixture_dir().empty()) GTEST_SKIP() << "no /usr/bin/python3 with torch: Python side not checked";
+  if (testing::export_fixture_dir().empty()) GTEST_SKIP() << "no oracle Python with torch: Python side not checked";
   c10::Dict<std::string, torch::Tensor> inputs;
   inputs.insert("x", x);
   inputs.insert("y", torch::randn({1, 3, 64, 96}));

@@ -28,7 +28,7 @@ std::string timm_fixture(const std::string& name) {
 
 #define REQUIRE_TIMM_FIXTURES()                                                                           \
   do {                                                                                                   \
-    if (timm_fixture("").empty()) GTEST_SKIP() << "/usr/bin/python3 with torch not found: no oracle"; \
+    if (timm_fixture("").empty()) GTEST_SKIP() << "the oracle Python with torch not found: no oracle"; \
   } while (0)
 
 models::DeepLab xception_model(const std::string& backbone, int output_stride) {

@@ -58,7 +58,7 @@ ModelConfig torchvision_deeplabv3(const std::string& backbone, int os, bool aux)
 
 void expect_segmentation_parity(const std::string& name, const ModelConfig& config) {
   const Fixture f = fixture(name);
-  if (f.weights.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (f.weights.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   DeepLab model = build_model(config);
   exporting::load_state_dict_file(*model, f.weights);  // strict: every key, every shape
   model->eval();
@@ -88,7 +88,7 @@ TEST(TorchvisionParity, DeepLabV3MobileNetV3LargeWithAux) {
 
 void expect_backbone_parity(const std::string& name, BackboneImpl& backbone, LoadOptions options) {
   const Fixture f = fixture(name);
-  if (f.weights.empty()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not available";
+  if (f.weights.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   options.source = f.weights;
   const auto report = exporting::load_state_dict_file(backbone, f.weights, options);
   EXPECT_TRUE(report.missing.empty()) << report.summary();

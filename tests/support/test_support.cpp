@@ -60,7 +60,12 @@ std::string source_dir() {
 
 std::string source_path(const std::string& relative) { return source_dir() + "/" + relative; }
 
-std::string binary_dir() { return DEEPLAB_BINARY_DIR; }
+// Both can be moved: scripts/gpu/check.sh runs the test binaries on another
+// machine, from another directory.
+std::string binary_dir() {
+  if (const char* env = std::getenv("DEEPLAB_BINARY_DIR")) return env;
+  return DEEPLAB_BINARY_DIR;
+}
 
 std::string samples_dir() {
   const char* env = std::getenv("DEEPLAB_SAMPLES");
@@ -86,9 +91,14 @@ CommandResult run_deeplab(const std::string& args) {
   return result;
 }
 
+std::string oracle_python() {
+  const char* chosen = std::getenv("DEEPLAB_ORACLE_PYTHON");
+  return chosen != nullptr && *chosen != '\0' ? chosen : DEEPLAB_ORACLE_PYTHON;
+}
+
 bool have_python_oracle() {
   static const bool present =
-      fs::exists("/usr/bin/python3") && run_shell("/usr/bin/python3 -c 'import torch, torchvision'") == 0;
+      fs::exists(deeplab::testing::oracle_python()) && run_shell(deeplab::testing::oracle_python() + " -c 'import torch, torchvision'") == 0;
   return present;
 }
 
@@ -99,11 +109,12 @@ std::string python_fixture_dir(const std::string& script) {
   std::stringstream content;
   content << in.rdbuf();
   const fs::path dir = fs::path(binary_dir()) / "fixtures" /
-                       (fs::path(script).stem().string() + "-" + std::to_string(std::hash<std::string>{}(content.str())));
+                       (fs::path(script).stem().string() + "-" +
+                        std::to_string(std::hash<std::string>{}(content.str() + oracle_python())));
   if (fs::exists(dir)) return dir.string();
   const fs::path temp = dir.string() + ".tmp" + std::to_string(::getpid());
   std::string output;
-  if (run_shell("/usr/bin/python3 " + path + " generate " + temp.string(), &output) != 0) {
+  if (run_shell(deeplab::testing::oracle_python() + " " + path + " generate " + temp.string(), &output) != 0) {
     ADD_FAILURE() << "fixture script " << path << " failed:\n" << output;
     return "";
   }

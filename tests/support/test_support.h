@@ -43,10 +43,15 @@ CommandResult run_deeplab(const std::string& args);
 /// Runs a shell command; returns its exit code, stdout+stderr in `output`.
 int run_shell(const std::string& command, std::string* output = nullptr);
 
-/// True when /usr/bin/python3 imports torch and torchvision (the test oracle).
+/// The Python the oracle tests run: Debian's /usr/bin/python3 (torch 1.13)
+/// for the default build, the venv's (torch 2.11) for build-torch2/; the CMake
+/// cache variable DEEPLAB_ORACLE_PYTHON, or $DEEPLAB_ORACLE_PYTHON at run time.
+std::string oracle_python();
+
+/// True when oracle_python() imports torch and torchvision.
 bool have_python_oracle();
 
-/// Runs `/usr/bin/python3 scripts/fixtures/<script> generate DIR` once and
+/// Runs `<oracle_python()> scripts/fixtures/<script> generate DIR` once and
 /// returns DIR (under the build tree, keyed by the script's content so an
 /// edited script regenerates; written to a temp folder and renamed, so
 /// parallel test processes never see half a set).  Empty when there is no

@@ -33,12 +33,13 @@ inline std::shared_ptr<data::MemoryDataset> memory_voc(int num, int size, uint64
 /// A loader over `dataset`: training pipeline (random scale, crop, flip) when
 /// `train`, else the evaluation pipeline (no augmentation, no shuffle).
 inline std::unique_ptr<data::Loader> memory_loader(std::shared_ptr<const data::Dataset> dataset, int batch, int crop,
-                                                   bool train, uint64_t seed = 0) {
+                                                   bool train, uint64_t seed = 0, bool pin_memory = false) {
   data::DataConfig d;
   d.crop_size = {crop, crop};
   d.batch_size = batch;
   d.workers = 0;
   auto options = data::LoaderOptions::from_config(d, train, seed);
+  options.pin_memory = pin_memory;
   return std::make_unique<data::Loader>(std::move(dataset),
                                         data::Transform(data::TransformOptions::from_config(d, train)), options);
 }
@@ -62,12 +63,13 @@ inline models::DeepLab tiny_deeplab(const std::string& norm = "bn", bool aux = f
 /// A trainer of `model` from its parts: the model's head lr, poly schedule,
 /// cross-entropy terms.
 inline train::Trainer trainer_from_parts(models::DeepLab model, std::unique_ptr<data::Loader> loader,
-                                         const train::TrainConfig& config, const std::string& work_dir) {
+                                         const train::TrainConfig& config, const std::string& work_dir,
+                                         c10::Device device = c10::Device(c10::kCPU)) {
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   train::LrSchedule schedule(config.lr, config.max_iters, config.schedule);
   return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
                         train::SegmentationLoss::as_function(config.loss, kVocClasses, 255),
-                        train::TrainerOptions::from_config(config, work_dir, c10::kCPU));
+                        train::TrainerOptions::from_config(config, work_dir, device));
 }
 
 }  // namespace deeplab::testing
