@@ -8,26 +8,13 @@
 #include <memory>
 
 #include "deeplab/core/error.h"
+#include "deeplab/export/pth_format.h"
 #include "deeplab/export/safetensors_reader.h"
 
 namespace deeplab::exporting {
 namespace {
 
 using Kind = PickleValue::Kind;
-
-// Python storage class (as pickled by torch.save) -> element type.
-const std::map<std::string, torch::ScalarType>& storage_types() {
-  static const std::map<std::string, torch::ScalarType> types = {
-      {"torch.FloatStorage", torch::kFloat},         {"torch.DoubleStorage", torch::kDouble},
-      {"torch.HalfStorage", torch::kHalf},           {"torch.BFloat16Storage", torch::kBFloat16},
-      {"torch.LongStorage", torch::kLong},           {"torch.IntStorage", torch::kInt},
-      {"torch.ShortStorage", torch::kShort},         {"torch.CharStorage", torch::kChar},
-      {"torch.ByteStorage", torch::kByte},           {"torch.BoolStorage", torch::kBool},
-      {"torch.ComplexFloatStorage", torch::kComplexFloat},
-      {"torch.ComplexDoubleStorage", torch::kComplexDouble},
-  };
-  return types;
-}
 
 std::vector<int64_t> int_tuple(const PickleRef& v, const std::string& what, const std::string& source) {
   if (v->kind != Kind::Tuple && v->kind != Kind::List) {

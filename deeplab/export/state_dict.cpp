@@ -8,6 +8,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/export/pth_writer.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -127,17 +128,7 @@ LoadReport load_state_dict_file(torch::nn::Module& module, const std::string& pa
   return load_state_dict(module, read_state_dict(path), options);
 }
 
-void save_state_dict(const StateDict& entries, const std::string& path) {
-  // LibTorch's pickle_save writes the same zip layout as torch.save; Python
-  // reads a Dict[str, Tensor] back as a plain dict, which load_state_dict takes.
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [key, tensor] : entries) {
-    if (dict.contains(key)) throw IoError(path + ": duplicate state dict key '" + key + "'");
-    dict.insert(key, tensor.detach().cpu());
-  }
-  const std::vector<char> bytes = torch::pickle_save(dict);
-  core::write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
-}
+void save_state_dict(const StateDict& entries, const std::string& path) { write_pth(entries, path); }
 
 void save_module_state_dict(const torch::nn::Module& module, const std::string& path) {
   save_state_dict(module_state_dict(module), path);

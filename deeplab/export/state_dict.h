@@ -59,8 +59,9 @@ LoadReport load_state_dict(torch::nn::Module& module, const StateDict& entries, 
 /// read_state_dict(path) + load_state_dict, with `path` as the source.
 LoadReport load_state_dict_file(torch::nn::Module& module, const std::string& path, LoadOptions options = {});
 
-/// Writes `entries` as a torch.save-compatible zip of a plain dict of
-/// tensors: Python's `model.load_state_dict(torch.load(path))` accepts it.
+/// Writes `entries` as torch.save writes a state dict (pth_writer.h):
+/// Python's `model.load_state_dict(torch.load(path))` accepts it, also with
+/// PyTorch 2.6+'s weights_only default.
 void save_state_dict(const StateDict& entries, const std::string& path);
 
 /// save_state_dict(module_state_dict(module), path).

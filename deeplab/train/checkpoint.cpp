@@ -9,6 +9,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/train/optimizer_archive.h"
 
 namespace deeplab::train {
 namespace fs = std::filesystem;
@@ -122,7 +123,7 @@ RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torc
     for (auto& b : model.named_buffers()) b.value().copy_(read_tensor(archive, "model." + b.key(), true));
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
-    optimizer.load(optimizer_archive);
+    load_optimizer_state(optimizer, optimizer_archive);
     return read_run_state(archive);
   } catch (const c10::Error& e) {
     throw IoError("checkpoint '" + path + "' cannot be loaded into this model/optimizer: " +

@@ -16,8 +16,8 @@ TEST(CudaDevice, InfoMatchesTheBuild) {
   const CudaInfo info = cuda_info();
 #ifdef DEEPLAB_WITH_CUDA
   EXPECT_TRUE(info.compiled);
-  EXPECT_TRUE(std::regex_match(info.cuda_version, std::regex("[0-9]+\\\\.[0-9]"))) << info.cuda_version;
-  EXPECT_TRUE(std::regex_match(info.cudnn_version, std::regex("[0-9]+\\\\.[0-9]+\\\\.[0-9]+"))) << info.cudnn_version;
+  EXPECT_TRUE(std::regex_match(info.cuda_version, std::regex("[0-9]+\\.[0-9]"))) << info.cuda_version;
+  EXPECT_TRUE(std::regex_match(info.cudnn_version, std::regex("[0-9]+\\.[0-9]+\\.[0-9]+"))) << info.cudnn_version;
   EXPECT_NE(describe_cuda().find("CUDA " + info.cuda_version + ", cuDNN " + info.cudnn_version), std::string::npos)
       << describe_cuda();
 #else

@@ -1,6 +1,7 @@
 #include "tests/export/export_fixtures.h"
 
 #include "deeplab/core/fs_util.h"
+#include "deeplab/export/pth_writer.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::testing {
@@ -20,8 +21,9 @@ c10::Dict<c10::IValue, c10::IValue> load_plain_dict(const std::string& path) {
 }
 
 void save_plain_dict(const c10::Dict<std::string, torch::Tensor>& dict, const std::string& path) {
-  const std::vector<char> bytes = torch::pickle_save(dict);
-  core::write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  exporting::StateDict entries;
+  for (const auto& entry : dict) entries.emplace_back(entry.key(), entry.value());
+  exporting::write_pth(entries, path);
 }
 
 bool close_enough(const torch::Tensor& a, const torch::Tensor& b) {

@@ -2,7 +2,9 @@
 // Runs a test body in N forked processes that form a real c10d process group
 // over the loopback (a TCP store on a free port), as a launcher would: the
 // distributed tests use it.  The parent only forks and waits, so no thread
-// of the parent's exists in the children.
+// of the parent's exists in the children.  Fork before the test process runs
+// any parallel op of its own: the GNU OpenMP runtime inside PyPI's LibTorch
+// leaves a child forked after a parallel region hanging in its first one.
 
 #include <netinet/in.h>
 #include <signal.h>

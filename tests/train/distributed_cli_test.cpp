@@ -178,13 +178,22 @@ TEST_F(DistributedCli, KilledOrStoppedWorkerEndsTheJobAndTheCheckpointResumes) {
   }
 }
 
+// The torchrun of the oracle's torch, the version this binary links: its
+// agent serves the TCP store our ranks join, and the store's handshake
+// changed between 1.13 and 2.x.  Empty when that Python has no torch.
+std::string torchrun_command() {
+  const std::string python = testing::oracle_python();
+  if (testing::run_shell(python + " -c 'import torch.distributed.run'") != 0) return "";
+  return python + " -m torch.distributed.run";
+}
+
 // Debian's torchrun (1.13 on Python 3.11) needs --redirects/--tee values
 // other than its default "0", which that Python no longer parses (an enum
 // change); with them it runs our binary unchanged, with its own default
 // rendezvous and with --standalone, on exactly the trajectory of `deeplab launch`.
 TEST_F(DistributedCli, TorchrunRunsTheSameTraining) {
-  if (testing::run_shell("test -x /usr/bin/torchrun") != 0) GTEST_SKIP() << "no /usr/bin/torchrun (python3-torch)";
-  const std::string torchrun = "/usr/bin/torchrun --redirects 2 --tee 2 --no_python --nproc_per_node 2 ";
+  if (torchrun_command().empty()) GTEST_SKIP() << testing::oracle_python() << " has no torch.distributed.run";
+  const std::string torchrun = torchrun_command() + " --redirects 2 --tee 2 --no_python --nproc_per_node 2 ";
   const std::string command = testing::binary_dir() + "/deeplab train -c " + config_ + " --work-dir ";
   std::string output;
   ASSERT_EQ(testing::run_shell(torchrun + "--master_port " + std::to_string(testing::free_port()) + " " + command +
@@ -201,9 +210,9 @@ TEST_F(DistributedCli, TorchrunRunsTheSameTraining) {
 // workers (TORCHELASTIC_RESTART_COUNT=1) resume from the newest checkpoint by
 // themselves and finish on the straight run's trajectory.
 TEST_F(DistributedCli, TorchrunElasticRestartResumesByItself) {
-  if (testing::run_shell("test -x /usr/bin/torchrun") != 0) GTEST_SKIP() << "no /usr/bin/torchrun (python3-torch)";
+  if (torchrun_command().empty()) GTEST_SKIP() << testing::oracle_python() << " has no torch.distributed.run";
   const std::string work = dir_.path() + "/elastic";
-  const std::string command = "/usr/bin/torchrun --redirects 2 --tee 2 --max_restarts 1 --no_python --nproc_per_node 2 "
+  const std::string command = torchrun_command() + " --redirects 2 --tee 2 --max_restarts 1 --no_python --nproc_per_node 2 "
                               "--master_port " + std::to_string(testing::free_port()) + " " + testing::binary_dir() +
                               "/deeplab train -c " + config_ + " --work-dir " + work;
   bool killed = false;

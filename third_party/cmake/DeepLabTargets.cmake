@@ -61,6 +61,11 @@ function(deeplab_add_executable name)
   # -fPIC objects link into a PIE just as well.
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   target_compile_options(${name} PRIVATE -fPIC)
+  # PyPI's LibTorch exports pieces of a static libstdc++ (std::filesystem,
+  # string streams ...) from libtorch*.so; listed before libstdc++.so they
+  # won the symbol lookup and std::filesystem::remove_all jumped to null.
+  # libstdc++ as the first NEEDED library keeps the real one first.
+  target_link_options(${name} PRIVATE "LINKER:--push-state,--no-as-needed" -lstdc++ "LINKER:--pop-state")
   _deeplab_common(${name})
 endfunction()
 
