@@ -26,6 +26,16 @@ struct TwoParameters {
   }
 };
 
+// LibTorch 1.x keys the state by the address as text, 2.x by the address.
+const torch::optim::AdamWParamState& state_of(torch::optim::Optimizer& optimizer, const torch::Tensor& parameter) {
+#if TORCH_VERSION_MAJOR >= 2
+  const auto& state = *optimizer.state().at(parameter.unsafeGetTensorImpl());
+#else
+  const auto& state = *optimizer.state().at(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+#endif
+  return static_cast<const torch::optim::AdamWParamState&>(state);
+}
+
 torch::serialize::InputArchive round_trip(torch::optim::Optimizer& optimizer) {
   torch::serialize::OutputArchive out;
   optimizer.save(out);
@@ -48,10 +58,8 @@ TEST(OptimizerArchive, EveryParameterGetsItsOwnStateBack) {
   TwoParameters loaded;
   load_optimizer_state(loaded.optimizer, archive);
   for (const auto& [mine, theirs] : {std::pair{&loaded.a, &saved.a}, std::pair{&loaded.b, &saved.b}}) {
-    const auto& state = static_cast<const torch::optim::AdamWParamState&>(
-        *loaded.optimizer.state().at(mine->unsafeGetTensorImpl()));
-    const auto& expected = static_cast<const torch::optim::AdamWParamState&>(
-        *saved.optimizer.state().at(theirs->unsafeGetTensorImpl()));
+    const auto& state = state_of(loaded.optimizer, *mine);
+    const auto& expected = state_of(saved.optimizer, *theirs);
     EXPECT_TRUE(torch::equal(state.exp_avg(), expected.exp_avg()));
     EXPECT_EQ(state.step(), 2);
   }
