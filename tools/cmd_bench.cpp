@@ -5,7 +5,8 @@
 //  [--iters N] [--warmup W]`: inference latency (median, p90), images/s, peak
 // RSS and achieved GFLOP/s against a measured GEMM peak (models/model_bench.h),
 // and the core clock before and after (core/bench_stats.h);
-// --fold-bn/--channels-last/--amp as in eval (default: the eval: section).
+// --fold-bn/--channels-last/--amp as in eval (default: the eval: section);
+// --profile-ops N adds an op-level profile of N more passes (core/op_profile.h).
 // `deeplab bench train -c CONFIG [--batch B] [--crop HxW] [--amp bf16]
 //  [--channels-last] [--iters N]`: training step time (experiment/train_bench.h).
 
@@ -17,6 +18,7 @@
 
 #include "deeplab/core/bench_stats.h"
 #include "deeplab/core/logging.h"
+#include "deeplab/core/op_profile.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
@@ -51,7 +53,8 @@ void add_bench_model(CLI::App& bench) {
     std::string config, weights, size = "513x513";
     std::vector<std::string> sets, flag_sets;
     int64_t batch = 1;
-    int iterations = 10, warmup = 2;
+    int iterations = 10, warmup = 2, profile_passes = 0;
+    size_t profile_top = 25;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = bench.add_subcommand("model", "inference latency, images/s, peak RSS, GFLOP/s vs the GEMM peak");
@@ -62,6 +65,10 @@ void add_bench_model(CLI::App& bench) {
   cmd->add_option("--iters", args->iterations, "timed forward passes")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed passes first")->capture_default_str();
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=1 (repeatable)");
+  cmd->add_option("--profile-ops", args->profile_passes,
+                  "after the timed passes, run this many more under an op-level profiler and print the "
+                  "operators by self time per pass (scripts/bench/op_profile.py compares it with Python's)");
+  cmd->add_option("--profile-top", args->profile_top, "operators the profile lists")->capture_default_str();
   add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] {
     const experiment::Config config =
@@ -72,6 +79,7 @@ void add_bench_model(CLI::App& bench) {
     o.batch = args->batch;
     o.iterations = args->iterations;
     o.warmup = args->warmup;
+    o.profile_passes = args->profile_passes;
     o.inference = config.eval.inference;
     const c10::Device device = core::apply_runtime(config.runtime);
     models::DeepLab model = args->weights.empty() ? models::build_model(config.model)
@@ -93,6 +101,10 @@ void add_bench_model(CLI::App& bench) {
                   100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib, ghz_before,
                   ghz_after, peak_gpu_line(device, r.peak_device_mib).c_str());
     std::cout << line;
+    if (o.profile_passes > 0) {
+      std::cout << "op profile over " << o.profile_passes << " pass(es), per pass:\n"
+                << core::format_op_table(r.op_stats, o.profile_passes, args->profile_top);
+    }
   });
 }
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 namespace deeplab::core {
+#ifdef DEEPLAB_WITH_CUDA
 namespace {
 
 // CUDART_VERSION and CUDNN_VERSION style numbers: 13000 -> "13.0", 91900 -> "9.19.0".
@@ -27,6 +28,7 @@ std::string cudnn_version_text(long version) {
 }
 
 }  // namespace
+#endif
 
 CudaInfo cuda_info() {
   CudaInfo info;

@@ -61,7 +61,7 @@ double measure_gemm_gflops(int64_t n, int repeats, c10::Device device) {
 }
 
 ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& o) {
-  if (o.height < 1 || o.width < 1 || o.batch < 1 || o.iterations < 1 || o.warmup < 0) {
+  if (o.height < 1 || o.width < 1 || o.batch < 1 || o.iterations < 1 || o.warmup < 0 || o.profile_passes < 0) {
     throw ConfigError("bench model: size, batch and iterations must be positive (got " + std::to_string(o.height) +
                       "x" + std::to_string(o.width) + ", batch " + std::to_string(o.batch) + ", " +
                       std::to_string(o.iterations) + " iterations)");
@@ -83,6 +83,12 @@ ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& o)
     r.milliseconds.push_back(seconds_since(start) * 1e3);
   }
   r.peak_device_mib = core::peak_device_memory_mib(device);
+  if (o.profile_passes > 0) {  // apart from the timed passes: the profiler's clock reads cost a little
+    core::OpProfiler profiler;
+    for (int i = 0; i < o.profile_passes; ++i) forward();
+    core::synchronize(device);
+    r.op_stats = profiler.stats();
+  }
   r.median_ms = core::percentile(r.milliseconds, 0.5);
   r.p90_ms = core::percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "deeplab/core/op_profile.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/models/inference_options.h"
 
@@ -18,6 +19,7 @@ struct ModelBenchOptions {
   int iterations = 10;  // timed forward passes
   int warmup = 2;       // untimed passes first
   InferenceOptions inference;  // folding, layout, autocast of the timed passes
+  int profile_passes = 0;      // > 0: that many more passes after the timed ones, under core::OpProfiler
 };
 
 struct ModelBenchResult {
@@ -30,6 +32,7 @@ struct ModelBenchResult {
   double peak_rss_mib = 0;           // of the process, after the passes
   double peak_device_mib = 0;        // CUDA: the caching allocator's peak over the passes (0 on CPU)
   int folded_bn = 0;                 // BN layers folded (inference.fold_bn)
+  std::vector<core::OpStat> op_stats;  // of the profiled passes (profile_passes), most self time first
 };
 
 /// Times `model` on random inputs: switched to eval mode and prepared as

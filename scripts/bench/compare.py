@@ -17,11 +17,13 @@ rounds shows how noisy the machine is.  Training: our bench runs paced
 after the other, alternating which side goes first; the ratio's spread is
 over the pairs.  Rows:
   like for like  ours in fp32 NCHW with BN layers (the same kernels as Python)
-  ours best      folded BN + channels-last [+ bf16 autocast where it gains]
+  ours best      folded BN + channels-last [+ bf16 autocast where it gains and
+                 the CPU has native bf16: avx512_bf16 or AMX]
 Both ratios are against Python's fp32 default (NCHW, no autocast).
 
 usage: scripts/bench/compare.py [--rounds 3] [--iters 5] [--threads N]
-                                [--only inference|train] [--deeplab build/deeplab]
+                                [--only inference|train] [--models NAME ...]
+                                [--deeplab build/deeplab]
 """
 import argparse
 import os
@@ -106,8 +108,13 @@ def ratio_line(label, python_ms, our_ms):
             f"(per round {min(ratios):.2f}..{max(ratios):.2f})")
 
 
-def compare_inference(args):
+def compare_inference(args, flags):
+    native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
     for name, config, best_amp in INFERENCE:
+        if args.models and name not in args.models:
+            continue
+        if best_amp == "bf16" and not native_bf16:
+            best_amp = "none"  # bf16 without avx512_bf16/AMX is emulated, many times slower than fp32
         python_run = python_inference(name)
         model_words = ["model", "-c", config, "--size", "513x513", "--batch", "1", "--iters", str(args.iters),
                        "--warmup", "1"]
@@ -206,6 +213,8 @@ def main():
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--only", choices=["inference", "train"])
+    p.add_argument("--models", nargs="+", choices=[name for name, _, _ in INFERENCE],
+                   help="inference rows to run (default: all)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     with open("/proc/cpuinfo") as f:
@@ -216,7 +225,7 @@ def main():
     print(f"inference: {args.rounds} rounds x {args.iters} timed passes per side, Python first in each round; "
           f"training: {args.rounds * args.iters} interleaved step pairs\n")
     if args.only != "train":
-        compare_inference(args)
+        compare_inference(args, flags)
     if args.only != "inference":
         compare_train(args)
 

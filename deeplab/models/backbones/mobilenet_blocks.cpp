@@ -29,9 +29,11 @@ InvertedResidualV2Impl::InvertedResidualV2Impl(int64_t in, int64_t out, int64_t 
   conv_ = register_module("conv", conv);
 }
 
+// The residual adds into the block's output in place (torchvision:
+// `result += input`): the projection BN's output, which nothing else reads.
 torch::Tensor InvertedResidualV2Impl::forward(const torch::Tensor& x) {
   auto y = conv_->forward(x);
-  return residual_ ? x + y : y;
+  return residual_ ? y.add_(x) : y;
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeeze) {
@@ -65,7 +67,7 @@ InvertedResidualV3Impl::InvertedResidualV3Impl(const BlockV3Config& c)
 
 torch::Tensor InvertedResidualV3Impl::forward(const torch::Tensor& x) {
   auto y = block_->forward(x);
-  return residual_ ? x + y : y;
+  return residual_ ? y.add_(x) : y;
 }
 
 }  // namespace deeplab::models

@@ -32,11 +32,15 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t planes, int64_t stride, int64
   }
 }
 
+// ReLUs and the residual add work in place on the BN outputs, which nothing
+// else reads (torchvision's ReLU(inplace=True) and `out += identity`): the
+// out-of-place forms allocated and wrote four extra activation-sized tensors
+// per block.
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1_->forward(conv1_->forward(x)));
-  y = torch::relu(bn2_->forward(conv2_->forward(y)));
+  auto y = bn1_->forward(conv1_->forward(x)).relu_();
+  y = bn2_->forward(conv2_->forward(y)).relu_();
   y = bn3_->forward(conv3_->forward(y));
-  return torch::relu(y + (downsample_ ? downsample_->forward(x) : x));
+  return y.add_(downsample_ ? downsample_->forward(x) : x).relu_();
 }
 
 ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
@@ -108,7 +112,7 @@ nn::Sequential ResNetImpl::make_stage(int64_t planes, int64_t blocks, int64_t st
 
 Features ResNetImpl::forward(const torch::Tensor& x) {
   auto y = options_.deep_stem() ? deep_stem_->forward(x) : conv1_->forward(x);
-  y = maxpool_->forward(torch::relu(bn1_->forward(y)));
+  y = maxpool_->forward(bn1_->forward(y).relu_());
   Features features;
   for (size_t i = 0; i < stages_.size(); ++i) {
     y = stages_[i]->forward(y);

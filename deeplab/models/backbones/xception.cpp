@@ -97,8 +97,8 @@ XceptionImpl::XceptionImpl(const XceptionOptions& options) {
 }
 
 Features XceptionImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1_->forward(conv1_->forward(x)));
-  y = torch::relu(bn2_->forward(conv2_->forward(y)));
+  auto y = bn1_->forward(conv1_->forward(x)).relu_();
+  y = bn2_->forward(conv2_->forward(y)).relu_();
   Features features;
   for (size_t i = 0; i < units_.size(); ++i) {
     auto [out, tap] = units_[i]->forward_with_tap(y);

@@ -19,10 +19,14 @@ class ReLU6Impl : public torch::nn::Module {
 };
 TORCH_MODULE(ReLU6);
 
-/// x * relu6(x + 3) / 6 (MobileNet-V3); no parameters.
+/// x * relu6(x + 3) / 6 (MobileNet-V3) in place, as torchvision's
+/// Conv2dNormActivation(inplace=True): it follows a BN whose output nothing
+/// else reads, and the out-of-place form allocated and wrote a second
+/// activation-sized tensor 20 times per MobileNet-V3 pass
+/// (scripts/bench/op_profile.py).  Autograd saves the input it needs.
 class HardSwishImpl : public torch::nn::Module {
  public:
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(torch::Tensor x);
 };
 TORCH_MODULE(HardSwish);
 
@@ -33,7 +37,8 @@ class HardSigmoidImpl : public torch::nn::Module {
 };
 TORCH_MODULE(HardSigmoid);
 
-/// "relu" | "relu6" | "hardswish" -> a parameter-free module.
+/// "relu" | "relu6" | "hardswish" -> a parameter-free module that works in
+/// place: give it a tensor nothing else reads (a conv's or a BN's output).
 torch::nn::AnyModule make_activation(const std::string& name);
 
 }  // namespace deeplab::models

@@ -16,7 +16,7 @@ torch::Tensor ReLU6Impl::forward(torch::Tensor x) {
   return torch::hardtanh_(x, 0, 6);
 }
 
-torch::Tensor HardSwishImpl::forward(const torch::Tensor& x) { return torch::hardswish(x); }
+torch::Tensor HardSwishImpl::forward(torch::Tensor x) { return torch::hardswish_(x); }
 torch::Tensor HardSigmoidImpl::forward(const torch::Tensor& x) { return torch::hardsigmoid(x); }
 
 nn::AnyModule make_activation(const std::string& name) {
@@ -55,9 +55,9 @@ SeparableConvImpl::SeparableConvImpl(const SeparableConvOptions& o) : options_(o
 
 torch::Tensor SeparableConvImpl::forward(const torch::Tensor& x) {
   auto y = bn_depthwise_->forward(depthwise_->forward(x));
-  if (options_.relu_after_bn()) y = torch::relu(y);
+  if (options_.relu_after_bn()) y = torch::relu_(y);  // in place: a BN output nothing else reads
   y = bn_pointwise_->forward(pointwise_->forward(y));
-  if (options_.relu_after_bn()) y = torch::relu(y);
+  if (options_.relu_after_bn()) y = torch::relu_(y);
   return y;
 }
 
