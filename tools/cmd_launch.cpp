@@ -5,11 +5,15 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <iostream>
 
+#include "deeplab/core/cuda_device.h"
+#include "deeplab/core/error.h"
 #include "deeplab/core/launcher.h"
+#include "deeplab/experiment/config.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -21,6 +25,28 @@ std::string this_executable() {
   if (n <= 0) return "deeplab";
   path[n] = '\0';
   return path;
+}
+
+// The GPUs the workers will share, from the runtime.device of the config
+// their command names (-c, with its --set overrides): -1 for CPU workers.
+// A config that does not load is left to the workers to report.
+int gpus_for(const std::vector<std::string>& command) {
+  std::string config;
+  std::vector<std::string> sets;
+  for (size_t i = 0; i + 1 < command.size(); ++i) {
+    if (command[i] == "-c" || command[i] == "--config") config = command[i + 1];
+    if (command[i] == "--set") sets.push_back(command[i + 1]);
+  }
+  if (config.empty()) return -1;
+  std::string device;
+  try {
+    device = experiment::load_config(config, sets).runtime.device;
+  } catch (const Error&) {
+    return -1;
+  }
+  const int visible = core::cuda_info().gpus;
+  if (device.rfind("cuda", 0) == 0) return visible;
+  return device == "auto" && visible > 0 ? visible : -1;
 }
 
 }  // namespace
@@ -37,8 +63,19 @@ void add_launch_command(CLI::App& app) {
   cmd->add_option("--grace-period", options->grace_seconds,
                   "seconds between SIGTERM and SIGKILL when stopping workers (default 5)");
   cmd->add_option("command", options->arguments, "the deeplab command the workers run, after --")->required();
-  cmd->callback([options] {
+  // Without `--`, the worker command's options (-c ...) would read as
+  // launch's own: keep them apart and say where they belong.
+  cmd->allow_extras();
+  cmd->callback([options, cmd] {
+    std::vector<std::string> extras = cmd->remaining();
+    extras.erase(std::remove(extras.begin(), extras.end(), "--"), extras.end());  // the separator itself
+    if (!extras.empty()) {
+      throw ConfigError("launch: '" + extras.front() +
+                        "' is not an option of launch; put the workers' command after --, e.g. deeplab launch "
+                        "--nproc-per-node 2 -- train -c CONFIG");
+    }
     options->program = this_executable();
+    options->gpus = gpus_for(options->arguments);
     const int status = core::launch_workers(*options);
     std::cout.flush();
     std::cerr.flush();

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
@@ -30,11 +32,39 @@ struct TrainArgs {
   bool resume_flag = false;
 };
 
-std::string resume_path(const TrainArgs& args, const std::string& work_dir) {
-  if (!args.resume.empty()) return args.resume;
-  const std::string latest = train::latest_checkpoint(work_dir + "/checkpoints");
-  if (latest.empty()) throw IoError("--resume: no checkpoint in " + work_dir + "/checkpoints");
-  return latest;
+// The newest checkpoint of the run that can be read, applied to `trainer`.
+// A newer one that cannot (cut short, damaged) is skipped with a warning that
+// names it and why, and stays where it is: nothing is ever deleted.  A
+// checkpoint of another model is an error, not a reason to fall back.
+std::string resume_newest_readable(train::Trainer& trainer, const std::string& work_dir) {
+  const std::string dir = work_dir + "/checkpoints";
+  const std::vector<std::string> candidates = train::checkpoints_newest_first(dir);
+  if (candidates.empty()) throw IoError("--resume: no checkpoint in " + dir);
+  std::string skipped;
+  for (const std::string& path : candidates) {
+    try {
+      trainer.resume(path);
+      return path;
+    } catch (const train::UnreadableCheckpoint& e) {
+      spdlog::warn("--resume skips {} (kept as it is): {}", path, e.what());
+      skipped += std::string(skipped.empty() ? "" : "; ") + e.what();
+    }
+  }
+  throw IoError("--resume: none of the " + std::to_string(candidates.size()) + " checkpoint(s) in " + dir +
+                " can be read: " + skipped);
+}
+
+// Applies the checkpoint a resume starts from (the one given, or the newest
+// readable one) to `trainer` and returns its path.
+std::string resume_trainer(train::Trainer& trainer, const TrainArgs& args, const std::string& work_dir) {
+  try {
+    if (args.resume.empty()) return resume_newest_readable(trainer, work_dir);
+    trainer.resume(args.resume);
+    return args.resume;
+  } catch (const ConfigError& e) {  // another model saved it: point at the config that trained the run
+    const std::string saved = work_dir + "/config.yaml";
+    throw ConfigError(std::string(e.what()) + (std::filesystem::exists(saved) ? ", as in " + saved : ""));
+  }
 }
 
 void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hooks, bool interrupted,
@@ -56,15 +86,19 @@ void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hoo
             << "/val_samples.png; metrics " << dir << "/metrics.jsonl\n";
 }
 
+// A resume is checked completely (the checkpoint read and loaded into the
+// model and optimizer) before the run directory is touched: until then the
+// log lines are held in memory, and config.yaml is written only after, the
+// previous one kept beside it when it differs.  A failed resume changes nothing.
 void run_training(const TrainArgs& args) {
   std::vector<std::string> sets = args.sets;
   if (!args.work_dir.empty()) sets.push_back("runtime.work_dir=" + args.work_dir);
   const experiment::Config config = experiment::load_config(args.config, sets);
   core::set_config_log_level(config.runtime.log_level);
+  core::hold_log_lines();
   const experiment::DistributedRun run = experiment::join_distributed_run(config, core::apply_runtime(config.runtime));
+  if (!run.is_main_process()) core::set_console_logging(false);
   const std::string dir = config.runtime.work_dir;
-  experiment::prepare_rank_dir(config, run, dir);
-  if (run.rendezvous.distributed()) spdlog::info("data parallel: {}", experiment::describe_data_parallel(config, run));
 
   models::DeepLab model = models::build_model(config.model);
   // After an elastic restart torchrun starts the workers again with the same
@@ -77,9 +111,10 @@ void run_training(const TrainArgs& args) {
     if (!init.empty()) spdlog::info("initial weights: {}", init);
   }
   train::Trainer trainer = experiment::make_trainer(config, model, run.device, dir, run.group);
+  const std::string checkpoint = resuming ? resume_trainer(trainer, args, dir) : "";
+  experiment::prepare_rank_dir(config, run, dir);
+  if (run.rendezvous.distributed()) spdlog::info("data parallel: {}", experiment::describe_data_parallel(config, run));
   if (resuming) {
-    const std::string checkpoint = resume_path(args, dir);
-    trainer.resume(checkpoint);
     spdlog::info("resumed from {} at iteration {}{}", checkpoint, trainer.state().iteration,
                  elastic_resume ? " (elastic restart " + std::to_string(run.rendezvous.restart_count) + ")" : "");
   }

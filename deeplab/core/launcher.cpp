@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -63,14 +64,23 @@ std::vector<std::pair<std::string, std::string>> worker_env(const LaunchOptions&
   ::_exit(127);
 }
 
-Worker start_worker(const LaunchOptions& o, int local_rank) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw RuntimeError(std::string("deeplab launch: pipe: ") + std::strerror(errno));
+// The started worker, or one with pid -1 and `why` set when it could not be.
+Worker start_worker(const LaunchOptions& o, int local_rank, std::string& why) {
   Worker w;
   w.local_rank = local_rank;
   w.rank = o.node_rank * o.nproc_per_node + local_rank;
-  w.pid = ::fork();
-  if (w.pid < 0) throw RuntimeError(std::string("deeplab launch: fork: ") + std::strerror(errno));
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    why = std::string("pipe: ") + std::strerror(errno);
+    return w;
+  }
+  w.pid = o.fork();
+  if (w.pid < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return w;
+  }
   if (w.pid == 0) {
     ::close(fds[0]);
     exec_worker(o, local_rank, fds[1]);
@@ -206,6 +216,30 @@ void report_failure(const Worker& w, int world, const std::vector<int>& stopped_
   }
 }
 
+// Starts the workers one by one, reaping any that already ended.  A worker
+// that cannot be started, or a stop request meanwhile, ends the ones running
+// (reaped, none left behind) and returns false after saying why.
+bool start_all(std::vector<Worker>& workers, const LaunchOptions& o) {
+  for (int local = 0; local < o.nproc_per_node; ++local) {
+    std::string why;
+    if (stop_requested()) {
+      why = "stop requested";
+    } else {
+      workers.push_back(start_worker(o, local, why));
+      if (workers.back().pid < 0) workers.pop_back();
+      else if (o.after_start) o.after_start(local, workers.back().pid);
+    }
+    if (!why.empty()) {
+      stop_all(workers, o);
+      std::cerr << "deeplab launch: " << why << " while starting worker " << local << " of " << o.nproc_per_node
+                << "; the " << workers.size() << " started were stopped\n";
+      return false;
+    }
+    reap(workers);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string describe_exit(int wait_status) {
@@ -217,8 +251,25 @@ std::string describe_exit(int wait_status) {
   return "status " + std::to_string(wait_status);
 }
 
+int max_cpu_workers() {
+  cpu_set_t cpus;
+  const int cores = ::sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  return kCpuWorkersPerCore * std::max(cores, 1);
+}
+
 void check_launch_options(const LaunchOptions& o) {
-  if (o.nproc_per_node < 1) throw ConfigError("launch --nproc-per-node " + std::to_string(o.nproc_per_node) + ": need at least 1");
+  const std::string nproc = "launch --nproc-per-node " + std::to_string(o.nproc_per_node);
+  if (o.nproc_per_node < 1) throw ConfigError(nproc + ": need at least 1");
+  if (o.gpus == 0) throw ConfigError(nproc + ": the workers run on CUDA, but no GPU is visible");
+  if (o.gpus > 0 && o.nproc_per_node > o.gpus) {
+    throw ConfigError(nproc + ": the workers run on CUDA and this machine has " + std::to_string(o.gpus) +
+                      " GPU(s); one worker per GPU, so at most " + std::to_string(o.gpus));
+  }
+  if (o.gpus < 0 && o.nproc_per_node > max_cpu_workers()) {
+    throw ConfigError(nproc + ": CPU workers are limited to " + std::to_string(kCpuWorkersPerCore) +
+                      " per core this process may use, " + std::to_string(max_cpu_workers()) +
+                      " here; more would only time-share the cores");
+  }
   if (o.nnodes < 1) throw ConfigError("launch --nnodes " + std::to_string(o.nnodes) + ": need at least 1");
   if (o.node_rank < 0 || o.node_rank >= o.nnodes) {
     throw ConfigError("launch --node-rank " + std::to_string(o.node_rank) + ": expected 0 <= node rank < --nnodes " +
@@ -235,7 +286,8 @@ int launch_workers(const LaunchOptions& o) {
   enable_graceful_stop();  // the first SIGINT/SIGTERM is forwarded; a second one ends the launcher (and so the workers)
   const int world = o.nnodes * o.nproc_per_node;
   std::vector<Worker> workers;
-  for (int local = 0; local < o.nproc_per_node; ++local) workers.push_back(start_worker(o, local));
+  workers.reserve(static_cast<size_t>(o.nproc_per_node));
+  if (!start_all(workers, o)) return 1;
   bool forwarded = false;
   for (;;) {
     poll_outputs(workers, 100, static_cast<size_t>(o.tail_lines));

@@ -12,8 +12,13 @@
 //     last lines;
 //   - workers die with the launcher (PR_SET_PDEATHSIG).
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace deeplab::core {
 
@@ -27,13 +32,29 @@ struct LaunchOptions {
   std::vector<std::string> arguments;  // its arguments ("train -c ...")
   double grace_seconds = 5;            // SIGTERM -> SIGKILL
   int tail_lines = 20;                 // last lines shown of a failed worker
+  int gpus = -1;                       // GPUs the workers share (-1: CPU workers)
+  // Seams for tests: how a worker process is made (::fork), and a call after
+  // each one started with its local rank and pid.
+  std::function<pid_t()> fork = [] { return ::fork(); };
+  std::function<void(int, pid_t)> after_start;
 };
 
-/// Checks the options; ConfigError naming the flag at fault.
+/// CPU workers one machine may run: kCpuWorkersPerCore per core this
+/// process may use.  More would only time-share the cores (each worker
+/// runs runtime.threads threads of its own) and can exhaust the process table.
+constexpr int kCpuWorkersPerCore = 4;
+int max_cpu_workers();
+
+/// Checks the options; ConfigError naming the flag at fault, and the limit
+/// when --nproc-per-node asks for more workers than the machine can serve
+/// (one per GPU on CUDA; max_cpu_workers() on the CPU).
 void check_launch_options(const LaunchOptions& options);
 
 /// Runs the workers to the end; returns the launcher's exit status (0 when
-/// every worker exited 0).  Reports a failure on stderr.
+/// every worker exited 0).  Reports a failure on stderr.  A worker that
+/// cannot be started (fork fails) or a SIGINT/SIGTERM while workers are
+/// still being started ends the workers already running (SIGTERM, SIGKILL
+/// after the grace period), reaps every one, and returns non-zero.
 int launch_workers(const LaunchOptions& options);
 
 /// "exit status 3" / "signal 9 (Killed)" for a waitpid() status.

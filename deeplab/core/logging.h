@@ -19,7 +19,14 @@ void set_config_log_level(const std::string& level);
 /// own files only); log files keep receiving every line.
 void set_console_logging(bool on);
 
-/// Also writes log lines to `path` (appending; directories are created).
+/// Keeps the log lines from now on in memory (up to a few thousand), so that
+/// a run can log while it decides whether it will write anything at all (a
+/// resume is checked before the run directory is touched); the next
+/// add_log_file writes them first.
+void hold_log_lines();
+
+/// Also writes log lines to `path` (appending; directories are created),
+/// starting with any lines hold_log_lines kept.
 void add_log_file(const std::string& path);
 
 }  // namespace deeplab::core

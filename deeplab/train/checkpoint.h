@@ -9,7 +9,7 @@
 //   scaler.<key>           fp16 gradient scaler (GradScaler::state_dict)
 //   hooks.<name>.<key>     each hook's state_dict (e.g. hooks.eval.best_score)
 //   rank<r>.<key>          per-process state: rng.cpu, rng.cuda of rank r
-//   format                 2 (files of stop 9 have none and are translated)
+//   format                 2 (format-1 files have none and are translated)
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -17,6 +17,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "deeplab/core/error.h"
 
 namespace deeplab::train {
 
@@ -35,13 +38,26 @@ struct RunState {
 std::string save_checkpoint(const std::string& dir, int64_t iteration, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const RunState& state);
 
-/// Restores model and optimizer and returns the rest.  Checkpoints of the
-/// previous format (stop 9: state.*, rng.cpu) are translated to this one.
-/// Errors name the file.
+/// A checkpoint file that cannot be read at all (cut short, damaged, not a
+/// checkpoint); thrown before anything of it is applied, so a caller may
+/// fall back to an older one.
+class UnreadableCheckpoint : public IoError {
+ public:
+  using IoError::IoError;
+};
+
+/// Restores model and optimizer and returns the rest.  The file is read and
+/// checked against the model first (UnreadableCheckpoint; a ConfigError
+/// listing missing, extra and reshaped tensors when another model saved it),
+/// so a failed check leaves model and optimizer as they were.  Checkpoints
+/// of the first format (state.*, rng.cpu) are translated to this one.
 RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
 
-/// The checkpoint with the highest iteration in `dir` ("" when none);
-/// partially written temp files are never candidates.
+/// The checkpoints `iter_<N>.ckpt` of `dir`, highest iteration first
+/// (partially written temp files are never candidates).
+std::vector<std::string> checkpoints_newest_first(const std::string& dir);
+
+/// The checkpoint with the highest iteration in `dir` ("" when none).
 std::string latest_checkpoint(const std::string& dir);
 
 /// Deletes all but the newest `keep` checkpoints in `dir`.

@@ -31,6 +31,22 @@ TEST(Cli, HelpListsSubcommands) {
   EXPECT_NE(result.output.find("config"), std::string::npos) << result.output;
 }
 
+// The worker command's own options given without `--` are named, with where
+// they belong; a worker count the machine cannot serve is refused before
+// anything starts.
+TEST(Cli, LaunchSaysWhereTheWorkersCommandGoesAndRefusesImpossibleCounts) {
+  auto result = run_deeplab("launch --nproc-per-node 2 train -c some.yaml");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("'-c' is not an option of launch; put the workers' command after --"),
+            std::string::npos)
+      << result.output;
+  result = run_deeplab("launch --nproc-per-node 100000 -- frobnicate");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("--nproc-per-node 100000: CPU workers are limited to"), std::string::npos)
+      << result.output;
+  expect_no_crash_output(result.output);
+}
+
 TEST(Cli, ConfigPrintShowsOverride) {
   const std::string config = testing::source_dir() + "/configs/quickstart/synthetic_voc.yaml";
   const auto result = run_deeplab("config print -c " + config + " --set train.lr=0.5");

@@ -5,12 +5,19 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/launcher.h"
+#include "deeplab/core/stop_signal.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::core {
@@ -99,6 +106,83 @@ TEST(Launcher, BadFlagsAreNamed) {
   o = shell_workers("true");
   o.arguments.clear();
   EXPECT_THROW(check_launch_options(o), ConfigError);
+}
+
+std::string error_of(const LaunchOptions& o) {
+  try {
+    check_launch_options(o);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A count the machine cannot serve is refused before anything starts, with
+// the limit and the reason.
+TEST(Launcher, RefusesMoreWorkersThanTheMachineServes) {
+  LaunchOptions o = shell_workers("true", max_cpu_workers() + 1);
+  EXPECT_NE(error_of(o).find("limited to " + std::to_string(kCpuWorkersPerCore) + " per core"), std::string::npos)
+      << error_of(o);
+  EXPECT_NE(error_of(o).find(std::to_string(max_cpu_workers()) + " here"), std::string::npos) << error_of(o);
+  o.nproc_per_node = 100000;
+  EXPECT_NE(error_of(o).find("--nproc-per-node 100000"), std::string::npos);
+  o = shell_workers("true", 3);
+  o.gpus = 2;
+  EXPECT_NE(error_of(o).find("has 2 GPU(s); one worker per GPU, so at most 2"), std::string::npos) << error_of(o);
+  o.gpus = 0;
+  EXPECT_NE(error_of(o).find("no GPU is visible"), std::string::npos) << error_of(o);
+  o.nproc_per_node = max_cpu_workers();
+  o.gpus = -1;
+  EXPECT_EQ(error_of(o), "");
+}
+
+// No worker of the job is left running or unreaped (no orphans, no zombies).
+void expect_no_worker_left(const std::vector<pid_t>& started) {
+  for (const pid_t pid : started) EXPECT_NE(::kill(pid, 0), 0) << "worker " << pid << " still exists";
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a child is left";
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(Launcher, AFailedForkEndsTheJobCleanly) {
+  LaunchOptions o = shell_workers("trap '' TERM; sleep 30", 4);
+  int forks = 0;
+  o.fork = [&forks]() -> pid_t {
+    if (++forks == 3) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return ::fork();
+  };
+  std::vector<pid_t> started;
+  o.after_start = [&started](int, pid_t pid) { started.push_back(pid); };
+  const auto r = launch(o);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_LT(r.seconds, o.grace_seconds + 4);
+  EXPECT_EQ(started.size(), 2u);
+  EXPECT_NE(r.errors.find("fork: Resource temporarily unavailable while starting worker 2 of 4; the 2 started were stopped"),
+            std::string::npos)
+      << r.errors;
+  expect_no_worker_left(started);
+}
+
+// SIGTERM to the launcher while it is still starting workers: no more are
+// started, and those running (here ignoring SIGTERM) end within the grace period.
+TEST(Launcher, AStopWhileStartingEndsEveryWorkerWithinTheGracePeriod) {
+  LaunchOptions o = shell_workers("trap '' TERM; sleep 30", 8);
+  std::vector<pid_t> started;
+  o.after_start = [&started](int local, pid_t pid) {
+    started.push_back(pid);
+    if (local != 1) return;
+    ::kill(::getpid(), SIGTERM);
+    for (int i = 0; i < 200 && !stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  const auto r = launch(o);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_LT(r.seconds, o.grace_seconds + 4);
+  EXPECT_EQ(started.size(), 2u);
+  EXPECT_NE(r.errors.find("stop requested while starting worker 2 of 8"), std::string::npos) << r.errors;
+  expect_no_worker_left(started);
 }
 
 }  // namespace
