@@ -23,7 +23,7 @@ void add_data_show(CLI::App& data) {
   cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
   cmd->add_option("--split", args->split, "split to read (default: data.train_split)");
   cmd->add_option("--out", args->out, "output directory")->required();
-  cmd->add_option("--num", args->num, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--num", args->num, "number of samples")->capture_default_str()->check(at_least(1));
   cmd->add_option("--set", args->sets, "override a key (repeatable)");
   cmd->callback([args] {
     const experiment::Config config = experiment::load_config(args->config, args->sets);

@@ -153,9 +153,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--save-pred", args->save_pred, "write predictions in the official format (VOC palette PNGs, "
                                                   "Cityscapes *_labelIds.png)");
   cmd->add_option("--save-vis", args->save_vis, "write image | ground truth | prediction, colourised");
-  cmd->add_option("--rank", args->rank, "this shard (default: $RANK or 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--rank", args->rank, "this shard (default: $RANK or 0)")->check(at_least(0));
   cmd->add_option("--world-size", args->world_size, "number of shards (default: $WORLD_SIZE or 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--set", args->sets, "override a key: --set eval.flip=true (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
   add_inference_flags(*cmd, args->flag_sets);

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -15,6 +16,7 @@
 #include "deeplab/export/timm_import.h"
 #include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/models/model_config.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -72,6 +74,20 @@ models::ModelConfig config_for_file(const ImportArgs& args, const exporting::Sta
   return exporting::torchvision_model_config(args.arch, num_classes, aux);
 }
 
+// --arch names a torchvision model (deeplabv3_resnet50) or a backbone
+// (resnet50); an unknown one is reported as the flag, not as the config key
+// it would become.
+void check_torchvision_arch(const std::string& arch) {
+  const std::string prefix = "deeplabv3_";
+  const std::string backbone = arch.rfind(prefix, 0) == 0 ? arch.substr(prefix.size()) : arch;
+  const auto known = models::backbone_names();
+  if (std::find(known.begin(), known.end(), backbone) != known.end()) return;
+  std::string names;
+  for (const auto& name : known) names += (names.empty() ? "" : ", ") + name;
+  throw ConfigError("import --arch '" + arch + "': not a torchvision model or backbone; expected deeplabv3_<backbone> "
+                    "or a backbone: " + names);
+}
+
 // timm files hold an ImageNet backbone only; the head around it is ours.
 models::ModelConfig timm_model_config(const ImportArgs& args) {
   if (args.arch != "xception65" && args.arch != "xception71") {
@@ -91,8 +107,9 @@ void convert(const ImportArgs& args) {
   if (args.arch.empty() || args.output.empty()) {
     throw ConfigError("import --from " + args.from + " needs --arch ARCH and an output file: import --arch ARCH IN OUT");
   }
-  const exporting::StateDict entries = exporting::read_state_dict(args.input);
   const bool timm = args.from == "timm";
+  if (!timm) check_torchvision_arch(args.arch);
+  const exporting::StateDict entries = exporting::read_state_dict(args.input);
   const models::ModelConfig config = timm ? timm_model_config(args) : config_for_file(args, entries);
   models::DeepLab model = models::build_model(config);
   const auto report = timm ? exporting::import_timm_xception(*model, entries, args.input, config.backbone.name)

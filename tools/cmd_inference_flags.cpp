@@ -39,4 +39,21 @@ void prepare_inference_model(models::DeepLabImpl& model, const models::Inference
   for (const auto& name : report.unfolded) spdlog::warn("inference: BN layer {} has no conv to fold into; kept", name);
 }
 
+CLI::Validator at_least(long minimum) {
+  return CLI::Validator(
+      [minimum](std::string& value) -> std::string {
+        long number = 0;
+        size_t used = 0;
+        try {
+          number = std::stol(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != value.size() || value.empty()) return "expected a whole number, got '" + value + "'";
+        if (number < minimum) return "must be at least " + std::to_string(minimum) + ", got " + value;
+        return "";
+      },
+      "INT>=" + std::to_string(minimum));
+}
+
 }  // namespace deeplab::tools

@@ -148,21 +148,32 @@ void run_predict(const PredictArgs& args) {
                setup.predictor.flip ? " + flip" : "", options.crf ? " + CRF" : "", at::get_num_threads(),
                setup.device.str());
   const eval::Predictor predictor(setup.outputs, setup.predictor);
+  // A file that fails is named at the end and makes the run exit 1; the
+  // others go on, and what they wrote stays.
+  std::vector<std::string> failed;
   for (const auto& video : inputs.videos) {
-    const eval::VideoReport v = eval::predict_video(predictor, video, options, setup.device);
-    std::cout << "wrote " << v.color_path << (v.overlay_path.empty() ? "" : " and " + v.overlay_path) << ": "
-              << v.frames << " frames of " << v.width << "x" << v.height << " at " << v.fps << " fps in " << v.seconds
-              << " s\n";
+    try {
+      const eval::VideoReport v = eval::predict_video(predictor, video, options, setup.device);
+      std::cout << "wrote " << v.color_path << (v.overlay_path.empty() ? "" : " and " + v.overlay_path) << ": "
+                << v.frames << " frames of " << v.width << "x" << v.height << " at " << v.fps << " fps in "
+                << v.seconds << " s\n";
+    } catch (const IoError& e) {
+      spdlog::error("{}", e.what());
+      failed.push_back(e.what());
+    }
   }
-  if (inputs.images.empty()) return;
-  const eval::PredictReport report = eval::predict_image_files(predictor, inputs.images, options, setup.device);
-  std::cout << "wrote " << report.written << " of " << inputs.images.size() << " images to " << args.out << " in "
-            << report.seconds << " s\n";
-  if (!report.unreadable.empty()) {
+  if (!inputs.images.empty()) {
+    const eval::PredictReport report = eval::predict_image_files(predictor, inputs.images, options, setup.device);
+    std::cout << "wrote " << report.written << " of " << inputs.images.size() << " images to " << args.out << " in "
+              << report.seconds << " s\n";
+    failed.insert(failed.end(), report.unreadable.begin(), report.unreadable.end());
+  }
+  if (!failed.empty()) {
     std::string list;
-    for (const auto& line : report.unreadable) list += "\n  " + line;
-    throw IoError("could not read " + std::to_string(report.unreadable.size()) + " of " +
-                  std::to_string(inputs.images.size()) + " images:" + list);
+    for (const auto& line : failed) list += "\n  " + line;
+    throw IoError("could not read " + std::to_string(failed.size()) + " of " +
+                  std::to_string(inputs.images.size() + inputs.videos.size()) + " inputs (nothing written for them):" +
+                  list);
   }
 }
 
@@ -186,7 +197,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
   cmd->add_option("--batch-size", args->batch_size, "images of one size (or video frames) per forward pass; a size change ends a batch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] { run_predict(*args); });
 }

@@ -99,6 +99,7 @@ void run_training(const TrainArgs& args) {
   const experiment::DistributedRun run = experiment::join_distributed_run(config, core::apply_runtime(config.runtime));
   if (!run.is_main_process()) core::set_console_logging(false);
   const std::string dir = config.runtime.work_dir;
+  spdlog::info("train {} -> {}: {} on {}", args.config, dir, exporting::describe_arch(config.model), run.device.str());
 
   models::DeepLab model = models::build_model(config.model);
   // After an elastic restart torchrun starts the workers again with the same

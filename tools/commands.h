@@ -4,6 +4,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 #include <string>
@@ -43,6 +44,9 @@ void add_bench_command(CLI::App& app);
 void add_inference_flags(CLI::App& cmd, std::vector<std::string>& flag_sets);
 /// `sets` then `flag_sets`: a flag wins over a --set of the same key.
 std::vector<std::string> with_flag_overrides(std::vector<std::string> sets, const std::vector<std::string>& flag_sets);
+/// A count flag's check: an integer of at least `minimum`, else "must be
+/// at least 1, got 0" (CLI11's own range check printed its limits as floats).
+CLI::Validator at_least(long minimum);
 /// models::prepare_for_inference, logged (what runs, how many BN layers folded).
 void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options);
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/json_fields.h"
 #include "deeplab/data/png_io.h"
 #include "deeplab/data/sample_io.h"
 
@@ -24,8 +25,11 @@ constexpr int kInstancesPerClass = 1000;
 // eval/coco_panoptic.cpp reads the same JSON for scoring, but the data layer
 // may not include eval, and a loader needs train ids and instance values
 // rather than raw segments, so the few lines of parsing live here too.
+using core::json_field;
+using core::json_field_or;
+
 const json& member(const json& object, const char* key, const std::string& where) {
-  if (!object.is_object() || !object.contains(key)) throw IoError(where + ": missing key '" + key + "'");
+  return core::json_member(object, key, where);
   return object.at(key);
 }
 
@@ -66,10 +70,10 @@ struct ClassTable {
 void check_isthing(const json& root, const ClassTable& table, const std::string& path) {
   if (!root.contains("categories")) return;
   for (const json& c : root.at("categories")) {
-    const int category = member(c, "id", "'" + path + "' categories").get<int>();
+    const int category = json_field<int>(c, "id", "'" + path + "' categories");
     const int t = table.train_id(category);
     if (t < 0 || !c.contains("isthing")) continue;
-    const bool thing = c.at("isthing").get<int>() == 1;
+    const bool thing = json_field<int>(c, "isthing", "'" + path + "' categories (id " + std::to_string(category) + ")") == 1;
     if (thing != table.is_thing[static_cast<size_t>(t)]) {
       throw DataError("'" + path + "': category_id " + std::to_string(category) + " has isthing " +
                       std::to_string(thing) + " but train id " + std::to_string(t) + " of descriptor " +
@@ -84,22 +88,22 @@ std::map<std::string, std::string> image_files(const json& root, const std::stri
   if (!root.contains("images")) return files;
   for (const json& im : root.at("images")) {
     const std::string where = "'" + path + "' images";
-    files[id_text(member(im, "id", where))] = member(im, "file_name", where).get<std::string>();
+    files[id_text(member(im, "id", where))] = json_field<std::string>(im, "file_name", where);
   }
   return files;
 }
 
 CocoSegment read_segment(const json& j, const ClassTable& table, std::vector<int>& next_k, const std::string& where) {
   CocoSegment s;
-  s.id = member(j, "id", where).get<uint32_t>();
-  const int category = member(j, "category_id", where).get<int>();
+  s.id = json_field<uint32_t>(j, "id", where);
+  const int category = json_field<int>(j, "category_id", where);
   const int t = table.train_id(category);
   if (t < 0) {
     throw DataError(where + ": segment " + std::to_string(s.id) + " has category_id " + std::to_string(category) +
                     ", which the label_map of descriptor " + table.d.source + " does not map to a train id");
   }
   s.train_id = static_cast<uint8_t>(t);
-  const bool crowd = j.contains("iscrowd") && j.at("iscrowd").get<int>() == 1;
+  const bool crowd = json_field_or<int>(j, "iscrowd", 0, where) == 1;
   if (table.is_thing[static_cast<size_t>(t)] && !crowd) {
     const int k = next_k[static_cast<size_t>(t)]++;
     if (k >= kInstancesPerClass) {
@@ -112,17 +116,19 @@ CocoSegment read_segment(const json& j, const ClassTable& table, std::vector<int
 }
 
 CocoImage read_annotation(const json& a, const ClassTable& table, const std::map<std::string, std::string>& files,
-                          const std::string& path) {
+                          const std::string& path, size_t index) {
   CocoImage im;
-  im.image_id = id_text(member(a, "image_id", "'" + path + "' annotations"));
-  const std::string where = "'" + path + "' (image_id " + im.image_id + ")";
-  im.png_file = member(a, "file_name", where).get<std::string>();
+  const std::string annotation = "'" + path + "' annotations[" + std::to_string(index) + "]";
+  im.image_id = id_text(member(a, "image_id", annotation));
+  const std::string where = annotation + " (image_id " + im.image_id + ")";
+  im.png_file = json_field<std::string>(a, "file_name", where);
   im.id = fs::path(im.png_file).stem().string();
   const auto file = files.find(im.image_id);
   im.image_file = file != files.end() ? file->second : im.id + ".jpg";
   std::vector<int> next_k(static_cast<size_t>(table.d.num_classes()), 0);
-  for (const json& j : member(a, "segments_info", where)) {
-    im.segments.push_back(read_segment(j, table, next_k, where));
+  const json& segments = member(a, "segments_info", where);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    im.segments.push_back(read_segment(segments[i], table, next_k, where + " segments_info[" + std::to_string(i) + "]"));
     for (size_t i = 0; i + 1 < im.segments.size(); ++i) {
       if (im.segments[i].id == im.segments.back().id) {
         throw DataError(where + ": segment id " + std::to_string(im.segments.back().id) + " is listed twice");
@@ -151,8 +157,9 @@ CocoPanopticDataset::CocoPanopticDataset(std::string json_path, std::string png_
   try {
     check_isthing(root, table, json_path_);
     const auto files = image_files(root, json_path_);
-    for (const json& a : member(root, "annotations", "'" + json_path_ + "'")) {
-      images_.push_back(read_annotation(a, table, files, json_path_));
+    const json& annotations = member(root, "annotations", "'" + json_path_ + "'");
+    for (size_t i = 0; i < annotations.size(); ++i) {
+      images_.push_back(read_annotation(annotations[i], table, files, json_path_, i));
     }
   } catch (const json::exception& e) {
     throw IoError("'" + json_path_ + "': malformed COCO panoptic JSON: " + e.what());

@@ -7,13 +7,44 @@
 #include <fstream>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
 
 namespace deeplab::data {
 namespace fs = std::filesystem;
 
+namespace {
+
+bool starts_with(const std::string& bytes, const char* magic, size_t n) {
+  return bytes.size() >= n && bytes.compare(0, n, magic, n) == 0;
+}
+
+}  // namespace
+
+std::string image_cut_short(const std::string& bytes) {
+  const auto last = [&bytes](const char* marker) { return bytes.rfind(marker); };
+  if (starts_with(bytes, "\xFF\xD8", 2)) {
+    // The end-of-image marker must follow the last start-of-scan (FF never
+    // comes unescaped inside scan data, and an EXIF thumbnail's own markers
+    // come before the main image's scans); a trailer after it is fine.
+    const size_t end = last("\xFF\xD9"), scan = last("\xFF\xDA");
+    if (end != std::string::npos && (scan == std::string::npos || end > scan)) return "";
+    return "the JPEG ends before its end-of-image marker (cut short?)";
+  }
+  if (starts_with(bytes, "\x89PNG\r\n\x1A\n", 8)) {
+    const size_t end = last("IEND"), data = last("IDAT");
+    if (end != std::string::npos && (data == std::string::npos || end > data)) return "";
+    return "the PNG ends before its IEND chunk (cut short?)";
+  }
+  return "";
+}
+
 cv::Mat read_rgb_image(const std::string& path) {
   if (!fs::is_regular_file(path)) throw IoError("image not found: " + path);
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  const std::string bytes = core::read_file(path);
+  const std::string cut = image_cut_short(bytes);
+  if (!cut.empty()) throw IoError("cannot decode image: " + path + ": " + cut);
+  cv::Mat bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
+                             cv::IMREAD_COLOR);
   if (bgr.empty()) throw IoError("cannot decode image (corrupt or unsupported): " + path);
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);

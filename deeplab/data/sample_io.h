@@ -10,8 +10,15 @@
 
 namespace deeplab::data {
 
-/// Decodes a JPEG/PNG image to RGB CV_8UC3; IoError naming a missing or corrupt file.
+/// Decodes a JPEG/PNG image to RGB CV_8UC3; IoError naming a missing,
+/// corrupt or cut-short file (image_cut_short: decoders fill a cut-short
+/// image with grey and call it a success).
 cv::Mat read_rgb_image(const std::string& path);
+
+/// Why the encoded image `bytes` ends early, or "" when it is whole: a JPEG
+/// without its end-of-image marker (FF D9), a PNG without its IEND chunk.
+/// Other formats are left to their decoder.
+std::string image_cut_short(const std::string& bytes);
 
 /// Reads a label PNG as raw values: palette indices or gray levels, CV_8UC1
 /// (CV_16UC1 for 16-bit files); IoError naming a missing or unreadable file.

@@ -6,6 +6,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/core/json_fields.h"
 #include "deeplab/data/png_io.h"
 
 namespace deeplab::eval {
@@ -13,29 +14,31 @@ namespace {
 
 using nlohmann::json;
 
-const json& member(const json& object, const char* key, const std::string& where) {
-  if (!object.is_object() || !object.contains(key)) throw IoError(where + ": missing key '" + key + "'");
-  return object.at(key);
-}
+using core::json_field;
+using core::json_field_or;
+using core::json_member;
 
 std::string id_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
 PanopticSegment read_segment(const json& j, const std::string& where) {
   PanopticSegment s;
-  s.id = member(j, "id", where).get<uint32_t>();
-  s.category_id = member(j, "category_id", where).get<int>();
+  s.id = json_field<uint32_t>(j, "id", where);
+  s.category_id = json_field<int>(j, "category_id", where);
   // Predictions need no area or iscrowd: areas are recounted from their PNG.
-  s.area = j.contains("area") ? j.at("area").get<int64_t>() : 0;
-  s.iscrowd = j.contains("iscrowd") && j.at("iscrowd").get<int>() == 1;
+  s.area = json_field_or<int64_t>(j, "area", 0, where);
+  s.iscrowd = json_field_or<int>(j, "iscrowd", 0, where) == 1;
   return s;
 }
 
 PanopticAnnotation read_annotation(const json& j, const std::string& where) {
   PanopticAnnotation a;
-  a.image_id = id_text(member(j, "image_id", where));
+  a.image_id = id_text(json_member(j, "image_id", where));
   const std::string here = where + " (image_id " + a.image_id + ")";
-  a.file_name = member(j, "file_name", here).get<std::string>();
-  for (const json& s : member(j, "segments_info", here)) a.segments.push_back(read_segment(s, here + " segments_info"));
+  a.file_name = json_field<std::string>(j, "file_name", here);
+  const json& segments = json_member(j, "segments_info", here);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    a.segments.push_back(read_segment(segments[i], here + " segments_info[" + std::to_string(i) + "]"));
+  }
   return a;
 }
 
@@ -53,14 +56,15 @@ PanopticJson read_panoptic_json(const std::string& path) {
     if (root.contains("categories")) {
       for (const json& c : root.at("categories")) {
         PanopticCategory category;
-        category.id = member(c, "id", "'" + path + "' categories").get<int>();
+        category.id = json_field<int>(c, "id", "'" + path + "' categories");
         category.name = c.value("name", std::to_string(category.id));
         category.isthing = c.value("isthing", 0) == 1;
         out.categories.push_back(category);
       }
     }
-    for (const json& a : member(root, "annotations", "'" + path + "'")) {
-      out.annotations.push_back(read_annotation(a, "'" + path + "' annotations"));
+    const json& annotations = json_member(root, "annotations", "'" + path + "'");
+    for (size_t i = 0; i < annotations.size(); ++i) {
+      out.annotations.push_back(read_annotation(annotations[i], "'" + path + "' annotations[" + std::to_string(i) + "]"));
     }
   } catch (const json::exception& e) {
     throw IoError("'" + path + "': malformed COCO panoptic JSON: " + e.what());

@@ -69,6 +69,40 @@ void write_batch(VideoOutputs& out, const std::vector<cv::Mat>& frames, const at
 
 }  // namespace
 
+namespace {
+
+// The outputs are written under ".partial" names and renamed once the whole
+// video has been read: a video that fails leaves nothing of itself behind.
+struct PartialOutputs {
+  std::vector<std::pair<std::string, std::string>> renames;  // partial -> final
+  bool done = false;
+  std::string add(const std::string& final_path) {
+    const std::string partial = final_path.substr(0, final_path.size() - 4) + ".partial.avi";
+    renames.emplace_back(partial, final_path);
+    return partial;
+  }
+  void commit() {
+    for (const auto& [partial, final_path] : renames) fs::rename(partial, final_path);
+    done = true;
+  }
+  ~PartialOutputs() {
+    if (done) return;
+    std::error_code ignored;
+    for (const auto& [partial, final_path] : renames) fs::remove(partial, ignored);
+  }
+};
+
+// IoError for a video that yielded no frame, or fewer than its container declares.
+void check_frame_count(const std::string& path, int64_t read, int64_t declared) {
+  if (read == 0) throw IoError(path + ": the video has no frames (empty or not decodable)");
+  if (declared > 0 && read < declared) {
+    throw IoError(path + ": the video ends after " + std::to_string(read) + " of the " + std::to_string(declared) +
+                  " frames its container declares (cut short?)");
+  }
+}
+
+}  // namespace
+
 VideoReport predict_video(const Predictor& predictor, const data::InputFile& video, const PredictFilesOptions& o,
                           c10::Device device) {
   cv::VideoCapture capture(video.path);
@@ -80,13 +114,14 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
   if (report.fps <= 0) report.fps = 25;  // containers without a rate
   const fs::path base = fs::path(o.out_dir) / video.name;
   fs::create_directories(base.parent_path());
+  PartialOutputs partial;
   report.color_path = base.string() + "_color.avi";
   const cv::Size size(report.width, report.height);
   VideoOutputs out;
-  out.color = open_writer(report.color_path, report.fps, size);
+  out.color = open_writer(partial.add(report.color_path), report.fps, size);
   if (o.overlay) {
     report.overlay_path = base.string() + "_overlay.avi";
-    out.overlay = open_writer(report.overlay_path, report.fps, size);
+    out.overlay = open_writer(partial.add(report.overlay_path), report.fps, size);
   }
   torch::NoGradGuard no_grad;
   const auto expected = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
@@ -113,6 +148,10 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
   }
   if (writing.valid()) writing.get();
   progress.finish();
+  check_frame_count(video.path, report.frames, expected);
+  out.color.release();
+  out.overlay.release();
+  partial.commit();
   report.seconds = progress.elapsed();
   return report;
 }

@@ -28,7 +28,9 @@ struct VideoReport {
 };
 
 /// Segments every frame of `video`; IoError naming the file when it does not
-/// open or an output cannot be written.
+/// open, has no frames, ends before the frame count its container declares
+/// (both counts named), or an output cannot be written.  The outputs appear
+/// only when the whole video went through (written as .partial.avi, renamed).
 VideoReport predict_video(const Predictor& predictor, const data::InputFile& video, const PredictFilesOptions& options,
                           c10::Device device = c10::Device(c10::kCPU));
 

@@ -135,6 +135,13 @@ PickleRef read_pth_object(const std::string& path) {
     throw IoError(path + ": unreadable torch.save archive: " + e.what_without_backtrace());
   }
   if (!reader->hasRecord("data.pkl")) throw IoError(path + ": archive has no data.pkl record");
+  if (reader->hasRecord("constants.pkl") || reader->hasRecord("code/__torch__.py")) {
+    // A TorchScript archive: deeplab train's checkpoints (.ckpt) are one,
+    // and so is an export's model.pt; neither is a dict of weights.
+    throw IoError(path + ": a TorchScript archive (a deeplab train checkpoint or an export's model.pt), not a "
+                         "weights file: give the run's best.pth or final.pth, or continue training from it with "
+                         "deeplab train --resume; an export runs with predict --model");
+  }
   if (reader->hasRecord("byteorder")) {
     auto [order, n] = reader->getRecord("byteorder");
     if (std::string(static_cast<const char*>(order.get()), n) != "little") {

@@ -78,7 +78,11 @@ TensorEntry parse_entry(const std::string& name, const json& value, uint64_t dat
   e.begin = offsets[0].get<uint64_t>();
   e.end = offsets[1].get<uint64_t>();
   const uint64_t expected = static_cast<uint64_t>(numel) * c10::elementSize(e.dtype);
-  if (e.begin > e.end || e.end > data_size) {
+  if (e.begin > e.end) {
+    throw IoError(where + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                  "]: the end comes before the begin (a damaged header)");
+  }
+  if (e.end > data_size) {
     throw IoError(where + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
                   "] outside the " + std::to_string(data_size) + " data bytes (a truncated file?)");
   }

@@ -1,5 +1,7 @@
 #include "deeplab/export/torchscript.h"
 
+#include <filesystem>
+
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
 #include <unistd.h>
@@ -83,6 +85,9 @@ void export_torchscript(torch::nn::Module& module, const ExportForward& forward,
 }
 
 ExportMetadata read_export_metadata(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw IoError(path + ": no such file (--model takes the model.pt that deeplab export wrote)");
+  }
   std::string json;
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);

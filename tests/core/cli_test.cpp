@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <vector>
 
 #include "tests/support/test_support.h"
@@ -84,8 +85,9 @@ TEST(Cli, LogLevelFlagWinsOverTheConfig) {
   auto info_lines = [&](const std::string& flag, const std::string& level) {
     const auto result =
         run_deeplab(flag + " train -c " + config(level) + " --work-dir " + dir.path() + "/run_" + level);
-    EXPECT_NE(result.exit_code, 0) << result.output;  // no data: the run stops after setting up its directory
-    return result.output.find("run directory:") != std::string::npos;
+    EXPECT_NE(result.exit_code, 0) << result.output;  // no data: the run stops before writing anything
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/run_" + level)) << "a run that cannot start writes nothing";
+    return result.output.find(" -> " + dir.path() + "/run_" + level + ": ") != std::string::npos;
   };
   EXPECT_TRUE(info_lines("", "info"));
   EXPECT_FALSE(info_lines("", "warn"));

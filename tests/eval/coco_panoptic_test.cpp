@@ -184,5 +184,20 @@ TEST_F(CocoPanopticSamples, SegmentMissingFromJsonIsAnErrorNamingIt) {
   EXPECT_NE(r.output.find("3937500"), std::string::npos) << r.output;
 }
 
+// A segment id written as a string names the file, the annotation (index and
+// image_id), the segment and the key, not only nlohmann's "type must be number".
+TEST_F(CocoPanopticSamples, AStringSegmentIdNamesTheAnnotationAndTheKey) {
+  segments("439180")[1]["id"] = "3937500";
+  const std::string pred_json = dir_.write("string_id.json", pred_json_.dump());
+  const auto r = testing::run_deeplab("eval-panoptic --gt-json " + samples_ + "/panoptic_examples.json --gt-dir " +
+                                      samples_ + "/panoptic_examples --pred-json " + pred_json + " --pred-dir " +
+                                      dir_.path() + "/pred");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find(pred_json + "' annotations["), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(image_id 439180) segments_info[1]: 'id' must be a number, but is the string \"3937500\""),
+            std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace deeplab::eval

@@ -90,11 +90,55 @@ TEST(PredictCli, FolderRunWritesWhatItCanReadAndNamesTheRest) {
                                       s.dir.file("out") + " --no-progress");
   EXPECT_NE(r.exit_code, 0) << "a run that could not read a file says so in its status";
   EXPECT_NE(r.output.find("wrote 2 of 3 images"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("could not read 1 of 3 images"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("could not read 1 of 3 inputs"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("photos/broken.png"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(s.dir.file("out/a.png")));
   EXPECT_TRUE(fs::exists(s.dir.file("out/sub/b.png"))) << "folder structure is kept";
   EXPECT_TRUE(fs::exists(s.dir.file("out/sub/b_color.png")));
+}
+
+// Writes `frames` copies of `still` as an FFV1 AVI (0 frames: a header only).
+void write_clip(const std::string& path, const cv::Mat& still, int frames) {
+  cv::VideoWriter writer(path, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), 10, still.size(), true);
+  ASSERT_TRUE(writer.isOpened());
+  for (int t = 0; t < frames; ++t) writer.write(still);
+}
+
+void cut_to(const std::string& path, double fraction) {
+  const std::string bytes = core::read_file(path);
+  core::write_file_atomic(path, bytes.substr(0, static_cast<size_t>(static_cast<double>(bytes.size()) * fraction)));
+}
+
+// A JPEG cut to a third (the decoder would fill it with grey), a video with
+// no frames and one cut in half are errors naming the file and why; nothing
+// is written for them, and the whole image's outputs are.
+TEST(PredictCli, DamagedMediaAreErrorsAndNothingIsWrittenForThem) {
+  testing::TempDir data;
+  ASSERT_EQ(synth_voc(data, 2, "40x56", 2).exit_code, 0);
+  const std::string in = data.file("in");
+  fs::create_directories(in);
+  std::vector<std::string> jpgs;
+  for (const auto& e : fs::directory_iterator(data.path() + "/JPEGImages")) jpgs.push_back(e.path().string());
+  fs::copy_file(jpgs[0], in + "/whole.jpg");
+  fs::copy_file(jpgs[1], in + "/cut.jpg");
+  cut_to(in + "/cut.jpg", 1.0 / 3);
+  const cv::Mat still = cv::imread(jpgs[0], cv::IMREAD_COLOR);
+  write_clip(in + "/empty.avi", still, 0);
+  write_clip(in + "/half.avi", still, 4);
+  cut_to(in + "/half.avi", 0.5);
+  PredictFixture s(data.path());
+  const std::string out = s.dir.file("out");
+  const auto r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + in + " --out " +
+                                      out + " --no-progress");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("could not read 3 of 4 inputs"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cut.jpg: the JPEG ends before its end-of-image marker"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("empty.avi: the video has no frames"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("of the 4 frames its container declares"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/whole.png"));
+  std::set<std::string> written;
+  for (const auto& e : fs::directory_iterator(out)) written.insert(e.path().filename().string());
+  EXPECT_EQ(written, (std::set<std::string>{"whole.png", "whole_color.png"})) << "nothing of the failed inputs";
 }
 
 // A 3-second clip: the output video has the input's frame count, size and
@@ -247,6 +291,18 @@ TEST(PredictCli, ModelAndConfigAreExclusiveAndABadModelFileIsNamed) {
   r = testing::run_deeplab("predict --model " + s.weights + " " + image);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find(s.weights), std::string::npos) << r.output;
+  // A missing export is named as missing (not as "not a TorchScript archive ... errno 2").
+  const std::string missing = data.file("no/model.pt");
+  r = testing::run_deeplab("predict --model " + missing + " " + image);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find(missing + ": no such file (--model takes the model.pt that deeplab export wrote)"),
+            std::string::npos)
+      << r.output;
+  // A count flag below its minimum says so in whole numbers.
+  r = testing::run_deeplab("predict --model " + missing + " --batch-size 0 " + image);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--batch-size: must be at least 1, got 0"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("1797693"), std::string::npos) << r.output;
 }
 
 TEST(PredictCli, BadInputsAreOneErrorNamingThem) {

@@ -26,5 +26,20 @@ TEST(ImportCli, BadFileIsOneLineErrorNamingIt) {
   EXPECT_NE(result.output.find("error: " + path + ": not a torch.save file"), std::string::npos) << result.output;
 }
 
+// An unknown --arch is named as the flag with what it accepts (it used to be
+// reported as the config key model.backbone.name it would have become).
+TEST(ImportCli, AnUnknownArchNamesTheFlagAndTheChoices) {
+  testing::TempDir dir;
+  const std::string path = dir.write("weights.pth", "garbage");
+  const auto result = testing::run_deeplab("import --from torchvision --arch bogus " + path + " " + dir.file("out.pth"));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("import --arch 'bogus': not a torchvision model or backbone; expected "
+                               "deeplabv3_<backbone> or a backbone: "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("resnet50"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("model.backbone.name"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace deeplab::exporting

@@ -1,6 +1,7 @@
 #include "deeplab/export/pth_reader.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <fstream>
 
@@ -120,6 +121,21 @@ TEST(PthReader, TruncatedArchiveIsAnIoError) {
   testing::TempDir dir;
   const std::string cut = dir.write("cut.pth", bytes.substr(0, bytes.size() / 2));
   EXPECT_NE(error_of([&] { read_state_dict(cut); }).find(cut), std::string::npos);
+}
+
+// A training checkpoint (an OutputArchive, as deeplab train writes it) given
+// where weights belong says what it is and what to give instead.
+TEST(PthReader, ATrainingCheckpointIsNamedAsOneWithWhatToGiveInstead) {
+  testing::TempDir dir;
+  const std::string path = dir.file("iter_0000004.ckpt");
+  torch::serialize::OutputArchive archive;
+  archive.write("model.conv.weight", torch::ones({2, 2}));
+  archive.save_to(path);
+  const std::string e = error_of([&] { read_state_dict(path); });
+  EXPECT_NE(e.find(path + ": a TorchScript archive (a deeplab train checkpoint or an export's model.pt), not a "
+                          "weights file: give the run's best.pth or final.pth"),
+            std::string::npos)
+      << e;
 }
 
 Unpickler raw(const std::string& bytes) {

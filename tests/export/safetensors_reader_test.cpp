@@ -107,6 +107,11 @@ TEST(Safetensors, MalformedFilesNameTheFileAndTheTensor) {
   e = read_error(path);
   EXPECT_NE(e.find("tensor 'conv.weight' spans 16 bytes, but F32 [3,2] needs 24"), std::string::npos) << e;
 
+  path = write_safetensors(dir, one, {{"conv.weight", {{"data_offsets", {16, 0}}}}});
+  e = read_error(path);
+  EXPECT_NE(e.find("tensor 'conv.weight' has data_offsets [16, 0]: the end comes before the begin"),
+            std::string::npos) << e;
+
   path = write_safetensors(dir, one, {{"conv.weight", {{"data_offsets", nullptr}}}});
   e = read_error(path);
   EXPECT_NE(e.find("tensor 'conv.weight' needs dtype, shape and data_offsets"), std::string::npos) << e;
