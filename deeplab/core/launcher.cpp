@@ -49,6 +49,7 @@ std::vector<std::pair<std::string, std::string>> worker_env(const LaunchOptions&
   ::dup2(pipe_write, STDERR_FILENO);
   ::close(pipe_write);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the launcher
+  ::setpgid(0, 0);  // its own process group: a stop reaches what it started too (see signal_worker)
   sigset_t all;
   sigemptyset(&all);
   sigaddset(&all, SIGINT);
@@ -85,6 +86,7 @@ Worker start_worker(const LaunchOptions& o, int local_rank, std::string& why) {
     ::close(fds[0]);
     exec_worker(o, local_rank, fds[1]);
   }
+  ::setpgid(w.pid, w.pid);  // also here: whichever of parent and child runs first makes the group
   ::close(fds[1]);
   w.output = fds[0];
   ::fcntl(w.output, F_SETFL, ::fcntl(w.output, F_GETFL) | O_NONBLOCK);
@@ -176,11 +178,17 @@ const Worker* first_failure(const std::vector<Worker>& workers) {
   return first;
 }
 
+// To the worker's whole process group: a worker's own children (a shell's
+// commands, helper processes) end with it instead of living on as orphans.
+void signal_worker(const Worker& w, int signal) {
+  if (::kill(-w.pid, signal) != 0) ::kill(w.pid, signal);  // the group may not exist yet
+}
+
 void signal_running(std::vector<Worker>& workers, int signal) {
   for (auto& w : workers) {
     if (!w.running) continue;
-    ::kill(w.pid, SIGCONT);  // a stopped worker acts on SIGTERM only once continued
-    ::kill(w.pid, signal);
+    signal_worker(w, SIGCONT);  // a stopped worker acts on SIGTERM only once continued
+    signal_worker(w, signal);
   }
 }
 
@@ -197,10 +205,12 @@ void stop_all(std::vector<Worker>& workers, const LaunchOptions& o) {
   }
   for (auto& w : workers) {
     if (!w.running) continue;
-    ::kill(w.pid, SIGKILL);
+    signal_worker(w, SIGKILL);
     ::waitpid(w.pid, &w.status, 0);
     w.running = false;
   }
+  // Members of a group whose leader already ended (its children) go too.
+  for (const auto& w : workers) ::kill(-w.pid, SIGKILL);
   for (auto& w : workers) drain(w, static_cast<size_t>(o.tail_lines));
 }
 

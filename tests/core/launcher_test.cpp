@@ -138,7 +138,12 @@ TEST(Launcher, RefusesMoreWorkersThanTheMachineServes) {
 
 // No worker of the job is left running or unreaped (no orphans, no zombies).
 void expect_no_worker_left(const std::vector<pid_t>& started) {
-  for (const pid_t pid : started) EXPECT_NE(::kill(pid, 0), 0) << "worker " << pid << " still exists";
+  for (const pid_t pid : started) {
+    EXPECT_NE(::kill(pid, 0), 0) << "worker " << pid << " still exists";
+    // Its children got SIGKILL with it; init reaps them a moment later.
+    for (int i = 0; i < 300 && ::kill(-pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_NE(::kill(-pid, 0), 0) << "a process the worker " << pid << " started still exists";
+  }
   errno = 0;
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "a child is left";
   EXPECT_EQ(errno, ECHILD);
