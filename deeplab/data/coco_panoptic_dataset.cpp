@@ -24,14 +24,11 @@ constexpr int kInstancesPerClass = 1000;
 
 // eval/coco_panoptic.cpp reads the same JSON for scoring, but the data layer
 // may not include eval, and a loader needs train ids and instance values
-// rather than raw segments, so the few lines of parsing live here too.
+// rather than raw segments, so the few lines of parsing live here too (the
+// typed fields and their errors are shared: core/json_fields.h).
 using core::json_field;
 using core::json_field_or;
-
-const json& member(const json& object, const char* key, const std::string& where) {
-  return core::json_member(object, key, where);
-  return object.at(key);
-}
+using core::json_member;
 
 std::string id_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
@@ -88,7 +85,7 @@ std::map<std::string, std::string> image_files(const json& root, const std::stri
   if (!root.contains("images")) return files;
   for (const json& im : root.at("images")) {
     const std::string where = "'" + path + "' images";
-    files[id_text(member(im, "id", where))] = json_field<std::string>(im, "file_name", where);
+    files[id_text(json_member(im, "id", where))] = json_field<std::string>(im, "file_name", where);
   }
   return files;
 }
@@ -119,14 +116,14 @@ CocoImage read_annotation(const json& a, const ClassTable& table, const std::map
                           const std::string& path, size_t index) {
   CocoImage im;
   const std::string annotation = "'" + path + "' annotations[" + std::to_string(index) + "]";
-  im.image_id = id_text(member(a, "image_id", annotation));
+  im.image_id = id_text(json_member(a, "image_id", annotation));
   const std::string where = annotation + " (image_id " + im.image_id + ")";
   im.png_file = json_field<std::string>(a, "file_name", where);
   im.id = fs::path(im.png_file).stem().string();
   const auto file = files.find(im.image_id);
   im.image_file = file != files.end() ? file->second : im.id + ".jpg";
   std::vector<int> next_k(static_cast<size_t>(table.d.num_classes()), 0);
-  const json& segments = member(a, "segments_info", where);
+  const json& segments = json_member(a, "segments_info", where);
   for (size_t i = 0; i < segments.size(); ++i) {
     im.segments.push_back(read_segment(segments[i], table, next_k, where + " segments_info[" + std::to_string(i) + "]"));
     for (size_t i = 0; i + 1 < im.segments.size(); ++i) {
@@ -157,7 +154,7 @@ CocoPanopticDataset::CocoPanopticDataset(std::string json_path, std::string png_
   try {
     check_isthing(root, table, json_path_);
     const auto files = image_files(root, json_path_);
-    const json& annotations = member(root, "annotations", "'" + json_path_ + "'");
+    const json& annotations = json_member(root, "annotations", "'" + json_path_ + "'");
     for (size_t i = 0; i < annotations.size(); ++i) {
       images_.push_back(read_annotation(annotations[i], table, files, json_path_, i));
     }

@@ -77,7 +77,7 @@ struct PartialOutputs {
   std::vector<std::pair<std::string, std::string>> renames;  // partial -> final
   bool done = false;
   std::string add(const std::string& final_path) {
-    const std::string partial = final_path.substr(0, final_path.size() - 4) + ".partial.avi";
+    const std::string partial = fs::path(final_path).replace_extension(".partial.avi").string();
     renames.emplace_back(partial, final_path);
     return partial;
   }

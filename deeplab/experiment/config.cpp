@@ -16,7 +16,7 @@ using core::ConfigTree;
 using core::ConfigWriter;
 
 namespace {
-// train.freeze_bn was the switch before model.norm existed (stop 9).
+// train.freeze_bn was the switch before model.norm existed (checkpoints of format 1).
 void apply_retired_keys(Config& config) {
   if (!config.train.freeze_bn) return;
   spdlog::warn("train.freeze_bn is retired; reading it as model.norm: frozen_bn (write that instead)");

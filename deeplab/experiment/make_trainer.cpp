@@ -81,7 +81,7 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples, config.eval.best_metric};
   hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
   // Evaluation before checkpointing: a checkpoint of an evaluated iteration
-  // then holds that evaluation's best score (stop 9 saved it one step stale).
+  // then holds that evaluation's best score (format-1 checkpoints saved it one step stale).
   trainer.add_hook(hooks.progress);
   trainer.add_hook(hooks.eval);
   trainer.add_hook(hooks.checkpoint);

@@ -94,7 +94,7 @@ ExportMetadata metadata_from_json(const std::string& json, const std::string& so
   ExportMetadata meta;
   meta.arch = root["arch"] ? root["arch"].as<std::string>() : "";
   meta.class_names = read_list<std::string>(root, "class_names", source);
-  meta.palette = read_list<std::vector<int>>(root, "palette", source);  // absent in files before stop 20
+  meta.palette = read_list<std::vector<int>>(root, "palette", source);  // absent in meta.json files before format 2
   meta.mean = read_list<double>(root, "mean", source);
   meta.std = read_list<double>(root, "std", source);
   meta.input_size = read_list<int64_t>(root, "input_size", source);

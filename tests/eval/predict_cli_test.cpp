@@ -73,13 +73,19 @@ TEST(PredictCli, VocSampleLabelPngIsTheOneEvalSavePredWrites) {
   }
 }
 
+// The JPEGs a synth_voc run wrote, in directory order.
+std::vector<std::string> synth_jpegs(const testing::TempDir& dir) {
+  std::vector<std::string> jpgs;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/JPEGImages")) jpgs.push_back(e.path().string());
+  return jpgs;
+}
+
 TEST(PredictCli, FolderRunWritesWhatItCanReadAndNamesTheRest) {
   testing::TempDir data;
   ASSERT_EQ(synth_voc(data, 2, "40x56", 2).exit_code, 0);
   const std::string photos = data.file("photos");
   fs::create_directories(photos + "/sub");
-  std::vector<std::string> jpgs;
-  for (const auto& e : fs::directory_iterator(data.path() + "/JPEGImages")) jpgs.push_back(e.path().string());
+  const std::vector<std::string> jpgs = synth_jpegs(data);
   ASSERT_GE(jpgs.size(), 2u);
   fs::copy_file(jpgs[0], photos + "/a.jpg");
   fs::copy_file(jpgs[1], photos + "/sub/b.jpg");
@@ -117,8 +123,7 @@ TEST(PredictCli, DamagedMediaAreErrorsAndNothingIsWrittenForThem) {
   ASSERT_EQ(synth_voc(data, 2, "40x56", 2).exit_code, 0);
   const std::string in = data.file("in");
   fs::create_directories(in);
-  std::vector<std::string> jpgs;
-  for (const auto& e : fs::directory_iterator(data.path() + "/JPEGImages")) jpgs.push_back(e.path().string());
+  const std::vector<std::string> jpgs = synth_jpegs(data);
   fs::copy_file(jpgs[0], in + "/whole.jpg");
   fs::copy_file(jpgs[1], in + "/cut.jpg");
   cut_to(in + "/cut.jpg", 1.0 / 3);

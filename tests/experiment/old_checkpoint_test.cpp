@@ -1,5 +1,5 @@
-// A checkpoint written by the code of stop 9 (before hooks owned their state;
-// fixtures/stop9, made by scripts/fixtures/stop9_checkpoint.sh) still
+// A checkpoint of format 1 (before hooks owned their state;
+// fixtures/format1, made by scripts/fixtures/format1_checkpoint.sh) still
 // resumes: the eval hook gets the best score back, and the resumed run
 // continues with exactly the losses the original run logged.
 
@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string fixture(const std::string& name) {
-  return testing::source_dir() + "/tests/experiment/fixtures/stop9/" + name;
+  return testing::source_dir() + "/tests/experiment/fixtures/format1/" + name;
 }
 
 struct Logged {
@@ -41,17 +41,17 @@ Logged read_metrics(const std::string& path) {
   return out;
 }
 
-// The fixture's config on the fixture's own data set (as stop 9's generator
+// The fixture's config on the fixture's own data set (as format 1's generator
 // drew it), copied so that nothing is written next to the fixture.
 std::string fixture_config(const testing::TempDir& dir) {
   const std::string root = dir.file("voc");
   fs::copy(fixture("voc"), root, fs::copy_options::recursive);
   std::string yaml = core::read_file(fixture("config.yaml"));
   yaml.replace(yaml.find("DATA_ROOT"), 9, root);
-  return dir.write("stop9.yaml", yaml);
+  return dir.write("format1.yaml", yaml);
 }
 
-TEST(OldCheckpoint, Stop9CheckpointGivesTheEvalHookItsBestScore) {
+TEST(OldCheckpoint, Format1CheckpointGivesTheEvalHookItsBestScore) {
   testing::TempDir dir;
   const Config config = load_config(fixture_config(dir));
   const Logged original = read_metrics(fixture("metrics.jsonl"));
@@ -59,13 +59,13 @@ TEST(OldCheckpoint, Stop9CheckpointGivesTheEvalHookItsBestScore) {
   trainer.resume(fixture("iter_0000002.ckpt"));
   EXPECT_EQ(trainer.state().iteration, 2);
   const StandardHooks hooks = add_standard_hooks(trainer, config);
-  // Stop 9 saved the checkpoint of iteration 2 before evaluating iteration 2:
+  // Format-1 runs saved the checkpoint of iteration 2 before evaluating iteration 2:
   // the best it holds is iteration 1's.
   EXPECT_EQ(hooks.eval->best_iteration(), 1);
   EXPECT_DOUBLE_EQ(hooks.eval->best_score(), original.eval_miou.at(1));
 }
 
-TEST(OldCheckpoint, Stop9CheckpointResumesToTheSameLosses) {
+TEST(OldCheckpoint, Format1CheckpointResumesToTheSameLosses) {
   testing::TempDir dir;
   const std::string config = fixture_config(dir);
   const std::string work = dir.file("run");
@@ -78,7 +78,7 @@ TEST(OldCheckpoint, Stop9CheckpointResumesToTheSameLosses) {
   // The fixture was written on another machine.  Where the CPU differs, its
   // kernels may sum in another order (vector width), so the weights after the
   // first resumed step differ in the 7th digit and a few val pixels of this
-  // barely trained model flip.  Measured on an AVX-512 machine (stop 20): the
+  // barely trained model flip.  Measured on an AVX-512 machine: the
   // loss of step 3 bit-identical, step 4's 3.6e-7 off, val mIoU 1.4e-4 off.
   // Exact resume on one machine is resume_test's job.
   for (int64_t it : {3, 4}) {

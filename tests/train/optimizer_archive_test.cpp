@@ -1,6 +1,6 @@
 // Optimizer state through an archive: every parameter gets its own state
 // back, and an archive naming parameters by hexadecimal addresses (as
-// LibTorch 1.x writes them; tests/experiment's stop-9 checkpoint is one) is
+// LibTorch 1.x writes them; tests/experiment's format-1 checkpoint is one) is
 // recognised.  The end-to-end resume of that 1.x checkpoint is in
 // tests/experiment/old_checkpoint_test.cpp.
 
@@ -66,9 +66,9 @@ TEST(OptimizerArchive, EveryParameterGetsItsOwnStateBack) {
   loaded.step();  // the states fit their parameters
 }
 
-TEST(OptimizerArchive, TheStop9CheckpointNamesParametersInHexadecimal) {
+TEST(OptimizerArchive, TheFormat1CheckpointNamesParametersInHexadecimal) {
   torch::serialize::InputArchive checkpoint, optimizer;
-  checkpoint.load_from(testing::source_dir() + "/tests/experiment/fixtures/stop9/iter_0000002.ckpt");
+  checkpoint.load_from(testing::source_dir() + "/tests/experiment/fixtures/format1/iter_0000002.ckpt");
   ASSERT_TRUE(checkpoint.try_read("optimizer", optimizer));
   EXPECT_TRUE(has_hexadecimal_parameter_keys(optimizer));
 }
