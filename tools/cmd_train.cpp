@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deeplab/experiment/config.h"
+#include "deeplab/core/fs_util.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/run_dir.h"
@@ -86,6 +87,16 @@ void print_summary(train::Trainer& trainer, const experiment::StandardHooks& hoo
             << "/val_samples.png; metrics " << dir << "/metrics.jsonl\n";
 }
 
+// A run killed while writing a checkpoint leaves its temporary file (the
+// previous checkpoint is whole): removed, so a crashed run costs no disk.
+void remove_files_of_killed_writes(const std::string& dir) {
+  for (const std::string& sub : {dir, dir + "/checkpoints"}) {
+    for (const std::string& path : core::remove_stale_temporaries(sub)) {
+      spdlog::info("removed {}: what a killed run left of a write", path);
+    }
+  }
+}
+
 // A resume is checked completely (the checkpoint read and loaded into the
 // model and optimizer) before the run directory is touched: until then the
 // log lines are held in memory, and config.yaml is written only after, the
@@ -114,6 +125,7 @@ void run_training(const TrainArgs& args) {
   train::Trainer trainer = experiment::make_trainer(config, model, run.device, dir, run.group);
   const std::string checkpoint = resuming ? resume_trainer(trainer, args, dir) : "";
   experiment::prepare_rank_dir(config, run, dir);
+  if (run.is_main_process()) remove_files_of_killed_writes(dir);
   if (run.rendezvous.distributed()) spdlog::info("data parallel: {}", experiment::describe_data_parallel(config, run));
   if (resuming) {
     spdlog::info("resumed from {} at iteration {}{}", checkpoint, trainer.state().iteration,

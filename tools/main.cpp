@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "deeplab/core/error.h"
@@ -28,6 +29,10 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked mask.
   deeplab::core::start_signal_thread();
+  // A file-size limit (ulimit -f) kills with SIGXFSZ by default, mid-write;
+  // ignored, the write fails with EFBIG and becomes a clear error that leaves
+  // the previous checkpoint or output as it was.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"deeplab: DeepLab v1/v2/v3/v3+ semantic segmentation on LibTorch (panoptic quality scoring with eval-panoptic)", "deeplab"};
   bool show_version = false;
   app.add_flag("--version", show_version, "print versions of deeplab, LibTorch, BLAS, threads and CUDA");

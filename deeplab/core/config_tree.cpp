@@ -58,6 +58,7 @@ void merge_nodes(YAML::Node dst, const YAML::Node& src, const std::string& prefi
 
 YAML::Node parse_file(const std::string& path) {
   if (!fs::exists(path)) throw ConfigError("config file '" + path + "' does not exist");
+  if (!fs::is_regular_file(path)) throw ConfigError("config file '" + path + "' is not a file (a directory?)");
   try {
     YAML::Node node = YAML::LoadFile(path);
     if (node.IsNull()) return YAML::Node(YAML::NodeType::Map);
@@ -71,6 +72,10 @@ YAML::Node parse_file(const std::string& path) {
                       ": YAML syntax error: " + e.msg);
   } catch (const YAML::BadFile&) {
     throw ConfigError("config file '" + path + "' cannot be read");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ": YAML error: " + e.msg);
+  } catch (const std::ios_base::failure& e) {
+    throw ConfigError("config file '" + path + "' cannot be read: " + e.what());
   }
 }
 

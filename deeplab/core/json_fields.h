@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -18,19 +20,52 @@ inline const nlohmann::json& json_member(const nlohmann::json& object, const cha
   return object.at(key);
 }
 
-/// `object[key]` as T (a number, a string); IoError naming `where`, the key,
-/// what T is and what the file holds instead.
+namespace json_detail {
+[[noreturn]] inline void wrong_type(const nlohmann::json& value, const char* key, const std::string& where,
+                                    const std::string& expected) {
+  std::string shown = value.dump();
+  if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
+  throw IoError(where + ": '" + key + "' must be " + expected + ", but is the " + value.type_name() + " " + shown);
+}
+}  // namespace json_detail
+
+/// `object[key]` as T (an integer in T's range, a number, a string);
+/// IoError naming `where`, the key, what T is and what the file holds
+/// instead.  A float or an out-of-range integer is never cast to an integer.
 template <class T>
 T json_field(const nlohmann::json& object, const char* key, const std::string& where) {
   const nlohmann::json& value = json_member(object, key, where);
-  try {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using Limits = std::numeric_limits<T>;
+    if (value.is_number_unsigned()) {
+      const auto v = value.get<uint64_t>();
+      if (v <= static_cast<uint64_t>(Limits::max())) return static_cast<T>(v);
+    } else if (value.is_number_integer()) {
+      const auto v = value.get<int64_t>();
+      if (v >= static_cast<int64_t>(Limits::min()) &&
+          (v < 0 || static_cast<uint64_t>(v) <= static_cast<uint64_t>(Limits::max()))) {
+        return static_cast<T>(v);
+      }
+    }
+    json_detail::wrong_type(value, key, where,
+                            "an integer from " + std::to_string(Limits::min()) + " to " + std::to_string(Limits::max()));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!value.is_number()) json_detail::wrong_type(value, key, where, "a number");
     return value.get<T>();
-  } catch (const nlohmann::json::exception&) {
-    const char* expected = std::is_arithmetic_v<T> ? "a number" : "a string";
-    std::string shown = value.dump();
-    if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
-    throw IoError(where + ": '" + key + "' must be " + expected + ", but is the " + value.type_name() + " " + shown);
+  } else {
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      json_detail::wrong_type(value, key, where, std::is_same_v<T, bool> ? "true or false" : "a string");
+    }
   }
+}
+
+/// `object[key]`, which must be a JSON array; IoError naming `where` otherwise.
+inline const nlohmann::json& json_array(const nlohmann::json& object, const char* key, const std::string& where) {
+  const nlohmann::json& value = json_member(object, key, where);
+  if (!value.is_array()) json_detail::wrong_type(value, key, where, "a list");
+  return value;
 }
 
 /// `object[key]` as T when present, else `fallback`; errors as json_field.

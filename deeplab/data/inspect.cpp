@@ -9,6 +9,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
+#include "deeplab/data/image_writer.h"
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/loader.h"
 
@@ -98,9 +99,8 @@ std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t s
             .convertTo(label8, CV_8U);
         cv::Mat side;
         cv::hconcat(image, colorize_label(label8, descriptor), side);
-        cv::cvtColor(side, side, cv::COLOR_RGB2BGR);
         const std::string path = (fs::path(out_dir) / (std::to_string(written.size()) + "_" + batch->ids[i] + ".png")).string();
-        if (!cv::imwrite(path, side)) throw IoError("cannot write " + path);
+        write_rgb_image(side, path);
         written.push_back(path);
       }
       if (static_cast<int>(written.size()) >= count) break;

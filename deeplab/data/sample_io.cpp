@@ -18,6 +18,16 @@ bool starts_with(const std::string& bytes, const char* magic, size_t n) {
   return bytes.size() >= n && bytes.compare(0, n, magic, n) == 0;
 }
 
+// True when `bytes` start as one of the formats photos come in (what
+// image_files lists).  OpenCV would try every codec it has on anything else,
+// DICOM and GDAL's among them, and GDCM aborts the process on some inputs.
+bool known_image_format(const std::string& bytes) {
+  if (starts_with(bytes, "\xFF\xD8\xFF", 3) || starts_with(bytes, "\x89PNG\r\n\x1A\n", 8)) return true;
+  if (starts_with(bytes, "BM", 2) || starts_with(bytes, "II*\0", 4) || starts_with(bytes, "MM\0*", 4)) return true;
+  if (bytes.size() >= 12 && starts_with(bytes, "RIFF", 4) && bytes.compare(8, 4, "WEBP") == 0) return true;
+  return bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '6';  // PBM, PGM, PPM
+}
+
 }  // namespace
 
 std::string image_cut_short(const std::string& bytes) {
@@ -43,8 +53,18 @@ cv::Mat read_rgb_image(const std::string& path) {
   const std::string bytes = core::read_file(path);
   const std::string cut = image_cut_short(bytes);
   if (!cut.empty()) throw IoError("cannot decode image: " + path + ": " + cut);
-  cv::Mat bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
-                             cv::IMREAD_COLOR);
+  if (bytes.empty()) throw IoError("cannot decode image: " + path + ": the file is empty");
+  if (!known_image_format(bytes)) {
+    throw IoError("cannot decode image: " + path + ": not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file (its first "
+                  "bytes match none of them)");
+  }
+  cv::Mat bgr;
+  try {
+    bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
+                       cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw IoError("cannot decode image (corrupt or unsupported): " + path + ": " + e.msg);
+  }
   if (bgr.empty()) throw IoError("cannot decode image (corrupt or unsupported): " + path);
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);

@@ -35,7 +35,7 @@ PanopticAnnotation read_annotation(const json& j, const std::string& where) {
   a.image_id = id_text(json_member(j, "image_id", where));
   const std::string here = where + " (image_id " + a.image_id + ")";
   a.file_name = json_field<std::string>(j, "file_name", here);
-  const json& segments = json_member(j, "segments_info", here);
+  const json& segments = core::json_array(j, "segments_info", here);
   for (size_t i = 0; i < segments.size(); ++i) {
     a.segments.push_back(read_segment(segments[i], here + " segments_info[" + std::to_string(i) + "]"));
   }
@@ -53,16 +53,18 @@ PanopticJson read_panoptic_json(const std::string& path) {
   }
   PanopticJson out;
   try {
-    if (root.contains("categories")) {
-      for (const json& c : root.at("categories")) {
+    if (root.is_object() && root.contains("categories")) {
+      const json& categories = core::json_array(root, "categories", "'" + path + "'");
+      for (size_t i = 0; i < categories.size(); ++i) {
+        const std::string where = "'" + path + "' categories[" + std::to_string(i) + "]";
         PanopticCategory category;
-        category.id = json_field<int>(c, "id", "'" + path + "' categories");
-        category.name = c.value("name", std::to_string(category.id));
-        category.isthing = c.value("isthing", 0) == 1;
+        category.id = json_field<int>(categories[i], "id", where);
+        category.name = json_field_or<std::string>(categories[i], "name", std::to_string(category.id), where);
+        category.isthing = json_field_or<int>(categories[i], "isthing", 0, where) == 1;
         out.categories.push_back(category);
       }
     }
-    const json& annotations = json_member(root, "annotations", "'" + path + "'");
+    const json& annotations = core::json_array(root, "annotations", "'" + path + "'");
     for (size_t i = 0; i < annotations.size(); ++i) {
       out.annotations.push_back(read_annotation(annotations[i], "'" + path + "' annotations[" + std::to_string(i) + "]"));
     }

@@ -9,6 +9,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/data/image_writer.h"
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/png_io.h"
 
@@ -98,9 +99,7 @@ void PanopticWriter::write_vis(const std::string& id, const cv::Mat& image, cons
                                    draw_segments(prediction, classes_of(prediction, label.rows, label.cols, void_label),
                                                  options_.descriptor)},
               side);
-  cv::cvtColor(side, side, cv::COLOR_RGB2BGR);
-  const std::string path = (fs::path(options_.vis_dir) / (id + ".png")).string();
-  if (!cv::imwrite(path, side)) throw IoError("cannot write visualisation " + path);
+  data::write_rgb_image(side, (fs::path(options_.vis_dir) / (id + ".png")).string());
 }
 
 void PanopticWriter::write(const std::string& id, const cv::Mat& image, const cv::Mat& label,

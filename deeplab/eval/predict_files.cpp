@@ -13,6 +13,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/progress.h"
+#include "deeplab/data/image_writer.h"
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/data/sample_io.h"
@@ -44,12 +45,6 @@ data::Loader make_file_loader(const std::shared_ptr<const data::Dataset>& datase
   return data::Loader(dataset, data::Transform(transform), loader);
 }
 
-void write_png(const cv::Mat& rgb, const std::string& path) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  if (!cv::imwrite(path, bgr)) throw IoError("cannot write " + path);
-}
-
 void write_outputs(const cv::Mat& image, const cv::Mat& labels, const std::string& name,
                    const PredictFilesOptions& o) {
   const fs::path base = fs::path(o.out_dir) / name;
@@ -57,8 +52,8 @@ void write_outputs(const cv::Mat& image, const cv::Mat& labels, const std::strin
   data::write_palette_label(labels, o.descriptor.palette, base.string() + ".png");
   if (!o.color && !o.overlay) return;
   const cv::Mat colours = data::colorize_label(labels, o.descriptor);
-  if (o.color) write_png(colours, base.string() + "_color.png");
-  if (o.overlay) write_png(blend_overlay(image, colours, o.overlay_alpha), base.string() + "_overlay.png");
+  if (o.color) data::write_rgb_image(colours, base.string() + "_color.png");
+  if (o.overlay) data::write_rgb_image(blend_overlay(image, colours, o.overlay_alpha), base.string() + "_overlay.png");
 }
 
 // "path: why" for each file the loader skipped (read again for the reason).

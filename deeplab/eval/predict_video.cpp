@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <functional>
 #include <future>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "deeplab/core/progress.h"
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/loader.h"
+#include "deeplab/data/video_reader.h"
 #include "deeplab/eval/label_maps.h"
 
 namespace deeplab::eval {
@@ -33,17 +33,6 @@ cv::VideoWriter open_writer(const std::string& path, double fps, cv::Size size) 
   cv::VideoWriter writer(path, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), fps, size, true);
   if (!writer.isOpened()) throw IoError(path + ": cannot open for writing (OpenCV's FFmpeg backend without FFV1?)");
   return writer;
-}
-
-// Up to `count` more frames as RGB; fewer at the end of the video.
-std::vector<cv::Mat> read_frames(cv::VideoCapture& capture, int count) {
-  std::vector<cv::Mat> frames;
-  for (cv::Mat bgr; static_cast<int>(frames.size()) < count && capture.read(bgr);) {
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    frames.push_back(rgb);
-  }
-  return frames;
 }
 
 void write_frame(cv::VideoWriter& writer, const cv::Mat& rgb) {
@@ -81,6 +70,24 @@ struct PartialOutputs {
     renames.emplace_back(partial, final_path);
     return partial;
   }
+  // OpenCV's writer reports no failed write, and the frame count in an AVI's
+  // header is rewritten at the start of the file even when the disk filled
+  // up after it: each output is demuxed again, and one that does not hold
+  // every frame is an error.
+  void check_complete(int64_t frames) const {
+    for (const auto& [partial, final_path] : renames) {
+      int64_t held = 0;
+      try {
+        data::VideoReader reader(partial);
+        held = reader.skip(frames + 1);
+      } catch (const IoError&) {
+      }
+      if (held != frames) {
+        throw IoError("cannot write '" + final_path + "': the video holds " + std::to_string(held) + " of its " +
+                      std::to_string(frames) + " frames (is the disk full?)");
+      }
+    }
+  }
   void commit() {
     for (const auto& [partial, final_path] : renames) fs::rename(partial, final_path);
     done = true;
@@ -92,26 +99,15 @@ struct PartialOutputs {
   }
 };
 
-// IoError for a video that yielded no frame, or fewer than its container declares.
-void check_frame_count(const std::string& path, int64_t read, int64_t declared) {
-  if (read == 0) throw IoError(path + ": the video has no frames (empty or not decodable)");
-  if (declared > 0 && read < declared) {
-    throw IoError(path + ": the video ends after " + std::to_string(read) + " of the " + std::to_string(declared) +
-                  " frames its container declares (cut short?)");
-  }
-}
-
 }  // namespace
 
 VideoReport predict_video(const Predictor& predictor, const data::InputFile& video, const PredictFilesOptions& o,
                           c10::Device device) {
-  cv::VideoCapture capture(video.path);
-  if (!capture.isOpened()) throw IoError(video.path + ": cannot open the video (not a video OpenCV's FFmpeg reads)");
+  data::VideoReader reader(video.path);
   VideoReport report;
-  report.fps = capture.get(cv::CAP_PROP_FPS);
-  report.width = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH));
-  report.height = static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT));
-  if (report.fps <= 0) report.fps = 25;  // containers without a rate
+  report.fps = reader.fps();
+  report.width = reader.frame_size().width;
+  report.height = reader.frame_size().height;
   const fs::path base = fs::path(o.out_dir) / video.name;
   fs::create_directories(base.parent_path());
   PartialOutputs partial;
@@ -124,16 +120,17 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
     out.overlay = open_writer(partial.add(report.overlay_path), report.fps, size);
   }
   torch::NoGradGuard no_grad;
-  const auto expected = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
-  core::ProgressBar progress("predict " + video.name, std::max<int64_t>(expected, 1), "frame", 0, o.progress);
+  core::ProgressBar progress("predict " + video.name, std::max<int64_t>(reader.declared_frames(), 1), "frame", 0,
+                             o.progress);
   // Frames share one size, so up to --batch-size of them run as one batch;
   // the next batch is decoded, and the previous one colourised and written,
   // on other threads while the model runs.
   const int batch_size = std::max(1, o.batch_size);
   std::future<void> writing;
-  std::future<std::vector<cv::Mat>> next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
+  const auto read_batch = [&reader, batch_size] { return reader.read(batch_size); };
+  std::future<std::vector<cv::Mat>> next = std::async(std::launch::async, read_batch);
   for (std::vector<cv::Mat> frames = next.get(); !frames.empty(); frames = next.get()) {
-    next = std::async(std::launch::async, read_frames, std::ref(capture), batch_size);
+    next = std::async(std::launch::async, read_batch);
     data::Batch batch;
     std::vector<at::Tensor> inputs;
     for (const cv::Mat& rgb : frames) inputs.push_back(normalised_frame(rgb, o.normalization));
@@ -148,9 +145,10 @@ VideoReport predict_video(const Predictor& predictor, const data::InputFile& vid
   }
   if (writing.valid()) writing.get();
   progress.finish();
-  check_frame_count(video.path, report.frames, expected);
+  reader.check_complete();
   out.color.release();
   out.overlay.release();
+  partial.check_complete(report.frames);
   partial.commit();
   report.seconds = progress.elapsed();
   return report;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "deeplab/core/error.h"
+#include "deeplab/data/image_writer.h"
 #include "deeplab/data/label_writer.h"
 
 namespace fs = std::filesystem;
@@ -64,9 +65,7 @@ void PredictionWriter::write_vis(const std::string& id, const cv::Mat& image, co
   cv::hconcat(std::vector<cv::Mat>{image, data::colorize_label(label, options_.descriptor),
                                    data::colorize_label(pred, options_.descriptor)},
               side);
-  cv::cvtColor(side, side, cv::COLOR_RGB2BGR);
-  const std::string path = vis_path(id);
-  if (!cv::imwrite(path, side)) throw IoError("cannot write visualisation " + path);
+  data::write_rgb_image(side, vis_path(id));
 }
 
 void PredictionWriter::write(const std::string& id, const cv::Mat& image, const cv::Mat& label,

@@ -46,6 +46,19 @@ std::string array(const std::vector<T>& items, F format) {
   return out + "]";
 }
 
+// root[key] as a T; `fallback` when absent; IoError naming the key when it is not a T.
+template <class T>
+T scalar(const YAML::Node& root, const char* key, const std::string& source, const T& fallback) {
+  const YAML::Node node = root[key];
+  if (!node) return fallback;
+  if (!node.IsScalar()) throw IoError(source + ": metadata field '" + key + "' is not a single value");
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw IoError(source + ": metadata field '" + key + "' has the wrong type ('" + node.Scalar() + "')");
+  }
+}
+
 template <class T>
 std::vector<T> read_list(const YAML::Node& root, const char* key, const std::string& source) {
   const YAML::Node node = root[key];
@@ -84,15 +97,17 @@ ExportMetadata metadata_from_json(const std::string& json, const std::string& so
   } catch (const YAML::Exception& e) {
     throw IoError(source + ": metadata is not valid JSON: " + e.what());
   }
-  if (!root.IsMap() || !root["format"] || root["format"].as<std::string>() != "deeplab-torchscript") {
+  if (!root.IsMap() || scalar<std::string>(root, "format", source, "") != "deeplab-torchscript") {
     throw IoError(source + ": metadata is not a deeplab-torchscript description");
   }
-  if (!root["version"] || root["version"].as<int>() > kFormatVersion) {
-    throw IoError(source + ": metadata version is newer than this build understands (" +
+  const int version = scalar<int>(root, "version", source, -1);
+  if (version < 0) throw IoError(source + ": metadata has no 'version'");
+  if (version > kFormatVersion) {
+    throw IoError(source + ": metadata version " + std::to_string(version) + " is newer than this build understands (" +
                   std::to_string(kFormatVersion) + ")");
   }
   ExportMetadata meta;
-  meta.arch = root["arch"] ? root["arch"].as<std::string>() : "";
+  meta.arch = scalar<std::string>(root, "arch", source, "");
   meta.class_names = read_list<std::string>(root, "class_names", source);
   meta.palette = read_list<std::vector<int>>(root, "palette", source);  // absent in meta.json files before format 2
   meta.mean = read_list<double>(root, "mean", source);
@@ -100,7 +115,12 @@ ExportMetadata metadata_from_json(const std::string& json, const std::string& so
   meta.input_size = read_list<int64_t>(root, "input_size", source);
   if (const YAML::Node extra = root["extra"]) {
     if (!extra.IsMap()) throw IoError(source + ": metadata field 'extra' is not an object");
-    for (const auto& kv : extra) meta.extra[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    for (const auto& kv : extra) {
+      if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+        throw IoError(source + ": metadata field 'extra' holds a value that is not a string");
+      }
+      meta.extra[kv.first.Scalar()] = kv.second.Scalar();
+    }
   }
   return meta;
 }

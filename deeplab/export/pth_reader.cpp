@@ -124,6 +124,31 @@ void check_zip(const std::string& path) {
   throw IoError(path + ": not a torch.save file (no zip signature) nor a .safetensors file");
 }
 
+// data.pkl of an opened archive, unpickled with its tensors.
+PickleRef read_archive(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path) {
+  if (!reader.hasRecord("data.pkl")) throw IoError(path + ": archive has no data.pkl record");
+  if (reader.hasRecord("constants.pkl") || reader.hasRecord("code/__torch__.py")) {
+    // A TorchScript archive: deeplab train's checkpoints (.ckpt) are one,
+    // and so is an export's model.pt; neither is a dict of weights.
+    throw IoError(path + ": a TorchScript archive (a deeplab train checkpoint or an export's model.pt), not a "
+                         "weights file: give the run's best.pth or final.pth, or continue training from it with "
+                         "deeplab train --resume; an export runs with predict --model");
+  }
+  if (reader.hasRecord("byteorder")) {
+    auto [order, n] = reader.getRecord("byteorder");
+    if (std::string(static_cast<const char*>(order.get()), n) != "little") {
+      throw IoError(path + ": big-endian tensor data is not supported");
+    }
+  }
+  auto [pkl, pkl_size] = reader.getRecord("data.pkl");
+  TensorBuilder builder(reader, path);
+  Unpickler unpickler(
+      static_cast<const char*>(pkl.get()), pkl_size, path,
+      [&builder](const PickleRef& pid) { return builder.persistent_load(pid); },
+      [&builder](const std::string& global, const PickleRef& args) { return builder.reduce(global, args); });
+  return unpickler.load();
+}
+
 }  // namespace
 
 PickleRef read_pth_object(const std::string& path) {
@@ -134,27 +159,13 @@ PickleRef read_pth_object(const std::string& path) {
   } catch (const c10::Error& e) {
     throw IoError(path + ": unreadable torch.save archive: " + e.what_without_backtrace());
   }
-  if (!reader->hasRecord("data.pkl")) throw IoError(path + ": archive has no data.pkl record");
-  if (reader->hasRecord("constants.pkl") || reader->hasRecord("code/__torch__.py")) {
-    // A TorchScript archive: deeplab train's checkpoints (.ckpt) are one,
-    // and so is an export's model.pt; neither is a dict of weights.
-    throw IoError(path + ": a TorchScript archive (a deeplab train checkpoint or an export's model.pt), not a "
-                         "weights file: give the run's best.pth or final.pth, or continue training from it with "
-                         "deeplab train --resume; an export runs with predict --model");
+  // LibTorch checks each record as it reads it (a damaged entry, sizes that
+  // disagree): its c10::Error becomes ours, naming the file.
+  try {
+    return read_archive(*reader, path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": unreadable torch.save archive: " + e.what_without_backtrace());
   }
-  if (reader->hasRecord("byteorder")) {
-    auto [order, n] = reader->getRecord("byteorder");
-    if (std::string(static_cast<const char*>(order.get()), n) != "little") {
-      throw IoError(path + ": big-endian tensor data is not supported");
-    }
-  }
-  auto [pkl, pkl_size] = reader->getRecord("data.pkl");
-  TensorBuilder builder(*reader, path);
-  Unpickler unpickler(
-      static_cast<const char*>(pkl.get()), pkl_size, path,
-      [&builder](const PickleRef& pid) { return builder.persistent_load(pid); },
-      [&builder](const std::string& global, const PickleRef& args) { return builder.reduce(global, args); });
-  return unpickler.load();
 }
 
 StateDict state_dict_from_object(const PickleRef& object, const std::string& source) {

@@ -4,13 +4,13 @@
 
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
-#include <unistd.h>
 
 #include <cctype>
-#include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/fs_util.h"
 #include "deeplab/core/jit_compat.h"
 
 namespace deeplab::exporting {
@@ -71,17 +71,16 @@ void export_torchscript(torch::nn::Module& module, const ExportForward& forward,
   } catch (const c10::Error& e) {
     throw Error("export: tracing " + module.name() + " failed: " + e.what_without_backtrace());
   }
-  const std::string temp = path + ".tmp" + std::to_string(::getpid());
+  // Saved to memory, then written atomically: LibTorch's file writer throws
+  // from its destructor when the disk fills (std::terminate), and would leave
+  // a partial file behind.
+  std::ostringstream bytes;
   try {
-    script.save(temp, {{kMetadataFile, json}});
+    script.save(bytes, {{kMetadataFile, json}});
   } catch (const c10::Error& e) {
-    std::remove(temp.c_str());
-    throw IoError(path + ": cannot write TorchScript file: " + e.what_without_backtrace());
+    throw IoError("cannot write '" + path + "': " + e.what_without_backtrace());
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw IoError(path + ": cannot replace the file");
-  }
+  core::write_file_atomic(path, bytes.str());
 }
 
 ExportMetadata read_export_metadata(const std::string& path) {

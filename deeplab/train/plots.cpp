@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "deeplab/core/error.h"
+#include "deeplab/data/image_writer.h"
 
 namespace deeplab::train {
 namespace {
@@ -51,7 +52,7 @@ void draw_panel(cv::Mat& canvas, cv::Rect area, const std::string& title, const 
 }
 
 void write_png(const std::string& path, const cv::Mat& image) {
-  if (!cv::imwrite(path, image)) throw IoError("cannot write '" + path + "'");
+  data::write_bgr_image(image, path);
 }
 
 }  // namespace

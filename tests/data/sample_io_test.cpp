@@ -54,5 +54,26 @@ TEST(SampleIo, ReadingACutShortImageThrowsNamingIt) {
   EXPECT_EQ(read_rgb_image(dir.write("whole.jpg", whole)).size(), cv::Size(64, 48));
 }
 
+// Only the formats photos come in are decoded: OpenCV would hand anything
+// else to every codec it has (GDCM's DICOM reader aborts on some bytes;
+// fuzz/regressions/image/gdcm_assertion).
+TEST(SampleIo, OnlyPhotoFormatsAreDecodedAndAnEmptyFileIsNamed) {
+  testing::TempDir dir;
+  for (const char* ext : {".jpg", ".png", ".bmp", ".tiff", ".webp", ".ppm"}) {
+    EXPECT_EQ(read_rgb_image(dir.write(std::string("photo") + ext, encoded(ext))).size(), cv::Size(64, 48)) << ext;
+  }
+  const std::string dicom = dir.write("scan.dcm", std::string(128, '\0') + "DICM" + std::string(64, 'x'));
+  const std::string empty = dir.write("empty.jpg", "");
+  for (const auto& [path, reason] : {std::pair{dicom, "not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file"},
+                                     std::pair{empty, "the file is empty"}}) {
+    try {
+      read_rgb_image(path);
+      ADD_FAILURE() << path << " was decoded";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": " + reason), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace deeplab::data

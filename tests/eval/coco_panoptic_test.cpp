@@ -194,7 +194,7 @@ TEST_F(CocoPanopticSamples, AStringSegmentIdNamesTheAnnotationAndTheKey) {
                                       dir_.path() + "/pred");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find(pred_json + "' annotations["), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("(image_id 439180) segments_info[1]: 'id' must be a number, but is the string \"3937500\""),
+  EXPECT_NE(r.output.find("(image_id 439180) segments_info[1]: 'id' must be an integer from 0 to 4294967295, but is the string \"3937500\""),
             std::string::npos)
       << r.output;
 }

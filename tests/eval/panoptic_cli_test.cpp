@@ -10,6 +10,7 @@
 
 #include <array>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <map>
 #include <sstream>
@@ -38,7 +39,7 @@ std::string tiny_panoptic_config(const testing::TempDir& dir, const std::string&
        << "data: {dataset: cityscapes_panoptic, root: " << root << ", crop_size: [64, 128], batch_size: 4, workers: 1,\n"
        << "  panoptic: {sigma: 2, small_instance_area: 32, stuff_area: 16, nms_kernel: 5, top_k: 50}}\n"
        << "train: {max_iters: 60, lr: 0.005, optimizer: {name: adamw}, log_every: 20, checkpoint_every: 1000}\n"
-       << "runtime: {threads: 2}\n";
+       << "runtime: {threads: " << testing::test_threads(2) << ", seed: " << testing::test_seed(0) << "}\n";
   return dir.write("exp.yaml", yaml.str());
 }
 
@@ -82,6 +83,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   int true_positives = 0;
   for (const auto& [id, c] : ours.at("panoptic").at("per_class").items()) true_positives += c.at("tp").get<int>();
   EXPECT_GT(true_positives, 0) << "a prediction without matches would prove little: " << ours.dump();
+  std::cout << "margin panoptic: " << true_positives << " true positives, PQ " << ours.at("PQ").get<double>() << "\n";
 
   // Our conversion of the ground truth + eval-panoptic on the saved files.
   r = testing::run_deeplab("data cityscapes-panoptic --root " + root + " --split val --output " + dir.path() + "/gt");

@@ -73,6 +73,16 @@ std::string samples_dir() {
   return fs::is_directory(dir) ? fs::canonical(dir).string() : std::string();
 }
 
+namespace {
+int int_from_env(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
+}
+}  // namespace
+
+int test_seed(int fallback) { return int_from_env("DEEPLAB_TEST_SEED", fallback); }
+int test_threads(int fallback) { return int_from_env("DEEPLAB_TEST_THREADS", fallback); }
+
 int run_shell(const std::string& command, std::string* output) {
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return -1;

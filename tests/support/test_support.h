@@ -30,6 +30,13 @@ std::string source_path(const std::string& relative);
 /// The build directory (holds the `deeplab` binary).
 std::string binary_dir();
 
+/// The seed a test that trains uses: $DEEPLAB_TEST_SEED, else `fallback`.
+/// scripts/check_training_margins.sh runs those tests under several seeds,
+/// thread counts and oneDNN ISAs to show their preconditions hold with margin.
+int test_seed(int fallback);
+/// The intra-op threads a test that trains uses: $DEEPLAB_TEST_THREADS, else `fallback`.
+int test_threads(int fallback);
+
 /// `../shared/samples` or $DEEPLAB_SAMPLES; empty when absent (tests skip).
 std::string samples_dir();
 

@@ -65,7 +65,7 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
   d.crop_size = {32, 32};
   d.batch_size = kGlobalBatch / world;
   d.workers = 0;
-  auto options = data::LoaderOptions::from_config(d, /*train=*/true, /*seed=*/7);
+  auto options = data::LoaderOptions::from_config(d, /*train=*/true, /*seed=*/testing::test_seed(0) + 7);
   options.rank = rank;
   options.world_size = world;
   auto loader = std::make_unique<data::Loader>(testing::memory_voc(8, 40),

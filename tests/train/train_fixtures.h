@@ -15,6 +15,7 @@
 #include "deeplab/data/transforms.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/train/trainer.h"
+#include "tests/support/test_support.h"
 
 namespace deeplab::testing {
 
@@ -47,7 +48,7 @@ inline std::unique_ptr<data::Loader> memory_loader(std::shared_ptr<const data::D
 /// A small DeepLabv3 (MobileNet-V3-small x0.5, 16-channel head) with the
 /// given norm mode, optional aux head and head dropout (0: off), seeded.
 inline models::DeepLab tiny_deeplab(const std::string& norm = "bn", bool aux = false, double dropout = -1) {
-  torch::manual_seed(0);
+  torch::manual_seed(testing::test_seed(0));
   models::ModelConfig m;
   m.arch = "deeplabv3";
   m.num_classes = kVocClasses;

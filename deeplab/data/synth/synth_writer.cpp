@@ -9,6 +9,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/data/descriptor.h"
+#include "deeplab/data/image_writer.h"
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/sampler.h"
 #include "deeplab/data/synth/scene_generator.h"
@@ -17,12 +18,6 @@ namespace deeplab::data::synth {
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_image(const cv::Mat& rgb, const std::string& path, const std::vector<int>& params = {}) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  if (!cv::imwrite(path, bgr, params)) throw IoError("cannot write image " + path);
-}
 
 std::string numbered(const char* format, int i) {
   char buf[64];
@@ -58,7 +53,7 @@ SynthReport write_voc(const SynthOptions& o) {
   for (int i = 0; i < o.num; ++i) {
     const std::string id = numbered("synth_%06d", i);
     const Scene s = render_voc_scene(o.height, o.width, o.num_classes, mix_seed(o.seed, static_cast<uint64_t>(i)));
-    write_image(s.image, (root / "JPEGImages" / (id + ".jpg")).string(), {cv::IMWRITE_JPEG_QUALITY, 95});
+    write_rgb_image(s.image, (root / "JPEGImages" / (id + ".jpg")).string(), {cv::IMWRITE_JPEG_QUALITY, 95});
     write_palette_label(s.label, palette, (root / "SegmentationClass" / (id + ".png")).string());
     (is_val(o, i) ? val : train) += id + "\n";
     ++(is_val(o, i) ? report.val : report.train);
@@ -82,7 +77,7 @@ SynthReport write_cityscapes(const SynthOptions& o) {
     fs::create_directories(img_dir);
     fs::create_directories(gt_dir);
     const Scene s = render_cityscapes_scene(o.height, o.width, mix_seed(o.seed, static_cast<uint64_t>(i)));
-    write_image(s.image, (img_dir / (stem + "_leftImg8bit.png")).string());
+    write_rgb_image(s.image, (img_dir / (stem + "_leftImg8bit.png")).string());
     write_gray8_label(s.label, (gt_dir / (stem + "_gtFine_labelIds.png")).string());
     write_gray16_label(s.instances, (gt_dir / (stem + "_gtFine_instanceIds.png")).string());
     ++(val ? report.val : report.train);
