@@ -15,8 +15,8 @@ BUILD=${1:-build}
 SEEDS=${SEEDS:-0 1 2}
 THREADS=${THREADS:-1 2}
 ISAS=${ISAS:-native AVX2 SSE41}
-FILTER_TRAIN=${FILTER_TRAIN:-EveryArch/Overfit.*:Distributed.SyncBnTwoByTwoTrainsAsBnOneByFour}
-FILTER_EVAL=${FILTER_EVAL:-PanopticCli.SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependentOracle}
+FILTER_TRAIN=${FILTER_TRAIN-EveryArch/Overfit.*:Distributed.SyncBnTwoByTwoTrainsAsBnOneByFour}
+FILTER_EVAL=${FILTER_EVAL-PanopticCli.SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependentOracle}
 failed=0
 for isa in $ISAS; do
   for threads in $THREADS; do

@@ -28,17 +28,22 @@ using nlohmann::json;
 using testing::read_json_file;
 using testing::source_path;
 
-// Small enough to train in seconds, trained enough that stuff segments match.
+// Small enough to train in seconds, trained enough that stuff segments match:
+// BN momentum 0.1 (MobileNet-V3's 0.01 leaves eval statistics near their
+// start), 150 steps.  scripts/check_training_margins.sh measured 10-14 true
+// positives over seeds, threads and ISAs (60 steps at lr 0.005 gave 1-4).
+constexpr size_t kValImages = 8;  // of the 16 synthetic scenes, --val-fraction 0.5
+
 std::string tiny_panoptic_config(const testing::TempDir& dir, const std::string& root) {
   std::ostringstream yaml;
   yaml << "_base_: [" << source_path("configs/_base_/default_runtime.yaml") << "]\n"
-       << "model: {arch: panoptic_deeplab, num_classes: 19, align_corners: true,\n"
+       << "model: {arch: panoptic_deeplab, num_classes: 19, align_corners: true, bn_momentum: 0.1,\n"
        << "  backbone: {name: mobilenet_v3_small, output_stride: 16}, head: {channels: 32},\n"
        << "  panoptic: {semantic_decoder_channels: 32, semantic_head_channels: 32,\n"
        << "             instance_decoder_channels: 32, instance_head_channels: 16}}\n"
        << "data: {dataset: cityscapes_panoptic, root: " << root << ", crop_size: [64, 128], batch_size: 4, workers: 1,\n"
        << "  panoptic: {sigma: 2, small_instance_area: 32, stuff_area: 16, nms_kernel: 5, top_k: 50}}\n"
-       << "train: {max_iters: 60, lr: 0.005, optimizer: {name: adamw}, log_every: 20, checkpoint_every: 1000}\n"
+       << "train: {max_iters: 150, lr: 0.01, optimizer: {name: adamw}, log_every: 50, checkpoint_every: 1000}\n"
        << "runtime: {threads: " << testing::test_threads(2) << ", seed: " << testing::test_seed(0) << "}\n";
   return dir.write("exp.yaml", yaml.str());
 }
@@ -67,7 +72,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   testing::TempDir dir;
   const std::string root = dir.path() + "/cityscapes";
   auto r = testing::run_deeplab("data synth --layout cityscapes --out " + root +
-                                " --num 16 --val-fraction 0.25 --size 64x128 --seed 4");
+                                " --num 16 --val-fraction 0.5 --size 64x128 --seed 4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string config = tiny_panoptic_config(dir, root);
   r = testing::run_deeplab("train -c " + config + " --work-dir " + dir.path() + "/run");
@@ -82,7 +87,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   EXPECT_EQ(ours.at("PQ"), ours.at("panoptic").at("All").at("pq"));
   int true_positives = 0;
   for (const auto& [id, c] : ours.at("panoptic").at("per_class").items()) true_positives += c.at("tp").get<int>();
-  EXPECT_GT(true_positives, 0) << "a prediction without matches would prove little: " << ours.dump();
+  EXPECT_GE(true_positives, 3) << "a prediction with (almost) no matches would prove little: " << ours.dump();
   std::cout << "margin panoptic: " << true_positives << " true positives, PQ " << ours.at("PQ").get<double>() << "\n";
 
   // Our conversion of the ground truth + eval-panoptic on the saved files.
@@ -111,10 +116,10 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
     return out;
   };
   const auto eval_pngs = png_contents(pred + "/panoptic");
-  EXPECT_EQ(eval_pngs.size(), 4u);
+  EXPECT_EQ(eval_pngs.size(), kValImages);
   EXPECT_EQ(png_contents(dir.path() + "/predict/panoptic"), eval_pngs);
   const json predicted = read_json_file(dir.path() + "/predict/panoptic.json");
-  EXPECT_EQ(predicted.at("annotations").size(), 4u);
+  EXPECT_EQ(predicted.at("annotations").size(), kValImages);
   EXPECT_EQ(predicted.at("categories"), read_json_file(pred + "/panoptic.json").at("categories"));
 
   // The exported file runs the same way without the config: `predict --model`
@@ -132,7 +137,7 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   // it is the config path's JSON.
   const json from_export = read_json_file(dir.path() + "/from_export/panoptic.json");
   const json from_config = read_json_file(dir.path() + "/from_config/panoptic.json");
-  EXPECT_EQ(from_export.at("annotations").size(), 4u);
+  EXPECT_EQ(from_export.at("annotations").size(), kValImages);
   EXPECT_EQ(from_export.at("categories"), from_config.at("categories"));
   EXPECT_EQ(from_export.at("annotations"), from_config.at("annotations"));
 
@@ -143,8 +148,8 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
                            "/with_crf --crf");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("+ CRF"), std::string::npos) << r.output;
-  EXPECT_EQ(read_json_file(dir.path() + "/with_crf/panoptic.json").at("annotations").size(), 4u);
-  EXPECT_EQ(png_contents(dir.path() + "/with_crf/panoptic").size(), 4u);
+  EXPECT_EQ(read_json_file(dir.path() + "/with_crf/panoptic.json").at("annotations").size(), kValImages);
+  EXPECT_EQ(png_contents(dir.path() + "/with_crf/panoptic").size(), kValImages);
   EXPECT_NE(png_contents(dir.path() + "/with_crf"), png_contents(dir.path() + "/from_config"));
   // eval.crf does the same in `deeplab eval`: its saved panoptic PNGs are predict --crf's.
   r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() + "/run/final.pth --set eval.crf.enabled=true"
