@@ -44,7 +44,8 @@ size_t stop_in_write_after() {
 
 // Writes all of `content` to `fd`; the errno of a failed write, else 0.
 int write_all(int fd, const std::string& content, size_t fail_after, const std::string& temp) {
-  const size_t stop_after = content.size() > stop_in_write_after() ? stop_in_write_after() : SIZE_MAX;
+  const size_t stop_at = stop_in_write_after();  // read once: it consults the environment
+  const size_t stop_after = content.size() > stop_at ? stop_at : SIZE_MAX;
   size_t written = 0;
   while (written < content.size()) {
     if (written >= fail_after) {
