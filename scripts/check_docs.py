@@ -22,15 +22,16 @@ LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)")
 
 
-def prose_lines(text):
-    """The lines outside fenced code blocks, with inline code removed."""
+def prose_lines(text, keep_code=False):
+    """The lines outside fenced code blocks, with inline code removed unless
+    `keep_code` (a heading's id keeps the text of its code spans)."""
     inside = False
     for number, line in enumerate(text.splitlines(), 1):
         if FENCE.match(line.strip()):
             inside = not inside
             continue
         if not inside:
-            yield number, re.sub(r"`[^`]*`", "", line)
+            yield number, line if keep_code else re.sub(r"`[^`]*`", "", line)
 
 
 def github_anchor(heading):
@@ -44,7 +45,7 @@ def github_anchor(heading):
 def anchors_of(path):
     seen = {}
     anchors = set()
-    for _, line in prose_lines(path.read_text(encoding="utf-8")):
+    for _, line in prose_lines(path.read_text(encoding="utf-8"), keep_code=True):
         match = re.match(r"^(#{1,6})\s+(.*)$", line)
         if not match:
             continue

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fails when a library area includes a header of an area above it.
-# Layers, lowest first (DESIGN.md): core -> {data, models} -> postprocess ->
-# {eval, export} -> train -> experiment -> tools.  Areas on one layer are peers
-# and do not include each other either: what both need goes one layer down.
-# postprocess sits below eval because evaluating a panoptic model means
-# post-processing its outputs (DESIGN had them as peers).
+# Layers, lowest first (docs/design.md): core -> {data, models} -> postprocess ->
+# {eval, export} -> train -> experiment -> api -> tools.  Areas on one layer
+# are peers and do not include each other either: what both need goes one
+# layer down.  The public headers (include/deeplab/*.h) include no library
+# header at all: applications see only them.
 #   scripts/check_layering.sh [ROOT]     (ROOT: the source tree, default: this one)
 set -euo pipefail
 root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
@@ -17,6 +17,7 @@ layer_of() {
     eval|export) echo 3 ;;
     train) echo 4 ;;
     experiment) echo 5 ;;
+    api) echo 6 ;;
     *) echo "" ;;
   esac
 }
@@ -37,9 +38,20 @@ while IFS= read -r file; do
       echo "layering: deeplab/$rel:$line ($area, layer $own) includes deeplab/$target/ (layer $target_layer)"
       violations=$((violations + 1))
     fi
-  done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"deeplab/' "$file" |
+  done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"deeplab/[a-z_]*/' "$file" |
            sed -E 's/^([0-9]+):.*"deeplab\/([a-z_]+)\/.*/\1:\2/')
+  # A public header (deeplab/<name>.h, from include/) belongs to the api layer.
+  if [ "$area" != api ] && grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"deeplab/[a-z_]+\.h"' "$file"; then
+    echo "layering: deeplab/$rel ($area) includes a public header; only deeplab/api/ implements them"
+    violations=$((violations + 1))
+  fi
 done < <(find "$root/deeplab" -name '*.h' -o -name '*.cpp' | sort)
+
+# The public headers stand alone.
+while IFS=: read -r file line _; do
+  echo "layering: ${file#"$root"/}:$line: a public header includes a library header"
+  violations=$((violations + 1))
+done < <(grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"deeplab/[a-z_]*/' "$root"/include/deeplab/*.h* 2>/dev/null || true)
 
 if [ "$violations" -gt 0 ]; then
   echo "layering: $violations upward or sideways include(s)"

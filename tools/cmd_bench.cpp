@@ -24,6 +24,7 @@
 #include "deeplab/models/factory.h"
 #include "deeplab/models/model_bench.h"
 #include "deeplab/experiment/config.h"
+#include "deeplab/experiment/inference_session.h"
 #include "deeplab/experiment/train_bench.h"
 #include "deeplab/data/loader_bench.h"
 #include "deeplab/core/error.h"
@@ -71,9 +72,13 @@ void add_bench_model(CLI::App& bench) {
   cmd->add_option("--profile-top", args->profile_top, "operators the profile lists")->capture_default_str();
   add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] {
-    const experiment::Config config =
-        experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets));
-    core::set_config_log_level(config.runtime.log_level);
+    experiment::SessionOptions session_options;
+    session_options.prepare = false;     // benchmark_model folds and times it itself
+    session_options.descriptor = false;  // only the network runs
+    const experiment::InferenceSession session = experiment::open_session(
+        experiment::load_config(args->config, with_flag_overrides(args->sets, args->flag_sets)), args->weights,
+        session_options);
+    const experiment::Config& config = session.config;
     models::ModelBenchOptions o;
     parse_size(args->size, "bench model --size", o.height, o.width);
     o.batch = args->batch;
@@ -81,10 +86,8 @@ void add_bench_model(CLI::App& bench) {
     o.warmup = args->warmup;
     o.profile_passes = args->profile_passes;
     o.inference = config.eval.inference;
-    const c10::Device device = core::apply_runtime(config.runtime);
-    models::DeepLab model = args->weights.empty() ? models::build_model(config.model)
-                                                  : exporting::load_model(config.model, args->weights);
-    model->to(device);
+    const c10::Device device = session.device;
+    models::DeepLab& model = *session.model;
     const double ghz_before = core::core_clock_ghz();
     const models::ModelBenchResult r = models::benchmark_model(*model, o);
     const double ghz_after = core::core_clock_ghz();

@@ -11,11 +11,10 @@
 #include <iostream>
 
 #include "deeplab/core/config_check.h"
-#include "deeplab/core/logging.h"
 #include "deeplab/experiment/config.h"
-#include "deeplab/experiment/make_trainer.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/core/logging.h"
 #include "deeplab/core/process_env.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/dataset_factory.h"
@@ -23,8 +22,8 @@
 #include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/experiment/distributed_run.h"
+#include "deeplab/experiment/inference_session.h"
 #include "deeplab/export/model_io.h"
-#include "deeplab/models/factory.h"
 #include "tools/commands.h"
 
 namespace fs = std::filesystem;
@@ -92,28 +91,22 @@ void run_eval(const EvalArgs& args) {
     group = experiment::join_distributed_run(config, core::resolve_device(config.runtime.device)).group;
     if (group->rank() != 0) core::set_console_logging(false);
   }
-  core::set_config_log_level(config.runtime.log_level);
-  // Same weights, another output stride: the dilations and the ASPP rates follow it.
-  if (config.eval.output_stride != 0) {
-    config.model = models::at_output_stride(config.model, config.eval.output_stride);
-  }
-  const c10::Device device = core::apply_runtime(config.runtime);
-  models::DeepLab model = exporting::load_model(config.model, args.weights);
-  model->to(device);
-  prepare_inference_model(*model, config.eval.inference);
-  const std::string split = args.split.empty() ? config.eval.split : args.split;
-  const auto dataset = data::make_dataset(config.data, split, data::DatasetUse::kEvaluation);
+  experiment::InferenceSession session = experiment::open_session(std::move(config), args.weights);
+  const experiment::Config& used = session.config;
+  models::DeepLab& model = *session.model;
+  const std::string split = args.split.empty() ? used.eval.split : args.split;
+  const auto dataset = data::make_dataset(used.data, split, data::DatasetUse::kEvaluation);
 
-  eval::EvalOptions options = experiment::make_eval_options(config, *model);
+  eval::EvalOptions options = session.eval_options;
   options.rank = place.rank;
   options.world_size = place.world_size;
   options.outputs.pred_dir = args.save_pred;
   options.outputs.vis_dir = args.save_vis;
   options.progress = !args.no_progress;
   spdlog::info("eval: {} on {} '{}' ({} images, shard {}/{}), mode {}, {} scale(s){}, {} thread(s), {}",
-               exporting::describe_arch(config.model), config.data.dataset, split, dataset->size(), options.rank,
+               session.model_name, used.data.dataset, split, dataset->size(), options.rank,
                options.world_size, options.predictor.mode, options.predictor.scales.size(),
-               options.predictor.flip ? " + flip" : "", at::get_num_threads(), device.str());
+               options.predictor.flip ? " + flip" : "", at::get_num_threads(), session.device.str());
 
   eval::EvalResult result = eval::evaluate(*model, *dataset, options);
   if (group) {
@@ -126,7 +119,7 @@ void run_eval(const EvalArgs& args) {
   }
   std::cout << eval::format_eval_report(result, options.class_names);
   nlohmann::json out = eval::eval_result_json(result, options.class_names);
-  out["run"] = run_description(config, args, split, options);
+  out["run"] = run_description(used, args, split, options);
   const std::string path = args.json.empty() ? default_json_path(args, options) : args.json;
   core::write_file_atomic(path, out.dump(2) + "\n");
   std::cout << "wrote " << path << "\n";
@@ -145,7 +138,8 @@ void run_merge(const std::vector<std::string>& files, const std::string& json_pa
 
 void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
-  auto* cmd = app.add_subcommand("eval", "score a model on a dataset split (whole image, sliding window, multi-scale + flip)");
+  auto* cmd = app.add_subcommand("eval", "score a model on a dataset split: mIoU, iIoU, PQ (whole image, sliding window, "
+                                        "multi-scale + flip, dense CRF)");
   cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
   cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)")->required();
   cmd->add_option("--split", args->split, "dataset split (default: eval.split)");

@@ -3,10 +3,6 @@
 // --set and the YAML all say the same thing and the config checks them.
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
-
-#include "deeplab/models/deeplab.h"
-#include "deeplab/models/inference.h"
 
 #include "tools/commands.h"
 
@@ -29,14 +25,6 @@ void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets) {
 std::vector<std::string> with_flag_overrides(std::vector<std::string> sets, const std::vector<std::string>& flag_sets) {
   sets.insert(sets.end(), flag_sets.begin(), flag_sets.end());
   return sets;
-}
-
-void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options) {
-  const models::FoldReport report = models::prepare_for_inference(model, options);
-  spdlog::info("inference: {}{}", options.describe(),
-               options.fold_bn ? " (" + std::to_string(report.folded) + " BN layers folded)" : "");
-  // Not an error: an unfolded norm still computes the right thing, only slower.
-  for (const auto& name : report.unfolded) spdlog::warn("inference: BN layer {} has no conv to fold into; kept", name);
 }
 
 CLI::Validator at_least(long minimum) {

@@ -10,11 +10,6 @@ class Validator;
 #include <string>
 #include <vector>
 
-namespace deeplab::models {
-class DeepLabImpl;
-struct InferenceOptions;
-}  // namespace deeplab::models
-
 namespace deeplab::tools {
 
 void add_config_command(CLI::App& app);
@@ -47,7 +42,5 @@ std::vector<std::string> with_flag_overrides(std::vector<std::string> sets, cons
 /// A count flag's check: an integer of at least `minimum`, else "must be
 /// at least 1, got 0" (CLI11's own range check printed its limits as floats).
 CLI::Validator at_least(long minimum);
-/// models::prepare_for_inference, logged (what runs, how many BN layers folded).
-void prepare_inference_model(models::DeepLabImpl& model, const models::InferenceOptions& options);
 
 }  // namespace deeplab::tools

@@ -80,4 +80,15 @@ void add_log_file(const std::string& path) {
   }
 }
 
+void end_run_logging() {
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove_if(sinks.begin(), sinks.end(),
+                             [](const spdlog::sink_ptr& sink) {
+                               return sink == held_lines ||
+                                      dynamic_cast<spdlog::sinks::basic_file_sink_mt*>(sink.get()) != nullptr;
+                             }),
+              sinks.end());
+  held_lines.reset();
+}
+
 }  // namespace deeplab::core

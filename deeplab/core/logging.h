@@ -29,4 +29,8 @@ void hold_log_lines();
 /// starting with any lines hold_log_lines kept.
 void add_log_file(const std::string& path);
 
+/// Ends a run's logging in a process that may start another (deeplab::train
+/// in an application): drops held lines and detaches every log file.
+void end_run_logging();
+
 }  // namespace deeplab::core

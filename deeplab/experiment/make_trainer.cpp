@@ -6,6 +6,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/experiment/inference_session.h"
 #include "deeplab/train/panoptic_loss.h"
 
 namespace deeplab::experiment {
@@ -55,15 +56,6 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   options.reducer.overlap = config.runtime.dist_overlap;
   return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
                         std::move(loss), std::move(options));
-}
-
-eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& model) {
-  auto options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
-                                                eval::model_output_stride(model));
-  if (models::is_panoptic(config.model)) {
-    options.panoptic = eval::panoptic_eval_options(config.data, data::load_config_descriptor(config.data));
-  }
-  return options;
 }
 
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {

@@ -32,10 +32,6 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group,
                             std::unique_ptr<data::Loader> loader);
 
-/// Evaluation settings of `config` for `model` (its output stride); PQ
-/// besides mIoU for a panoptic model.
-eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& model);
-
 /// The hooks `deeplab train` runs with, as added to a trainer.
 struct StandardHooks {
   std::shared_ptr<train::MetricsLog> log;
