@@ -35,6 +35,23 @@ cmake -S "$source_dir/examples/segment_image" -B "$tmp/example" -DCMAKE_PREFIX_P
   -DCMAKE_BUILD_TYPE=Release >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; exit 1; }
 cmake --build "$tmp/example" -j2 >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 
+step "an application that brings another LibTorch is refused by name"
+mkdir -p "$tmp/other_torch"
+cat >"$tmp/other_torch/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(other_torch LANGUAGES CXX)
+set(Torch_FOUND TRUE)
+set(Torch_DIR /opt/another/libtorch/share/cmake/Torch)
+set(Torch_VERSION 9.9.9)
+find_package(DeepLab REQUIRED)
+CMAKE
+if cmake -S "$tmp/other_torch" -B "$tmp/other_torch/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >"$tmp/other.log" 2>&1; then
+  echo "package: a project with another LibTorch configured"; exit 1
+fi
+# CMake wraps messages: compare with the lines joined.
+tr -s ' \n' ' ' <"$tmp/other.log" | grep -q "found LibTorch 9.9.9 (/opt/another/libtorch/share/cmake/Torch)" ||
+  { echo "package: the refusal does not name the other LibTorch:"; cat "$tmp/other.log"; exit 1; }
+
 step "train and export a tiny model"
 deeplab="$tmp/prefix/bin/deeplab"
 config="$tmp/prefix/share/deeplab/configs/quickstart/synthetic_voc.yaml"

@@ -5,11 +5,13 @@
 
 #include "deeplab/core/config_tree.h"
 #include "deeplab/core/error.h"
+#include "deeplab/data/label_writer.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/data/memory_dataset.h"
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/label_maps.h"
 #include "deeplab/eval/panoptic_eval.h"
+#include "deeplab/eval/predict_files.h"
 #include "deeplab/experiment/inference_session.h"
 
 namespace deeplab {
@@ -196,19 +198,14 @@ const std::vector<std::array<uint8_t, 3>>& Segmenter::palette() const { return i
 bool Segmenter::is_panoptic() const { return impl_->session.panoptic.has_value(); }
 std::string Segmenter::device() const { return impl_->session.device.str(); }
 
+// The same colours and blend `deeplab predict` writes (data::colorize_label,
+// eval::blend_overlay), in OpenCV's BGR order.
 cv::Mat Segmenter::colorize(const Segmentation& result) const {
   if (result.labels.type() != CV_32SC1) throw DataError("Segmenter::colorize: labels must be CV_32SC1");
-  const auto& palette = impl_->palette;
-  cv::Mat bgr(result.labels.size(), CV_8UC3);
-  for (int y = 0; y < bgr.rows; ++y) {
-    const int32_t* label = result.labels.ptr<int32_t>(y);
-    cv::Vec3b* pixel = bgr.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < bgr.cols; ++x) {
-      const auto index = static_cast<size_t>(label[x]);
-      const std::array<uint8_t, 3> rgb = index < palette.size() ? palette[index] : std::array<uint8_t, 3>{0, 0, 0};
-      pixel[x] = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
-    }
-  }
+  cv::Mat labels;
+  result.labels.convertTo(labels, CV_8U);  // class indices; descriptors hold at most 256 colours
+  cv::Mat bgr;
+  cv::cvtColor(data::colorize_label(labels, impl_->session.descriptor), bgr, cv::COLOR_RGB2BGR);
   return bgr;
 }
 
@@ -221,9 +218,7 @@ cv::Mat Segmenter::overlay(const cv::Mat& bgr_image, const Segmentation& result,
                     std::to_string(image.rows) + ", the result " + std::to_string(colours.cols) + "x" +
                     std::to_string(colours.rows));
   }
-  cv::Mat out;
-  cv::addWeighted(image, 1.0 - alpha, colours, alpha, 0.0, out);
-  return out;
+  return eval::blend_overlay(image, colours, alpha);
 }
 
 }  // namespace deeplab

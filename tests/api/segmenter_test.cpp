@@ -19,7 +19,6 @@
 #include "deeplab/models/model_config.h"
 #include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
-#include "deeplab/version.h"
 
 namespace deeplab {
 namespace {
@@ -226,8 +225,6 @@ TEST(Segmenter, BadInputIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("eval.amp"), std::string::npos) << e.what();
   }
 }
-
-TEST(Segmenter, VersionHeaderMatchesTheLibrary) { EXPECT_STREQ(version(), DEEPLAB_VERSION); }
 
 }  // namespace
 }  // namespace deeplab
