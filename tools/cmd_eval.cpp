@@ -117,8 +117,8 @@ void run_eval(const EvalArgs& args) {
     options.rank = 0;
     options.world_size = 1;  // the JSON describes the whole split
   }
-  std::cout << eval::format_eval_report(result, options.class_names);
-  nlohmann::json out = eval::eval_result_json(result, options.class_names);
+  std::cout << eval::format_eval_report(result);
+  nlohmann::json out = eval::eval_result_json(result);
   out["run"] = run_description(used, args, split, options);
   const std::string path = args.json.empty() ? default_json_path(args, options) : args.json;
   core::write_file_atomic(path, out.dump(2) + "\n");
@@ -127,7 +127,7 @@ void run_eval(const EvalArgs& args) {
 
 void run_merge(const std::vector<std::string>& files, const std::string& json_path) {
   const eval::MergedEval merged = eval::merge_eval_shards(files);
-  std::cout << eval::format_eval_report(merged.result, merged.class_names);
+  std::cout << eval::format_eval_report(merged.result);
   if (!json_path.empty()) {
     core::write_file_atomic(json_path, merged.json.dump(2) + "\n");
     std::cout << "wrote " << json_path << "\n";

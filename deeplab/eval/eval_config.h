@@ -10,6 +10,11 @@
 
 namespace deeplab::eval {
 
+/// The eval.metrics and eval.best_metric values, read from the metric table
+/// (eval/metric_table.cpp), so validation and the metrics cannot drift.
+std::vector<std::string> requestable_metric_names();
+std::vector<std::string> score_names();
+
 /// `eval.crf`: DeepLab v1/v2's fully connected CRF on the softmax
 /// (postprocess/dense_crf.h).  Off by default; the v1/v2 configs turn it on
 /// with their papers' settings.  `deeplab eval` and `deeplab predict` apply
@@ -48,8 +53,12 @@ struct EvalConfig {
   std::string split = "val";
   /// Progress lines when stderr is not a terminal: every N images (0: every ~10 %).
   int log_every = 0;
-  /// What the training eval hook keeps best.pth for: mIoU, or PQ (panoptic models).
+  /// The score best.pth is kept for: any score of the run's metrics (mIoU,
+  /// PQ for panoptic models, iIoU on Cityscapes ...).
   std::string best_metric = "mIoU";
+  /// Metrics that run only when named here (eval/metric_table.h), besides
+  /// the ones every evaluation of its kind has.
+  std::vector<std::string> metrics;
   CrfConfig crf;
   /// eval.fold_bn, eval.channels_last, eval.amp (models/inference_options.h):
   /// how `deeplab eval`, `predict` and `bench model` run the network.
@@ -68,7 +77,8 @@ struct EvalConfig {
     v("batch_size", batch_size, at_least(1));
     v("split", split);
     v("log_every", log_every, non_negative());
-    v("best_metric", best_metric, one_of({"mIoU", "PQ"}));
+    v("best_metric", best_metric, one_of(score_names()));
+    v("metrics", metrics, one_of(requestable_metric_names()));
     inference.fields(v);
     v.section("crf", crf);
   }

@@ -8,6 +8,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/eval/label_maps.h"
+#include "deeplab/eval/metric_table.h"
 #include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/eval/same_size_batcher.h"
 #include "deeplab/core/progress.h"
@@ -43,29 +44,9 @@ void check_shard(const EvalOptions& options) {
   }
 }
 
-// cityscapesScripts' label-id scores of one image: ground truth and
-// prediction back to label ids (ignore -> 0, unlabeled), instance ids as read.
-void add_cityscapes(EvalResult& result, const EvalOptions& options, const at::Tensor& gt, const at::Tensor& pred,
-                    const data::Batch& batch, int64_t index, const std::string& id) {
-  if (!result.cityscapes) return;
-  const auto to_label_ids = [&](const at::Tensor& train_ids) {
-    const at::Tensor t = train_ids.to(torch::kLong).contiguous();
-    std::vector<uint8_t> out(static_cast<size_t>(t.numel()));
-    const int64_t* v = t.data_ptr<int64_t>();
-    for (size_t i = 0; i < out.size(); ++i) {
-      out[i] = static_cast<uint8_t>(options.cityscapes_label_ids.at(static_cast<size_t>(v[i] & 255)));
-    }
-    return out;
-  };
-  const std::vector<uint8_t> g = to_label_ids(gt), p = to_label_ids(pred);
-  at::Tensor instances;
-  if (batch.instances.defined()) instances = batch.instances[index].contiguous();
-  const auto* inst = instances.defined() ? reinterpret_cast<const uint32_t*>(instances.data_ptr<int32_t>()) : nullptr;
-  result.cityscapes->add(g.data(), p.data(), inst, g.size(), id);
-}
-
-// Adds one batch's panoptic predictions to `pq` and their semantic argmax to
-// the matrix (and writes its outputs); returns the images seen.
+// Gives one batch's panoptic predictions to the metrics (their semantic
+// argmax to the semantic ones, their segments to panoptic quality) and writes
+// its outputs; returns the images seen.
 int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
                              PanopticWriter& writer, const EvalOptions& options, EvalResult& result,
                              int ignore_label) {
@@ -79,25 +60,23 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (size_t i = 0; i < predictions.size(); ++i) {
     const auto& p = predictions[i];
-    const at::Tensor g = labels[static_cast<int64_t>(i)];
+    const auto index = static_cast<int64_t>(i);
+    const at::Tensor g = labels[index];
     const std::string& id = batch.ids[i];
-    const at::Tensor semantic = p.semantic.contiguous();
-    result.matrix.add(g.data_ptr<int64_t>(), semantic.data_ptr<int64_t>(), static_cast<size_t>(semantic.numel()),
-                      ignore_label, id);
-    add_cityscapes(result, options, g, semantic, batch, static_cast<int64_t>(i), id);
-    const PanopticSegmentation gt = ground_truth_segmentation(g, batch.instances[static_cast<int64_t>(i)],
+    const PanopticSegmentation gt = ground_truth_segmentation(g, batch.instances[index],
                                                               panoptic.postprocess.thing_ids, panoptic.ignore_label);
     const PanopticSegmentation pred = predicted_segmentation(p.panoptic, panoptic.postprocess.label_divisor);
-    result.panoptic->add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, gt.ids.size(), id);
+    result.add({id, g, p.semantic.contiguous(), batch.instances[index], ignore_label, &gt, &pred});
     if (writer.active()) {
-      writer.write(id, data::to_rgb8(batch.images[static_cast<int64_t>(i)], options.normalization),
-                   label_map_to_mat(g, "label", id), gt, pred);
+      writer.write(id, data::to_rgb8(batch.images[index], options.normalization), label_map_to_mat(g, "label", id),
+                   gt, pred);
     }
   }
   return static_cast<int64_t>(predictions.size());
 }
 
-// Adds one batch to the matrix (and writes its outputs); returns the images seen.
+// Gives one batch's label maps to the metrics (and writes its outputs);
+// returns the images seen.
 int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
                     const PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
                     int ignore_label) {
@@ -106,14 +85,23 @@ int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::D
   for (int64_t i = 0; i < pred.size(0); ++i) {
     const at::Tensor p = pred[i], g = labels[i];
     const std::string& id = batch.ids[static_cast<size_t>(i)];
-    result.matrix.add(g.data_ptr<int64_t>(), p.data_ptr<int64_t>(), static_cast<size_t>(p.numel()), ignore_label, id);
-    add_cityscapes(result, options, g, p, batch, i, id);
+    result.add({id, g, p, batch.instances.defined() ? batch.instances[i] : at::Tensor(), ignore_label});
     if (writer.active()) {
       writer.write(id, data::to_rgb8(batch.images[i], options.normalization), label_map_to_mat(g, "label", id),
                    label_map_to_mat(p, "prediction", id));
     }
   }
   return pred.size(0);
+}
+
+MetricContext metric_context(const EvalOptions& options, int num_classes) {
+  MetricContext context;
+  context.num_classes = num_classes;
+  context.class_names = options.class_names;
+  if (options.panoptic) context.panoptic_categories = options.panoptic->categories;
+  context.cityscapes_label_ids = options.cityscapes_label_ids;
+  context.requested = options.metrics;
+  return context;
 }
 
 PanopticWriterOptions panoptic_writer_options(const EvalOptions& options) {
@@ -144,6 +132,7 @@ EvalOptions EvalOptions::from_config(const EvalConfig& eval, const data::DataCon
   o.outputs.palette = descriptor.submission_palette;
   o.outputs.descriptor = descriptor;
   o.log_every = eval.log_every;
+  o.metrics = eval.metrics;
   if (eval.crf.enabled) o.crf = eval.crf.options;
   o.inference = eval.inference;
   if ((data.dataset == "cityscapes" || data.dataset == "cityscapes_panoptic") && descriptor.has_label_map &&
@@ -167,9 +156,7 @@ EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, co
   const PredictionWriter writer(options.panoptic ? PredictionWriterOptions{} : options.outputs);
   PanopticWriter panoptic_writer(panoptic_writer_options(options));
   EvalResult result;
-  result.matrix = ConfusionMatrix(dataset.num_classes());
-  if (options.panoptic) result.panoptic = PanopticQuality(options.panoptic->categories);
-  if (!options.cityscapes_label_ids.empty()) result.cityscapes = CityscapesEvaluator();
+  result.metrics = make_metrics(metric_context(options, dataset.num_classes()));
   // This rank's shard: samples rank, rank + world_size, ...
   const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);

@@ -42,6 +42,8 @@ struct EvalOptions {
   /// Train id -> Cityscapes label id (256 entries) for a Cityscapes dataset: the
   /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
   std::vector<int> cityscapes_label_ids;
+  /// eval.metrics: the metrics that run only when asked for (eval/metric_table.h).
+  std::vector<std::string> metrics;
   /// Set: semantic predictions are refined by the dense CRF (eval.crf), the
   /// images of a batch in parallel (evaluate() joins consecutive same-size
   /// images into batches of up to the thread count for it).

@@ -4,7 +4,7 @@
 // scales and optionally flipped; every named output of all passes is brought
 // back to the image by its own rule (models/outputs.h) and averaged: logits
 // as class probabilities, other outputs as values.  Kept apart from the model
-// (DESIGN: test-time tricks live in eval/), so any function from images to
+// (docs/design.md: test-time tricks live apart from the model), so any function from images to
 // logits, or to named outputs, can be predicted with.
 
 #include <ATen/core/Tensor.h>

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "deeplab/core/error.h"
@@ -10,12 +12,6 @@
 
 namespace deeplab::eval {
 namespace {
-
-std::vector<std::string> class_names_of(const nlohmann::json& json) {
-  std::vector<std::string> names;
-  for (const auto& c : json.value("per_class", nlohmann::json::array())) names.push_back(c.value("name", ""));
-  return names;
-}
 
 // Every rank 0..n-1 exactly once, so every image counts exactly once.
 void check_shards_complete(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
@@ -50,44 +46,38 @@ MergedEval merge_eval_shards(const std::vector<std::string>& files) {
     }
   }
   check_shards_complete(shards, files);
-  MergedEval merged{eval_result_from_json(shards[0], files[0]), class_names_of(shards[0]), {}};
+  MergedEval merged{eval_result_from_json(shards[0], files[0]), {}};
   for (size_t i = 1; i < shards.size(); ++i) merged.result.merge(eval_result_from_json(shards[i], files[i]));
-  merged.json = eval_result_json(merged.result, merged.class_names);
+  merged.json = eval_result_json(merged.result);
   merged.json["run"] = shards[0].value("run", nlohmann::json::object());
   merged.json["run"].erase("rank");
   merged.json["merged_from"] = files;
   return merged;
 }
 
-// The int64 confusion matrix and the counts in one all-reduce.
+// Each rank's result as JSON bytes, gathered by all: every rank merges the
+// same results in the same order, so all hold the same sums, exactly.
 void sum_across_ranks(eval::EvalResult& result, core::ProcessGroup& group) {
-  auto counts = torch::from_blob(result.matrix.data(), {static_cast<int64_t>(result.matrix.size())}, torch::kLong);
-  auto totals = torch::cat({counts, torch::tensor({result.images, result.forward_passes}, torch::kLong)});
-  group.all_reduce(totals);
-  counts.copy_(totals.narrow(0, 0, counts.numel()));
-  result.images = totals[counts.numel()].item<int64_t>();
-  result.forward_passes = totals[counts.numel() + 1].item<int64_t>();
-  if (result.panoptic) {
-    // iou sums and counts as float64: exact for counts below 2^53.
-    const auto& local = result.panoptic->counts();
-    auto stats = torch::zeros({static_cast<int64_t>(local.size()), 4}, torch::kDouble);
-    for (size_t i = 0; i < local.size(); ++i) {
-      stats[static_cast<int64_t>(i)] = torch::tensor({local[i].iou, double(local[i].tp), double(local[i].fp),
-                                                      double(local[i].fn)}, torch::kDouble);
+  const std::string mine = eval_result_json(result).dump();
+  const auto lengths = group.all_gather(torch::tensor({static_cast<int64_t>(mine.size())}, torch::kLong));
+  int64_t longest = 0;
+  for (const auto& l : lengths) longest = std::max(longest, l.item<int64_t>());
+  auto bytes = torch::zeros({longest}, torch::kByte);
+  std::memcpy(bytes.data_ptr<uint8_t>(), mine.data(), mine.size());
+  const auto gathered = group.all_gather(bytes);
+  EvalResult sum;
+  for (size_t r = 0; r < gathered.size(); ++r) {
+    const auto* data = reinterpret_cast<const char*>(gathered[r].contiguous().data_ptr<uint8_t>());
+    const std::string text(data, static_cast<size_t>(lengths[r].item<int64_t>()));
+    const std::string source = "rank " + std::to_string(r) + "'s evaluation";
+    EvalResult shard = eval_result_from_json(nlohmann::json::parse(text), source);
+    if (r == 0) {
+      sum = std::move(shard);
+    } else {
+      sum.merge(shard);
     }
-    group.all_reduce(stats);
-    std::vector<PqCounts> totals(local.size());
-    for (size_t i = 0; i < local.size(); ++i) {
-      const auto row = stats[static_cast<int64_t>(i)];
-      totals[i] = {row[0].item<double>(), row[1].item<int64_t>(), row[2].item<int64_t>(), row[3].item<int64_t>()};
-    }
-    PanopticQuality summed(result.panoptic->categories());
-    summed.add_counts(totals);
-    result.panoptic = std::move(summed);
   }
-  auto seconds = group.all_gather(torch::tensor({result.seconds}, torch::kDouble));
-  for (const auto& s : seconds) result.seconds = std::max(result.seconds, s.item<double>());
-  result.shards = group.world_size();
+  result = std::move(sum);
 }
 
 }  // namespace deeplab::eval

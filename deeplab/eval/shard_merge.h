@@ -18,7 +18,6 @@ namespace deeplab::eval {
 
 struct MergedEval {
   EvalResult result;
-  std::vector<std::string> class_names;
   nlohmann::json json;  // eval_result_json + "run" (of shard 0, rank removed) + "merged_from"
 };
 
@@ -29,7 +28,8 @@ MergedEval merge_eval_shards(const std::vector<std::string>& files);
 
 /// Sums an evaluation shard over the ranks of `group` (a collective, in
 /// memory): every rank then holds what one process evaluating everything
-/// would (seconds: the slowest rank's).
+/// would (seconds: the slowest rank's).  Every metric takes part: each rank's
+/// result goes to all as its JSON and is merged in rank order.
 void sum_across_ranks(EvalResult& result, core::ProcessGroup& group);
 
 }  // namespace deeplab::eval

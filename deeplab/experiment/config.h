@@ -1,6 +1,6 @@
 #pragma once
 // The typed experiment config: every area's section composed into one.  It
-// sits above the areas (DESIGN.md layering), so no library area sees the
+// sits above the areas (docs/design.md), so no library area sees the
 // whole config: each takes its own section.  Loading, overrides, validation
 // and printing use core's YAML machinery.
 

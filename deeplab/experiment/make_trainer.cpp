@@ -72,10 +72,15 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   eval_options.inference.channels_last = config.train.channels_last;
   const train::EvalHookOptions eval_hook{config.train.eval_every, config.train.vis_samples, config.eval.best_metric};
   hooks.eval = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, eval_hook);
-  // Evaluation before checkpointing: a checkpoint of an evaluated iteration
-  // then holds that evaluation's best score (format-1 checkpoints saved it one step stale).
+  hooks.best = std::make_shared<train::BestCheckpointHook>(hooks.eval, config.eval.best_metric);
+  hooks.plots = std::make_shared<train::PlotHook>(hooks.log, hooks.eval);
+  // Evaluation (and the best score) before checkpointing: a checkpoint of an
+  // evaluated iteration then holds that evaluation's best score (format-1
+  // checkpoints saved it one step stale).
   trainer.add_hook(hooks.progress);
   trainer.add_hook(hooks.eval);
+  trainer.add_hook(hooks.best);
+  trainer.add_hook(hooks.plots);
   trainer.add_hook(hooks.checkpoint);
   return hooks;
 }

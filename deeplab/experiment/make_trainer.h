@@ -38,10 +38,12 @@ struct StandardHooks {
   std::shared_ptr<train::ProgressHook> progress;
   std::shared_ptr<train::CheckpointHook> checkpoint;
   std::shared_ptr<train::EvalHook> eval;
+  std::shared_ptr<train::BestCheckpointHook> best;
+  std::shared_ptr<train::PlotHook> plots;
 };
 
-/// Adds progress + metrics.jsonl, checkpoints and periodic evaluation on
-/// data.val_split to `trainer`; call after resume() so that metrics.jsonl
+/// Adds progress + metrics.jsonl, checkpoints, periodic evaluation on
+/// data.val_split, best.pth by eval.best_metric, and curves and samples to `trainer`; call after resume() so that metrics.jsonl
 /// keeps the entries up to the resumed iteration.
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config);
 

@@ -107,9 +107,9 @@ TrainingRunResult run_training(const Config& config, const TrainingRunOptions& o
   result.iterations = trainer.state().iteration;
   result.main_process = run.is_main_process();
   result.images_per_second = hooks.progress->images_per_second();
-  result.best_metric = hooks.eval->best_metric();
-  result.best_score = hooks.eval->best_score();
-  result.best_iteration = hooks.eval->best_iteration();
+  result.best_metric = hooks.best->score_name();
+  result.best_score = hooks.best->best_score();
+  result.best_iteration = hooks.best->best_iteration();
   return result;
 }
 

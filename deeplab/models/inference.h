@@ -6,7 +6,7 @@
 // reorder around every convolution), and bf16 autocast on CPUs that have it.
 // Folding and channels-last keep the logits within 1e-5 relative of the
 // plain fp32 model; bf16 does not, and is opt-in with its cost measured
-// (README's inference speed section).
+// (docs/performance.md).
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>

@@ -7,7 +7,7 @@
 //   optimizer              the optimizer's own archive
 //   trainer.<key>          iteration and loader position (Trainer::state_dict)
 //   scaler.<key>           fp16 gradient scaler (GradScaler::state_dict)
-//   hooks.<name>.<key>     each hook's state_dict (e.g. hooks.eval.best_score)
+//   hooks.<name>.<key>     each hook's state_dict (e.g. hooks.best.best_score)
 //   rank<r>.<key>          per-process state: rng.cpu, rng.cuda of rank r
 //   format                 2 (format-1 files have none and are translated)
 

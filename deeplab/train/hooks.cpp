@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "deeplab/export/state_dict.h"
+#include "deeplab/core/error.h"
+#include "deeplab/eval/metric_table.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/core/bench_stats.h"
@@ -115,19 +117,8 @@ EvalHook::EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::
   options_.progress = false;  // the training bar stays on screen
 }
 
-TensorMap EvalHook::state_dict() const {
-  return {{"best_score", state_scalar(best_score_)}, {"best_iteration", state_scalar(best_iteration_)}};
-}
-
-void EvalHook::load_state_dict(const TensorMap& state) {
-  // Checkpoints before eval.best_metric called the score best_miou.
-  best_score_ = state_double(state, "best_score", state_double(state, "best_miou", best_score_));
-  best_iteration_ = state_int(state, "best_iteration", best_iteration_);
-}
-
 void EvalHook::evaluate(Trainer& trainer) {
   const int64_t it = trainer.state().iteration;
-  last_eval_iteration_ = it;
   // Each rank evaluates its shard; the sums make every image count once.
   options_.rank = trainer.options().rank;
   options_.world_size = trainer.world_size();
@@ -138,40 +129,32 @@ void EvalHook::evaluate(Trainer& trainer) {
   }
   eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
   if (trainer.process_group()) eval::sum_across_ranks(result, *trainer.process_group());
-  const double miou = result.scores().miou.value_or(0.0);
-  if (hook_options_.best_metric == "PQ" && !result.panoptic) {
-    throw ConfigError("eval.best_metric: PQ needs a panoptic model (model.arch: panoptic_deeplab)");
-  }
-  const double pq = result.panoptic ? result.panoptic->result().all.pq : 0.0;
-  last_score_ = hook_options_.best_metric == "PQ" ? pq : miou;
+  last_result_ = std::move(result);
+  last_iteration_ = it;
   if (!trainer.is_main_process()) return;
-  if (result.panoptic) {
-    spdlog::info("iteration {}: val PQ {:.2f} %, mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * pq, 100 * miou,
-                 result.images, result.seconds);
+  const double tracked = last_result_.score(hook_options_.tracked_score).value_or(0.0);
+  const auto pq = last_result_.score("PQ");
+  const double miou = last_result_.score("mIoU").value_or(0.0);
+  if (pq) {
+    spdlog::info("iteration {}: val PQ {:.2f} %, mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * *pq, 100 * miou,
+                 last_result_.images, last_result_.seconds);
   } else {
-    spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * miou, result.images,
-                 result.seconds);
+    spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * miou, last_result_.images,
+                 last_result_.seconds);
   }
-  log_->add_eval({it, last_score_, hook_options_.best_metric}, eval::eval_result_json(result, options_.class_names).dump());
-  if (last_score_ > best_score_) {
-    best_score_ = last_score_;
-    best_iteration_ = it;
-    exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
-  }
-  write_curves(*log_, trainer.work_dir() + "/curves.png");
-  write_samples(trainer);
+  log_->add_eval({it, tracked, hook_options_.tracked_score}, eval::eval_result_json(last_result_).dump());
 }
 
-// The evaluation has just written the first rows' visualisations of rank 0's
-// shard (samples 0, w, 2w, ...; PredictionWriter, vis_limit); stack them into one picture.
-void EvalHook::write_samples(Trainer& trainer) {
+// Rank 0's shard holds samples 0, w, 2w, ...; the evaluator visualised its
+// first rows (PredictionWriter, vis_limit).
+std::vector<std::string> EvalHook::sample_paths(const Trainer& trainer) const {
   const size_t stride = static_cast<size_t>(trainer.world_size());
   const size_t count = std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), (val_->size() + stride - 1) / stride);
-  if (count == 0) return;
+  if (count == 0 || options_.outputs.vis_dir.empty()) return {};
   const eval::PredictionWriter paths(options_.outputs);
   std::vector<std::string> rows;
   for (size_t i = 0; i < count; ++i) rows.push_back(paths.vis_path(val_->id(i * stride)));
-  write_samples_grid(rows, trainer.work_dir() + "/val_samples.png");
+  return rows;
 }
 
 void EvalHook::after_step(Trainer& trainer) {
@@ -180,8 +163,60 @@ void EvalHook::after_step(Trainer& trainer) {
 }
 
 void EvalHook::after_train(Trainer& trainer, bool interrupted) {
-  if (!interrupted && last_eval_iteration_ != trainer.state().iteration) evaluate(trainer);
-  if (!interrupted) write_curves(*log_, trainer.work_dir() + "/curves.png");
+  if (!interrupted && last_iteration_ != trainer.state().iteration) evaluate(trainer);
+}
+
+TensorMap BestCheckpointHook::state_dict() const {
+  return {{"best_score", state_scalar(best_score_)}, {"best_iteration", state_scalar(best_iteration_)}};
+}
+
+void BestCheckpointHook::load_state_dict(const TensorMap& state) {
+  // Checkpoints before eval.best_metric called the score best_miou.
+  best_score_ = state_double(state, "best_score", state_double(state, "best_miou", best_score_));
+  best_iteration_ = state_int(state, "best_iteration", best_iteration_);
+}
+
+// An evaluation the hook has not seen yet: its score against the best.
+void BestCheckpointHook::consider(Trainer& trainer) {
+  const int64_t it = eval_->evaluated_at();
+  if (it < 0 || it == seen_iteration_) return;
+  seen_iteration_ = it;
+  const eval::EvalResult& result = eval_->last_result();
+  const std::optional<double> score = result.score(score_);
+  if (!score) {
+    std::string available;
+    for (const auto& m : result.metrics) {
+      for (const auto& [name, value] : m->scores()) available += (available.empty() ? "" : ", ") + name;
+    }
+    if (!eval::kind_giving(score_) || !result.metric(eval::kind_giving(score_)->name)) {
+      throw ConfigError("eval.best_metric: '" + score_ + "' is not a score of this evaluation (it gives " +
+                        available + ")");
+    }
+    return;  // given by this run's metrics but undefined this time (e.g. no instance in the split)
+  }
+  if (*score <= best_score_) return;
+  best_score_ = *score;
+  best_iteration_ = it;
+  if (trainer.is_main_process()) {
+    exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
+  }
+}
+
+void BestCheckpointHook::after_step(Trainer& trainer) { consider(trainer); }
+void BestCheckpointHook::after_train(Trainer& trainer, bool) { consider(trainer); }
+
+void PlotHook::after_step(Trainer& trainer) {
+  const int64_t it = eval_->evaluated_at();
+  if (it < 0 || it == drawn_iteration_ || !trainer.is_main_process()) return;
+  drawn_iteration_ = it;
+  write_curves(*log_, trainer.work_dir() + "/curves.png");
+  const std::vector<std::string> rows = eval_->sample_paths(trainer);
+  if (!rows.empty()) write_samples_grid(rows, trainer.work_dir() + "/val_samples.png");
+}
+
+void PlotHook::after_train(Trainer& trainer, bool interrupted) {
+  after_step(trainer);  // the end-of-run evaluation's pictures
+  if (!interrupted && trainer.is_main_process()) write_curves(*log_, trainer.work_dir() + "/curves.png");
 }
 
 }  // namespace deeplab::train

@@ -1,10 +1,12 @@
 #pragma once
 // The standard hooks of `deeplab train`: progress + metrics file, periodic
-// checkpoints, periodic evaluation with pictures and best weights.  Each
-// takes its own settings; none reads the experiment config.
+// checkpoints, periodic evaluation, best weights by a named score, and the
+// pictures (curves, validation samples).  Each takes its own settings and
+// keeps its own state; none reads the experiment config.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "deeplab/core/progress.h"
 #include "deeplab/data/dataset.h"
@@ -54,46 +56,86 @@ class CheckpointHook : public Hook {
   int64_t last_iteration_ = -1;
 };
 
-/// When and what the eval hook draws besides the scores.
+/// When the eval hook evaluates and what it records.
 struct EvalHookOptions {
   int every = 0;        // steps between evaluations; 0: only at the end
-  int vis_samples = 4;  // rows of val_samples.png (the first validation images)
-  std::string best_metric = "mIoU";  // or "PQ" (eval.best_metric)
+  int vis_samples = 4;  // visualised validation images (the first ones), for val_samples.png
+  std::string tracked_score = "mIoU";  // the score logged as each evaluation's "score" (eval.best_metric)
 };
 
-/// Evaluates every `every` steps and at the end: metrics.jsonl, curves.png,
-/// val_samples.png (from the evaluator's own visualisations, coloured by
-/// options.outputs.descriptor), best.pth when the best metric (mIoU or PQ)
-/// improves.  Its state (the best score and when) goes into checkpoints as hooks.eval.*.
+/// Evaluates every `every` steps and at the end (each rank its shard, summed
+/// over the ranks), logs the result to metrics.jsonl and keeps it for the
+/// hooks after it (BestCheckpointHook, PlotHook).  No state of its own.
 class EvalHook : public Hook {
  public:
   EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val, eval::EvalOptions options,
            EvalHookOptions hook_options);
   std::string name() const override { return "eval"; }
-  TensorMap state_dict() const override;
-  void load_state_dict(const TensorMap& state) override;
   void after_step(Trainer& trainer) override;
   void after_train(Trainer& trainer, bool interrupted) override;
-  /// The last and the best score of the tracked metric (fractions).
-  double last_score() const { return last_score_; }
-  double best_score() const { return best_score_; }
-  const std::string& best_metric() const { return hook_options_.best_metric; }
-  /// Iteration of best_score(); -1 before the first evaluation.
-  int64_t best_iteration() const { return best_iteration_; }
+
+  /// The iteration of the last evaluation (-1 before the first) and its result.
+  int64_t evaluated_at() const { return last_iteration_; }
+  const eval::EvalResult& last_result() const { return last_result_; }
+  /// The visualisations the last evaluation wrote for the first validation
+  /// images of rank 0's shard (image | ground truth | prediction), in order.
+  std::vector<std::string> sample_paths(const Trainer& trainer) const;
 
  private:
   void evaluate(Trainer& trainer);
-  void write_samples(Trainer& trainer);
 
   std::shared_ptr<MetricsLog> log_;
   std::shared_ptr<const data::Dataset> val_;
   eval::EvalOptions options_;
   EvalHookOptions hook_options_;
-  int64_t last_eval_iteration_ = -1;
-  double last_score_ = -1;
+  int64_t last_iteration_ = -1;
+  eval::EvalResult last_result_;
+};
+
+/// Saves best.pth whenever an evaluation's `score` (eval.best_metric: any
+/// score of the run's metrics, looked up by name) beats the best so far.
+/// Its state (the best score and when) goes into checkpoints as hooks.best.*.
+class BestCheckpointHook : public Hook {
+ public:
+  BestCheckpointHook(std::shared_ptr<const EvalHook> eval, std::string score)
+      : eval_(std::move(eval)), score_(std::move(score)) {}
+  std::string name() const override { return "best"; }
+  /// Checkpoints written before the hooks were split kept this state as hooks.eval.*.
+  std::vector<std::string> earlier_names() const override { return {"eval"}; }
+  TensorMap state_dict() const override;
+  void load_state_dict(const TensorMap& state) override;
+  void after_step(Trainer& trainer) override;
+  void after_train(Trainer& trainer, bool interrupted) override;
+
+  const std::string& score_name() const { return score_; }
+  /// The best score (a fraction; -1 before the first evaluation) and its iteration (-1 before).
+  double best_score() const { return best_score_; }
+  int64_t best_iteration() const { return best_iteration_; }
+
+ private:
+  void consider(Trainer& trainer);
+
+  std::shared_ptr<const EvalHook> eval_;
+  std::string score_;
+  int64_t seen_iteration_ = -1;
   double best_score_ = -1;
   int64_t best_iteration_ = -1;
 };
 
+/// After each evaluation (and at the end): curves.png from metrics.jsonl and
+/// val_samples.png from the evaluation's visualisations.
+class PlotHook : public Hook {
+ public:
+  PlotHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const EvalHook> eval)
+      : log_(std::move(log)), eval_(std::move(eval)) {}
+  std::string name() const override { return "plots"; }
+  void after_step(Trainer& trainer) override;
+  void after_train(Trainer& trainer, bool interrupted) override;
+
+ private:
+  std::shared_ptr<MetricsLog> log_;
+  std::shared_ptr<const EvalHook> eval_;
+  int64_t drawn_iteration_ = -1;
+};
 
 }  // namespace deeplab::train

@@ -19,7 +19,7 @@ struct TrainPoint {
   std::vector<std::pair<std::string, double>> extras = {};
 };
 /// One evaluation: the score the run selects its best weights by
-/// (eval.best_metric: "mIoU" or "PQ"), as a fraction.
+/// (eval.best_metric: "mIoU", "PQ", ...), as a fraction.
 struct EvalPoint {
   int64_t iteration;
   double score;

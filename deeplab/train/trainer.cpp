@@ -89,12 +89,22 @@ Trainer::Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, Gr
 }
 
 void Trainer::add_hook(std::shared_ptr<Hook> hook) {
-  const auto pending = pending_hook_state_.find(hook->name());
-  if (pending != pending_hook_state_.end()) {
-    hook->load_state_dict(pending->second);
-    pending_hook_state_.erase(pending);
-  }
+  restore_hook_state(*hook);
   hooks_.push_back(std::move(hook));
+}
+
+// The state a resumed checkpoint saved for `hook`, under its name or, from
+// an older checkpoint, one of its earlier names.
+void Trainer::restore_hook_state(Hook& hook) {
+  std::vector<std::string> names = hook.earlier_names();
+  names.insert(names.begin(), hook.name());
+  for (const std::string& name : names) {
+    const auto pending = pending_hook_state_.find(name);
+    if (pending == pending_hook_state_.end()) continue;
+    hook.load_state_dict(pending->second);
+    pending_hook_state_.erase(pending);
+    return;
+  }
 }
 
 TensorMap Trainer::state_dict() const {
@@ -178,12 +188,7 @@ void Trainer::resume(const std::string& checkpoint) {
     reseed_for_new_world(saved_world_size);
   }
   pending_hook_state_ = std::move(run.hooks);
-  for (auto& hook : hooks_) {
-    const auto pending = pending_hook_state_.find(hook->name());
-    if (pending == pending_hook_state_.end()) continue;
-    hook->load_state_dict(pending->second);
-    pending_hook_state_.erase(pending);
-  }
+  for (auto& hook : hooks_) restore_hook_state(*hook);
   loader_started_ = false;  // restart the loader at the saved position
 }
 

@@ -124,6 +124,7 @@ class Trainer {
     LossValues terms;  // each term, divided by `accumulate`
   };
   data::Batch next_batch();
+  void restore_hook_state(Hook& hook);
   void move_to_device(data::Batch& batch) const;
   BatchLoss forward_backward(data::Batch batch, bool last_of_step, StepTimes& times);
   void agree_across_ranks(StepResult& result, bool& finite);

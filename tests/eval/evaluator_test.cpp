@@ -9,6 +9,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/eval/evaluator.h"
+#include "deeplab/eval/semantic_metric.h"
 #include "deeplab/export/model_io.h"
 #include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
@@ -17,6 +18,9 @@
 
 namespace deeplab::eval {
 namespace {
+
+// The confusion matrix of a result's semantic metric.
+const ConfusionMatrix& matrix_of(const EvalResult& r) { return r.find<SemanticMetric>()->matrix(); }
 
 constexpr int kClasses = 4;
 
@@ -81,9 +85,9 @@ TEST(Evaluator, PerfectPredictorScoresOneAndSkipsVoid) {
   EXPECT_EQ(r.forward_passes, 5);
   int64_t labelled = 0;
   for (size_t i = 0; i < dataset.size(); ++i) labelled += cv::countNonZero(dataset.get(i).label != 255);
-  EXPECT_EQ(r.matrix.total(), labelled);
-  for (int c = 0; c < kClasses; ++c) EXPECT_EQ(r.matrix.at(c, c), r.matrix.gt_count(c));
-  EXPECT_DOUBLE_EQ(*r.scores().miou, 1.0);
+  EXPECT_EQ(matrix_of(r).total(), labelled);
+  for (int c = 0; c < kClasses; ++c) EXPECT_EQ(matrix_of(r).at(c, c), matrix_of(r).gt_count(c));
+  EXPECT_DOUBLE_EQ(*r.score("mIoU"), 1.0);
 }
 
 TEST(Evaluator, ShardsMergeToTheUnshardedMatrixExactly) {
@@ -93,34 +97,40 @@ TEST(Evaluator, ShardsMergeToTheUnshardedMatrixExactly) {
   options.predictor.window_h = options.predictor.window_w = 6;
   const Predictor predictor(confused(options), options.predictor);
   const EvalResult whole = evaluate(predictor, dataset, options);
-  EXPECT_GT(whole.matrix.at(2, 3), 0);
+  EXPECT_GT(matrix_of(whole).at(2, 3), 0);
   for (int world : {2, 3}) {
     EvalResult merged;
-    merged.matrix = ConfusionMatrix(kClasses);
-    merged.shards = 0;
     for (int rank = 0; rank < world; ++rank) {
       options.rank = rank;
       options.world_size = world;
-      merged.merge(evaluate(predictor, dataset, options));
+      EvalResult shard = evaluate(predictor, dataset, options);
+      if (rank == 0) {
+        merged = std::move(shard);
+      } else {
+        merged.merge(shard);
+      }
     }
     EXPECT_EQ(merged.images, 7);
     EXPECT_EQ(merged.shards, world);
     EXPECT_EQ(merged.forward_passes, whole.forward_passes);
-    EXPECT_TRUE(std::equal(merged.matrix.data(), merged.matrix.data() + merged.matrix.size(), whole.matrix.data()));
+    const ConfusionMatrix& m = matrix_of(merged);
+    EXPECT_TRUE(std::equal(m.data(), m.data() + m.size(), matrix_of(whole).data()));
   }
 }
 
 TEST(Evaluator, ResultJsonRoundTripsAndHasTopLevelMiou) {
   const ToyDataset dataset(3);
-  const auto options = toy_options();
+  auto options = toy_options();
+  options.class_names = {"a", "b", "c", "d"};
   const EvalResult r = evaluate(Predictor(confused(options), {}), dataset, options);
-  const auto json = eval_result_json(r, {"a", "b", "c", "d"});
+  const auto json = eval_result_json(r);
   ASSERT_TRUE(json.contains("mIoU"));
-  EXPECT_DOUBLE_EQ(json["mIoU"].get<double>(), *r.scores().miou);
+  EXPECT_DOUBLE_EQ(json["mIoU"].get<double>(), *r.score("mIoU"));
   EXPECT_EQ(json["per_class"][2]["name"], "c");
   const EvalResult back = eval_result_from_json(json, "mem");
   EXPECT_EQ(back.images, 3);
-  EXPECT_TRUE(std::equal(back.matrix.data(), back.matrix.data() + back.matrix.size(), r.matrix.data()));
+  const ConfusionMatrix& m = matrix_of(back);
+  EXPECT_TRUE(std::equal(m.data(), m.data() + m.size(), matrix_of(r).data()));
   try {
     eval_result_from_json(nlohmann::json{{"mIoU", 0.5}}, "shard.json");
     FAIL() << "no error";
@@ -154,16 +164,17 @@ TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
     expected.add(truth.data_ptr<int64_t>(), labels.contiguous().data_ptr<int64_t>(), static_cast<size_t>(labels.numel()),
                  255, s.id);
   }
-  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), with_crf.matrix.data()));
+  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), matrix_of(with_crf).data()));
   const int threads = at::get_num_threads();
   at::set_num_threads(2);
   const EvalResult parallel = evaluate(predictor, dataset, options);
   at::set_num_threads(threads);
   EXPECT_EQ(parallel.images, 3);
-  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), parallel.matrix.data()));
+  EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), matrix_of(parallel).data()));
   options.crf.reset();
   const EvalResult plain = evaluate(predictor, dataset, options);
-  EXPECT_FALSE(std::equal(plain.matrix.data(), plain.matrix.data() + plain.matrix.size(), with_crf.matrix.data()))
+  const ConfusionMatrix& p = matrix_of(plain);
+  EXPECT_FALSE(std::equal(p.data(), p.data() + p.size(), matrix_of(with_crf).data()))
       << "the CRF changed nothing: the check above would not tell it was applied";
 }
 

@@ -9,7 +9,10 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/eval/eval_result.h"
+#include "deeplab/eval/metric_table.h"
 #include "deeplab/eval/panoptic_eval.h"
+#include "deeplab/eval/panoptic_metric.h"
+#include "deeplab/eval/semantic_metric.h"
 
 namespace deeplab::eval {
 namespace {
@@ -57,9 +60,13 @@ TEST(PanopticEval, PredictedSegmentsNeverUseVoidsId) {
 
 TEST(PanopticEval, ResultJsonCarriesPqAndSurvivesAShardRoundTrip) {
   const std::vector<PanopticCategory> categories = {{0, "road", false}, {13, "car", true}};
+  MetricContext context;
+  context.num_classes = 14;
+  context.class_names = std::vector<std::string>(14, "c");
+  context.panoptic_categories = categories;
   EvalResult a;
-  a.matrix = ConfusionMatrix(14);
-  a.panoptic = PanopticQuality(categories);
+  a.metrics = make_metrics(context);
+  ASSERT_EQ(a.metrics.size(), 2u) << "semantic and panoptic";
   // Ground truth: road (2 px) and one car (2 px); the prediction's road takes
   // one car pixel (IoU 2/3, a match) and its car is half the car (IoU 1/2,
   // not above 0.5: a miss and a false positive).
@@ -67,9 +74,11 @@ TEST(PanopticEval, ResultJsonCarriesPqAndSurvivesAShardRoundTrip) {
   const auto instances = torch::tensor({7, 7, 26000, 26000}, torch::kInt).view({1, 4});
   const auto gt = ground_truth_segmentation(label, instances, {13}, 255);
   const auto pred = predicted_segmentation(torch::tensor({0, 0, 13001, 0}, torch::kInt).view({1, 4}), 1000);
-  a.panoptic->add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, 4, "img");
-  const PanopticResult expected = a.panoptic->result();
-  const auto json = eval_result_json(a, std::vector<std::string>(14, "c"));
+  const auto semantic = torch::tensor({0, 0, 13, 0}, torch::kLong).view({1, 4});
+  a.add({"img", label, semantic, instances, 255, &gt, &pred});
+  const PanopticResult expected = a.find<PanopticMetric>()->quality().result();
+  EXPECT_DOUBLE_EQ(*a.score("PQ"), expected.all.pq);
+  const auto json = eval_result_json(a);
   EXPECT_DOUBLE_EQ(json.at("PQ").get<double>(), expected.all.pq);
   EXPECT_DOUBLE_EQ(json.at("SQ").get<double>(), expected.all.sq);
   EXPECT_DOUBLE_EQ(json.at("RQ").get<double>(), expected.all.rq);
@@ -77,14 +86,14 @@ TEST(PanopticEval, ResultJsonCarriesPqAndSurvivesAShardRoundTrip) {
   EXPECT_TRUE(json.at("panoptic").at("per_class").contains("13"));
 
   EvalResult back = eval_result_from_json(json, "shard.json");
-  ASSERT_TRUE(back.panoptic.has_value());
+  ASSERT_NE(back.find<PanopticMetric>(), nullptr);
   back.merge(eval_result_from_json(json, "shard2.json"));
-  const PanopticResult twice = back.panoptic->result();
-  EXPECT_DOUBLE_EQ(twice.all.pq, expected.all.pq);
-  EXPECT_EQ(back.panoptic->counts()[1].fp, 2 * a.panoptic->counts()[1].fp);
-  EvalResult semantic;
-  semantic.matrix = ConfusionMatrix(14);
-  EXPECT_THROW(back.merge(semantic), DataError);
+  const PanopticQuality& twice = back.find<PanopticMetric>()->quality();
+  EXPECT_DOUBLE_EQ(twice.result().all.pq, expected.all.pq);
+  EXPECT_EQ(twice.counts()[1].fp, 2 * a.find<PanopticMetric>()->quality().counts()[1].fp);
+  EvalResult semantic_only;
+  semantic_only.metrics.push_back(std::make_unique<SemanticMetric>(14, std::vector<std::string>{}));
+  EXPECT_THROW(back.merge(semantic_only), DataError);
 }
 
 }  // namespace

@@ -61,8 +61,8 @@ TEST(OldCheckpoint, Format1CheckpointGivesTheEvalHookItsBestScore) {
   const StandardHooks hooks = add_standard_hooks(trainer, config);
   // Format-1 runs saved the checkpoint of iteration 2 before evaluating iteration 2:
   // the best it holds is iteration 1's.
-  EXPECT_EQ(hooks.eval->best_iteration(), 1);
-  EXPECT_DOUBLE_EQ(hooks.eval->best_score(), original.eval_miou.at(1));
+  EXPECT_EQ(hooks.best->best_iteration(), 1);
+  EXPECT_DOUBLE_EQ(hooks.best->best_score(), original.eval_miou.at(1));
 }
 
 TEST(OldCheckpoint, Format1CheckpointResumesToTheSameLosses) {
@@ -90,7 +90,7 @@ TEST(OldCheckpoint, Format1CheckpointResumesToTheSameLosses) {
   torch::serialize::InputArchive archive;
   archive.load_from(work + "/checkpoints/iter_0000004.ckpt");
   torch::Tensor best_iteration;
-  ASSERT_TRUE(archive.try_read("hooks.eval.best_iteration", best_iteration));
+  ASSERT_TRUE(archive.try_read("hooks.best.best_iteration", best_iteration));
   EXPECT_EQ(best_iteration.item<int64_t>(), 4);
 }
 
