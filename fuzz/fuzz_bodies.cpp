@@ -13,8 +13,8 @@
 #include "deeplab/eval/coco_panoptic.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/export/export_metadata.h"
-#include "deeplab/export/pth_reader.h"
-#include "deeplab/export/safetensors_reader.h"
+#include "deeplab/weights/pth_reader.h"
+#include "deeplab/weights/safetensors_reader.h"
 
 namespace deeplab::fuzz {
 namespace fs = std::filesystem;
@@ -24,7 +24,8 @@ namespace {
 const fs::path& scratch_dir() {
   static const fs::path dir = [] {
     const fs::path shm = "/dev/shm";
-    fs::path d = (fs::is_directory(shm) ? shm : fs::temp_directory_path()) / ("deeplab-fuzz-" + std::to_string(::getpid()));
+    fs::path d =
+        (fs::is_directory(shm) ? shm : fs::temp_directory_path()) / ("deeplab-fuzz-" + std::to_string(::getpid()));
     fs::create_directories(d);
     return d;
   }();
@@ -33,7 +34,8 @@ const fs::path& scratch_dir() {
 
 std::string scratch_file(const std::string& name, const std::string& bytes) {
   const std::string path = (scratch_dir() / name).string();
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
@@ -78,14 +80,14 @@ void video(const std::string& bytes) {
 // A .pth file: zip container (or the legacy tar/pickle layouts) and unpickler.
 void pth(const std::string& bytes) {
   try {
-    (void)exporting::read_state_dict(scratch_file("input.pth", bytes));
+    (void)weights::read_state_dict(scratch_file("input.pth", bytes));
   } catch (const Error&) {
   }
 }
 
 void safetensors(const std::string& bytes) {
   try {
-    (void)exporting::read_safetensors(scratch_file("input.safetensors", bytes));
+    (void)weights::read_safetensors(scratch_file("input.safetensors", bytes));
   } catch (const Error&) {
   }
 }
@@ -93,8 +95,9 @@ void safetensors(const std::string& bytes) {
 // An experiment YAML that may name base.yaml in `_base_`; lines after a line
 // "#--set" are --set overrides.
 void config(const std::string& bytes) {
-  static const std::string base = scratch_file(
-      "base.yaml", "model: {arch: deeplabv3, num_classes: 21, backbone: {name: mobilenet_v3_small}}\n"
+  static const std::string base =
+      scratch_file("base.yaml",
+                   "model: {arch: deeplabv3, num_classes: 21, backbone: {name: mobilenet_v3_small}}\n"
                    "data: {dataset: voc, crop_size: [64, 64], batch_size: 2}\n"
                    "train: {max_iters: 4, lr: 0.01}\nruntime: {threads: 1, device: cpu}\n");
   const size_t split = bytes.find("\n#--set\n");
@@ -135,9 +138,14 @@ void meta_json(const std::string& bytes) {
 
 const std::vector<FuzzBody>& fuzz_bodies() {
   static const std::vector<FuzzBody> bodies = {
-      {"png_label", png_label}, {"image", image},   {"video", video},
-      {"pth", pth},             {"safetensors", safetensors}, {"config", config},
-      {"coco_panoptic_json", coco_panoptic_json}, {"meta_json", meta_json},
+      {"png_label", png_label},
+      {"image", image},
+      {"video", video},
+      {"pth", pth},
+      {"safetensors", safetensors},
+      {"config", config},
+      {"coco_panoptic_json", coco_panoptic_json},
+      {"meta_json", meta_json},
   };
   return bodies;
 }

@@ -31,6 +31,7 @@ PACKAGES=(
   libopencv-dev libpng-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libmatio-dev
+  clang-format            # the style check (scripts/check_format.sh)
 )
 if [ "$TORCH" = debian ]; then
   PACKAGES+=(

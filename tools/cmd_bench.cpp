@@ -10,24 +10,24 @@
 // `deeplab bench train -c CONFIG [--batch B] [--crop HxW] [--amp bf16]
 //  [--channels-last] [--iters N]`: training step time (experiment/train_bench.h).
 
-#include <CLI/CLI.hpp>
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
 
 #include "deeplab/core/bench_stats.h"
+#include "deeplab/core/error.h"
 #include "deeplab/core/logging.h"
 #include "deeplab/core/op_profile.h"
 #include "deeplab/core/runtime.h"
-#include "deeplab/export/model_io.h"
-#include "deeplab/models/factory.h"
-#include "deeplab/models/model_bench.h"
+#include "deeplab/data/loader_bench.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/experiment/inference_session.h"
 #include "deeplab/experiment/train_bench.h"
-#include "deeplab/data/loader_bench.h"
-#include "deeplab/core/error.h"
+#include "deeplab/models/factory.h"
+#include "deeplab/models/model_bench.h"
+#include "deeplab/weights/model_io.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -40,7 +40,6 @@ std::string peak_gpu_line(c10::Device device, double mib) {
   std::snprintf(line, sizeof line, "  peak GPU memory %.0f MiB (allocated tensors)\n", mib);
   return line;
 }
-
 
 // "513x513" -> height, width; a ConfigError naming the flag otherwise.
 void parse_size(const std::string& text, const std::string& flag, int64_t& height, int64_t& width) {
@@ -98,9 +97,9 @@ void add_bench_model(CLI::App& bench) {
                   "  latency median %.1f ms, p90 %.1f ms (%d passes); %.2f images/s\n"
                   "  %.2f GMACs/image -> %.1f GFLOP/s achieved = %.0f %% of the measured GEMM peak %.1f GFLOP/s\n"
                   "  peak RSS %.0f MiB; core clock %.2f GHz before, %.2f after\n%s",
-                  exporting::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
-                  device.str().c_str(), core::describe_blas().c_str(), o.inference.describe().c_str(), r.folded_bn, r.median_ms, r.p90_ms, o.iterations,
-                  r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
+                  weights::describe_arch(config.model).c_str(), o.height, o.width, o.batch, at::get_num_threads(),
+                  device.str().c_str(), core::describe_blas().c_str(), o.inference.describe().c_str(), r.folded_bn,
+                  r.median_ms, r.p90_ms, o.iterations, r.images_per_second, r.macs_per_image / 1e9, r.achieved_gflops,
                   100.0 * r.achieved_gflops / r.gemm_peak_gflops, r.gemm_peak_gflops, r.peak_rss_mib, ghz_before,
                   ghz_after, peak_gpu_line(device, r.peak_device_mib).c_str());
     std::cout << line;
@@ -146,8 +145,9 @@ void add_bench_train(CLI::App& bench) {
          "--amp", [args](const std::string& mode) { args->flag_sets.push_back("train.amp=" + mode); },
          "autocast: none, bf16 (CPU) or fp16 (CUDA); train.amp")
       ->check(CLI::IsMember({"none", "bf16", "fp16"}));
-  cmd->add_flag_callback("--channels-last", [args] { args->flag_sets.push_back("train.channels_last=true"); },
-                         "weights and inputs channels-last (train.channels_last)");
+  cmd->add_flag_callback(
+      "--channels-last", [args] { args->flag_sets.push_back("train.channels_last=true"); },
+      "weights and inputs channels-last (train.channels_last)");
   cmd->add_option("--set", args->sets, "override a key: --set train.optimizer=adamw (repeatable)");
   cmd->add_flag("--paced", args->paced,
                 "print 'ready' after the warm-up, then before each timed step wait for a line on stdin (EOF "
@@ -172,10 +172,10 @@ void add_bench_train(CLI::App& bench) {
                   "  step median %.1f ms, p90 %.1f ms (%d steps); %.2f images/s; peak RSS %.0f MiB\n"
                   "  parts (medians): data %.1f ms, forward + loss %.1f ms, backward %.1f ms, update %.1f ms\n"
                   "  core clock %.2f GHz before, %.2f after\n%s",
-                  exporting::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width,
-                  r.device.c_str(), at::get_num_threads(), config.train.amp.c_str(),
-                  config.train.channels_last ? "channels-last" : "NCHW", core::describe_blas().c_str(),
-                  r.median_ms, r.p90_ms, static_cast<int>(r.milliseconds.size()), r.images_per_second, r.peak_rss_mib,
+                  weights::describe_arch(config.model).c_str(), o.batch, o.crop_height, o.crop_width, r.device.c_str(),
+                  at::get_num_threads(), config.train.amp.c_str(),
+                  config.train.channels_last ? "channels-last" : "NCHW", core::describe_blas().c_str(), r.median_ms,
+                  r.p90_ms, static_cast<int>(r.milliseconds.size()), r.images_per_second, r.peak_rss_mib,
                   r.median_parts.data * 1e3, r.median_parts.forward * 1e3, r.median_parts.backward * 1e3,
                   r.median_parts.update * 1e3, ghz_before, ghz_after,
                   peak_gpu_line(c10::Device(r.device), r.peak_device_mib).c_str());
@@ -210,12 +210,14 @@ void add_bench_command(CLI::App& app) {
       config = experiment::config_from_tree(tree);
     }
     core::set_config_log_level(config.runtime.log_level);
-    const auto r = data::benchmark_loader(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.train_split : args->split,
-                                          args->batches, args->warmup);
+    const auto r = data::benchmark_loader(config.data, static_cast<uint64_t>(config.runtime.seed),
+                                          args->split.empty() ? config.data.train_split : args->split, args->batches,
+                                          args->warmup);
     char line[256];
-    std::snprintf(line, sizeof line, "loader: %zu images in %.3f s = %.1f images/s (workers %d, batch %d, crop %dx%d)\n",
-                  r.images, r.seconds, r.images_per_second(), r.workers, config.data.batch_size,
-                  config.data.crop_size[0], config.data.crop_size[1]);
+    std::snprintf(line, sizeof line,
+                  "loader: %zu images in %.3f s = %.1f images/s (workers %d, batch %d, crop %dx%d)\n", r.images,
+                  r.seconds, r.images_per_second(), r.workers, config.data.batch_size, config.data.crop_size[0],
+                  config.data.crop_size[1]);
     std::cout << line;
   });
   add_bench_model(*bench);

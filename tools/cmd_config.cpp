@@ -5,8 +5,8 @@
 
 #include <iostream>
 
-#include "deeplab/experiment/config.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/experiment/config.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {

@@ -10,7 +10,7 @@
 
 #include <iostream>
 
-#include "deeplab/eval/cityscapes_panoptic.h"
+#include "deeplab/data/cityscapes_panoptic.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -31,13 +31,14 @@ void add_data_cityscapes_panoptic(CLI::App& data) {
     bool train_ids = false;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = data.add_subcommand("cityscapes-panoptic", "build COCO-format panoptic ground truth from *_instanceIds.png");
+  auto* cmd =
+      data.add_subcommand("cityscapes-panoptic", "build COCO-format panoptic ground truth from *_instanceIds.png");
   cmd->add_option("--root", args->root, "Cityscapes root (holds gtFine/)")->required();
   cmd->add_option("--split", args->split, "train, val or test")->capture_default_str();
   cmd->add_option("--output", args->output, "output folder (default: <root>/gtFine)");
   cmd->add_flag("--train-ids", args->train_ids, "category ids are train ids (0..18) instead of label ids");
   cmd->callback([args] {
-    const auto summary = eval::convert_cityscapes_panoptic(args->root, args->split, args->output, args->train_ids);
+    const auto summary = data::convert_cityscapes_panoptic(args->root, args->split, args->output, args->train_ids);
     std::cout << "converted " << summary.images << " images (" << summary.segments << " segments)\n"
               << "json: " << summary.json_path << "\npngs: " << summary.png_dir << "\n";
   });

@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "deeplab/core/logging.h"
-#include "deeplab/experiment/config.h"
 #include "deeplab/data/inspect.h"
+#include "deeplab/experiment/config.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -29,7 +29,8 @@ void add_data_show(CLI::App& data) {
     const experiment::Config config = experiment::load_config(args->config, args->sets);
     core::set_config_log_level(config.runtime.log_level);
     const auto paths =
-        data::write_show_samples(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.train_split : args->split, args->out, args->num);
+        data::write_show_samples(config.data, static_cast<uint64_t>(config.runtime.seed),
+                                 args->split.empty() ? config.data.train_split : args->split, args->out, args->num);
     std::cout << "wrote " << paths.size() << " samples to " << args->out << "\n";
   });
 }

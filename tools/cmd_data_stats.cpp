@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "deeplab/core/logging.h"
-#include "deeplab/experiment/config.h"
 #include "deeplab/data/inspect.h"
+#include "deeplab/experiment/config.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -27,7 +27,8 @@ void add_data_stats(CLI::App& data) {
   cmd->callback([args] {
     const experiment::Config config = experiment::load_config(args->config, args->sets);
     core::set_config_log_level(config.runtime.log_level);
-    const auto stats = data::compute_stats(config.data, static_cast<uint64_t>(config.runtime.seed), args->split.empty() ? config.data.val_split : args->split);
+    const auto stats = data::compute_stats(config.data, static_cast<uint64_t>(config.runtime.seed),
+                                           args->split.empty() ? config.data.val_split : args->split);
     std::cout << (args->json ? data::stats_to_json(stats) : data::stats_to_text(stats));
   });
 }

@@ -35,7 +35,8 @@ void add_data_synth(CLI::App& data) {
   cmd->add_option("--out", args->options.out, "output directory (the dataset root)")->required();
   cmd->add_option("--num", args->options.num, "images in total (train + val)")->capture_default_str();
   cmd->add_option("--size", args->size, "HEIGHTxWIDTH")->capture_default_str();
-  cmd->add_option("--seed", args->options.seed, "random seed (image i depends only on seed and i)")->capture_default_str();
+  cmd->add_option("--seed", args->options.seed, "random seed (image i depends only on seed and i)")
+      ->capture_default_str();
   cmd->add_option("--val-fraction", args->options.val_fraction, "share of images in val")->capture_default_str();
   cmd->add_option("--classes", args->options.num_classes, "VOC layout: object classes 1..K (K <= 6)")
       ->capture_default_str();
@@ -48,8 +49,8 @@ void add_data_synth(CLI::App& data) {
                 << ", same options): nothing written; --force rewrites it\n";
       return;
     }
-    std::cout << "wrote " << args->options.layout << "-layout dataset to " << args->options.out << ": "
-              << report.train << " train, " << report.val << " val images of " << args->size << "\n";
+    std::cout << "wrote " << args->options.layout << "-layout dataset to " << args->options.out << ": " << report.train
+              << " train, " << report.val << " val images of " << args->size << "\n";
   });
 }
 

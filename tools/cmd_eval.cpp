@@ -11,7 +11,6 @@
 #include <iostream>
 
 #include "deeplab/core/config_check.h"
-#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/core/logging.h"
@@ -19,11 +18,12 @@
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/eval/evaluator.h"
-#include "deeplab/eval/panoptic_writer.h"
 #include "deeplab/eval/shard_merge.h"
+#include "deeplab/experiment/config.h"
 #include "deeplab/experiment/distributed_run.h"
 #include "deeplab/experiment/inference_session.h"
-#include "deeplab/export/model_io.h"
+#include "deeplab/inference/panoptic_writer.h"
+#include "deeplab/weights/model_io.h"
 #include "tools/commands.h"
 
 namespace fs = std::filesystem;
@@ -44,7 +44,8 @@ struct EvalArgs {
 std::string default_json_path(const EvalArgs& args, const eval::EvalOptions& options) {
   const fs::path dir = fs::path(args.weights).parent_path();
   std::string name = options.crf ? "eval.crf" : "eval";
-  if (options.world_size > 1) name += ".rank" + std::to_string(options.rank) + "-of-" + std::to_string(options.world_size);
+  if (options.world_size > 1)
+    name += ".rank" + std::to_string(options.rank) + "-of-" + std::to_string(options.world_size);
   return (dir / (name + ".json")).string();
 }
 
@@ -68,16 +69,23 @@ nlohmann::json section_json(const Section& section) {
 nlohmann::json run_description(const experiment::Config& config, const EvalArgs& args, const std::string& split,
                                const eval::EvalOptions& options) {
   const auto& p = options.predictor;
-  return {{"weights", args.weights},          {"config", args.config},
-          {"arch", exporting::describe_arch(config.model)},
-          {"dataset", config.data.dataset},   {"root", config.data.root},
-          {"split", split},                   {"mode", p.mode},
-          {"scales", p.scales},               {"flip", p.flip},
-          {"window", {p.window_h, p.window_w}}, {"overlap", p.overlap},
-          {"pad_multiple", p.pad_multiple},   {"output_stride", config.model.backbone.output_stride},
+  return {{"weights", args.weights},
+          {"config", args.config},
+          {"arch", weights::describe_arch(config.model)},
+          {"dataset", config.data.dataset},
+          {"root", config.data.root},
+          {"split", split},
+          {"mode", p.mode},
+          {"scales", p.scales},
+          {"flip", p.flip},
+          {"window", {p.window_h, p.window_w}},
+          {"overlap", p.overlap},
+          {"pad_multiple", p.pad_multiple},
+          {"output_stride", config.model.backbone.output_stride},
           {"crf", options.crf ? section_json(config.eval.crf) : nullptr},
           {"inference", section_json(config.eval.inference)},
-          {"rank", options.rank},             {"world_size", options.world_size}};
+          {"rank", options.rank},
+          {"world_size", options.world_size}};
 }
 
 void run_eval(const EvalArgs& args) {
@@ -104,16 +112,17 @@ void run_eval(const EvalArgs& args) {
   options.outputs.vis_dir = args.save_vis;
   options.progress = !args.no_progress;
   spdlog::info("eval: {} on {} '{}' ({} images, shard {}/{}), mode {}, {} scale(s){}, {} thread(s), {}",
-               session.model_name, used.data.dataset, split, dataset->size(), options.rank,
-               options.world_size, options.predictor.mode, options.predictor.scales.size(),
-               options.predictor.flip ? " + flip" : "", at::get_num_threads(), session.device.str());
+               session.model_name, used.data.dataset, split, dataset->size(), options.rank, options.world_size,
+               options.predictor.mode, options.predictor.scales.size(), options.predictor.flip ? " + flip" : "",
+               at::get_num_threads(), session.device.str());
 
   eval::EvalResult result = eval::evaluate(*model, *dataset, options);
   if (group) {
     eval::sum_across_ranks(result, *group);
     group->barrier();  // every shard's files are written
     if (group->rank() != 0) return;
-    if (options.panoptic && !args.save_pred.empty()) eval::merge_panoptic_json_shards(args.save_pred, group->world_size());
+    if (options.panoptic && !args.save_pred.empty())
+      inference::merge_panoptic_json_shards(args.save_pred, group->world_size());
     options.rank = 0;
     options.world_size = 1;  // the JSON describes the whole split
   }
@@ -138,18 +147,20 @@ void run_merge(const std::vector<std::string>& files, const std::string& json_pa
 
 void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
-  auto* cmd = app.add_subcommand("eval", "score a model on a dataset split: mIoU, iIoU, PQ (whole image, sliding window, "
-                                        "multi-scale + flip, dense CRF)");
+  auto* cmd = app.add_subcommand("eval",
+                                 "score a model on a dataset split: mIoU, iIoU, PQ (whole image, sliding window, "
+                                 "multi-scale + flip, dense CRF)");
   cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
   cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)")->required();
   cmd->add_option("--split", args->split, "dataset split (default: eval.split)");
-  cmd->add_option("--json", args->json, "scores as JSON (default: eval.json beside the weights, eval.crf.json with eval.crf)");
-  cmd->add_option("--save-pred", args->save_pred, "write predictions in the official format (VOC palette PNGs, "
-                                                  "Cityscapes *_labelIds.png)");
+  cmd->add_option("--json", args->json,
+                  "scores as JSON (default: eval.json beside the weights, eval.crf.json with eval.crf)");
+  cmd->add_option("--save-pred", args->save_pred,
+                  "write predictions in the official format (VOC palette PNGs, "
+                  "Cityscapes *_labelIds.png)");
   cmd->add_option("--save-vis", args->save_vis, "write image | ground truth | prediction, colourised");
   cmd->add_option("--rank", args->rank, "this shard (default: $RANK or 0)")->check(at_least(0));
-  cmd->add_option("--world-size", args->world_size, "number of shards (default: $WORLD_SIZE or 1)")
-      ->check(at_least(1));
+  cmd->add_option("--world-size", args->world_size, "number of shards (default: $WORLD_SIZE or 1)")->check(at_least(1));
   cmd->add_option("--set", args->sets, "override a key: --set eval.flip=true (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
   add_inference_flags(*cmd, args->flag_sets);

@@ -36,7 +36,8 @@ void add_eval_semantic_command(CLI::App& app) {
   cmd->callback([args] {
     nlohmann::json out;
     if (args->label_map == "cityscapes-ids") {
-      const auto evaluator = eval::evaluate_cityscapes_files(eval::match_cityscapes(args->gt, args->pred), args->threads);
+      const auto evaluator =
+          eval::evaluate_cityscapes_files(eval::match_cityscapes(args->gt, args->pred), args->threads);
       const auto scores = evaluator.scores();
       std::cout << eval::format_cityscapes_table(scores);
       out = eval::cityscapes_scores_json(scores, evaluator.matrix());

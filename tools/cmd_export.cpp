@@ -9,12 +9,13 @@
 #include <iostream>
 
 #include "deeplab/core/logging.h"
-#include "deeplab/experiment/config.h"
 #include "deeplab/core/runtime.h"
-#include "deeplab/export/model_io.h"
+#include "deeplab/experiment/config.h"
+#include "deeplab/export/model_metadata.h"
 #include "deeplab/export/panoptic_export.h"
 #include "deeplab/export/torchscript.h"
 #include "deeplab/models/fold_batch_norm.h"
+#include "deeplab/weights/model_io.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -29,7 +30,8 @@ void add_export_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "write a TorchScript model (Python torch.jit.load and C++ load it)");
   cmd->add_option("-c,--config", args->config, "experiment YAML")->required();
   cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)")->required();
-  cmd->add_option("-o,--output", args->output, "TorchScript file to write (default: export.output, else <work_dir>/model.pt)");
+  cmd->add_option("-o,--output", args->output,
+                  "TorchScript file to write (default: export.output, else <work_dir>/model.pt)");
   cmd->add_option("--set", args->sets, "override a key");
   cmd->add_option("--input-size", args->size, "example input height and width for tracing (default: export.input_size)")
       ->expected(2);
@@ -37,12 +39,12 @@ void add_export_command(CLI::App& app) {
     const experiment::Config config = experiment::load_config(args->config, args->sets);
     core::set_config_log_level(config.runtime.log_level);
     core::apply_threads(config.runtime.threads);
-    models::DeepLab model = exporting::load_model(config.model, args->weights);
+    models::DeepLab model = weights::load_model(config.model, args->weights);
     model->eval();
     const int folded = config.export_.fold_bn ? models::fold_batch_norms(*model).folded : 0;
-    const auto size = args->size.empty() ? std::vector<int64_t>(config.export_.input_size.begin(),
-                                                                config.export_.input_size.end())
-                                         : args->size;
+    const auto size = args->size.empty()
+                          ? std::vector<int64_t>(config.export_.input_size.begin(), config.export_.input_size.end())
+                          : args->size;
     std::string output = args->output.empty() ? config.export_.output : args->output;
     if (output.empty()) output = config.runtime.work_dir + "/model.pt";
     auto meta = exporting::export_metadata(config.model, config.data, size[0], size[1]);
@@ -51,7 +53,8 @@ void add_export_command(CLI::App& app) {
     exporting::export_torchscript(*model, exporting::export_forward(config.model, model),
                                   torch::zeros({1, 3, size[0], size[1]}), meta, output);
     std::cout << "exported " << meta.arch << " (" << meta.class_names.size() << " classes"
-              << (folded ? ", " + std::to_string(folded) + " BN layers folded" : std::string()) << ") to " << output << "\n";
+              << (folded ? ", " + std::to_string(folded) + " BN layers folded" : std::string()) << ") to " << output
+              << "\n";
   });
 }
 

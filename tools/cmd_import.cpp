@@ -11,12 +11,12 @@
 #include <iostream>
 
 #include "deeplab/core/error.h"
-#include "deeplab/export/model_io.h"
-#include "deeplab/export/pth_reader.h"
-#include "deeplab/export/timm_import.h"
-#include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/model_config.h"
+#include "deeplab/weights/model_io.h"
+#include "deeplab/weights/pth_reader.h"
+#include "deeplab/weights/timm_import.h"
+#include "deeplab/weights/torchvision_import.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -40,7 +40,7 @@ std::string python_dtype(torch::ScalarType t) {
 }
 
 void inspect(const std::string& path) {
-  const exporting::StateDict sd = exporting::read_state_dict(path);
+  const weights::StateDict sd = weights::read_state_dict(path);
   size_t width = 0;
   int64_t elements = 0;
   size_t bytes = 0;
@@ -64,14 +64,14 @@ struct ImportArgs {
 };
 
 // Segmentation files carry their class count and aux head; backbones don't.
-models::ModelConfig config_for_file(const ImportArgs& args, const exporting::StateDict& entries) {
+models::ModelConfig config_for_file(const ImportArgs& args, const weights::StateDict& entries) {
   int num_classes = args.num_classes > 0 ? args.num_classes : 21;
   bool aux = false;
   for (const auto& [key, tensor] : entries) {
     if (key == "classifier.4.weight" && args.num_classes == 0) num_classes = static_cast<int>(tensor.size(0));
     if (key.rfind("aux_classifier.", 0) == 0) aux = true;
   }
-  return exporting::torchvision_model_config(args.arch, num_classes, aux);
+  return weights::torchvision_model_config(args.arch, num_classes, aux);
 }
 
 // --arch names a torchvision model (deeplabv3_resnet50) or a backbone
@@ -84,8 +84,10 @@ void check_torchvision_arch(const std::string& arch) {
   if (std::find(known.begin(), known.end(), backbone) != known.end()) return;
   std::string names;
   for (const auto& name : known) names += (names.empty() ? "" : ", ") + name;
-  throw ConfigError("import --arch '" + arch + "': not a torchvision model or backbone; expected deeplabv3_<backbone> "
-                    "or a backbone: " + names);
+  throw ConfigError("import --arch '" + arch +
+                    "': not a torchvision model or backbone; expected deeplabv3_<backbone> "
+                    "or a backbone: " +
+                    names);
 }
 
 // timm files hold an ImageNet backbone only; the head around it is ours.
@@ -105,23 +107,25 @@ void convert(const ImportArgs& args) {
     throw ConfigError("import --from '" + args.from + "': expected torchvision or timm");
   }
   if (args.arch.empty() || args.output.empty()) {
-    throw ConfigError("import --from " + args.from + " needs --arch ARCH and an output file: import --arch ARCH IN OUT");
+    throw ConfigError("import --from " + args.from +
+                      " needs --arch ARCH and an output file: import --arch ARCH IN OUT");
   }
   const bool timm = args.from == "timm";
   if (!timm) check_torchvision_arch(args.arch);
-  const exporting::StateDict entries = exporting::read_state_dict(args.input);
+  const weights::StateDict entries = weights::read_state_dict(args.input);
   const models::ModelConfig config = timm ? timm_model_config(args) : config_for_file(args, entries);
   models::DeepLab model = models::build_model(config);
-  const auto report = timm ? exporting::import_timm_xception(*model, entries, args.input, config.backbone.name)
-                           : exporting::import_torchvision(*model, entries, args.input, config.backbone.name);
-  exporting::StateDict loaded;
-  const auto ours = exporting::module_state_dict(*model);
+  const auto report = timm ? weights::import_timm_xception(*model, entries, args.input, config.backbone.name)
+                           : weights::import_torchvision(*model, entries, args.input, config.backbone.name);
+  weights::StateDict loaded;
+  const auto ours = weights::module_state_dict(*model);
   for (const auto& [key, tensor] : ours) {
-    if (std::find(report.loaded.begin(), report.loaded.end(), key) != report.loaded.end()) loaded.emplace_back(key, tensor);
+    if (std::find(report.loaded.begin(), report.loaded.end(), key) != report.loaded.end())
+      loaded.emplace_back(key, tensor);
   }
-  exporting::save_state_dict(loaded, args.output);
-  std::cout << args.input << " -> " << args.output << ": " << loaded.size() << " of " << ours.size()
-            << " tensors of " << exporting::describe_arch(config) << " (" << config.num_classes << " classes"
+  weights::save_state_dict(loaded, args.output);
+  std::cout << args.input << " -> " << args.output << ": " << loaded.size() << " of " << ours.size() << " tensors of "
+            << weights::describe_arch(config) << " (" << config.num_classes << " classes"
             << (config.aux_loss ? ", aux head" : "") << ")\n";
   if (!report.missing.empty()) {
     std::cout << report.missing.size() << " tensors are not in the file and keep their initialisation (e.g. "
@@ -132,7 +136,8 @@ void convert(const ImportArgs& args) {
 }  // namespace
 
 void add_import_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("import", "read Python weights (.pth, .safetensors), convert torchvision and timm weights");
+  auto* cmd =
+      app.add_subcommand("import", "read Python weights (.pth, .safetensors), convert torchvision and timm weights");
   auto args = std::make_shared<ImportArgs>();
   cmd->add_flag("--inspect", args->inspect, "list the state dict's keys, dtypes and shapes");
   cmd->add_option("--from", args->from, "source framework: torchvision (default) or timm");

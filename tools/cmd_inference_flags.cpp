@@ -9,13 +9,16 @@
 namespace deeplab::tools {
 
 void add_inference_flags(CLI::App& cmd, std::vector<std::string>& sets) {
-  cmd.add_flag_callback("--fold-bn", [&sets] { sets.push_back("eval.fold_bn=true"); },
-                        "fold BN into the convolutions (eval.fold_bn; default on)");
-  cmd.add_flag_callback("--no-fold-bn", [&sets] { sets.push_back("eval.fold_bn=false"); }, "keep BN layers");
-  cmd.add_flag_callback("--channels-last", [&sets] { sets.push_back("eval.channels_last=true"); },
-                        "weights and inputs channels-last (eval.channels_last; default on)");
-  cmd.add_flag_callback("--no-channels-last", [&sets] { sets.push_back("eval.channels_last=false"); },
-                        "NCHW weights and inputs");
+  cmd.add_flag_callback(
+      "--fold-bn", [&sets] { sets.push_back("eval.fold_bn=true"); },
+      "fold BN into the convolutions (eval.fold_bn; default on)");
+  cmd.add_flag_callback(
+      "--no-fold-bn", [&sets] { sets.push_back("eval.fold_bn=false"); }, "keep BN layers");
+  cmd.add_flag_callback(
+      "--channels-last", [&sets] { sets.push_back("eval.channels_last=true"); },
+      "weights and inputs channels-last (eval.channels_last; default on)");
+  cmd.add_flag_callback(
+      "--no-channels-last", [&sets] { sets.push_back("eval.channels_last=false"); }, "NCHW weights and inputs");
   cmd.add_option_function<std::string>(
          "--amp", [&sets](const std::string& mode) { sets.push_back("eval.amp=" + mode); },
          "autocast: none, bf16 (CPU; needs avx512_bf16/AMX to gain) or fp16 (CUDA); eval.amp")

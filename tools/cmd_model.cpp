@@ -7,9 +7,9 @@
 
 #include "deeplab/core/logging.h"
 #include "deeplab/experiment/config.h"
-#include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/summary.h"
+#include "deeplab/weights/model_io.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -24,7 +24,8 @@ void add_model_command(CLI::App& app) {
     int depth = 2;
   };
   auto args = std::make_shared<Args>();
-  auto* summary = model->add_subcommand("summary", "layer tree, parameters, output stride and MACs of a config's model");
+  auto* summary =
+      model->add_subcommand("summary", "layer tree, parameters, output stride and MACs of a config's model");
   summary->add_option("-c,--config", args->config, "experiment YAML")->required();
   summary->add_option("--set", args->sets, "override a key: --set model.backbone.name=resnet101");
   summary->add_option("--input-size", args->size, "input height and width for the MAC count")->expected(2);
@@ -35,7 +36,7 @@ void add_model_command(CLI::App& app) {
     models::DeepLab net = models::build_model(config.model);
     const auto s = models::summarize(*net, args->size[0], args->size[1], args->depth);
     std::cout << models::format_summary(
-        s, exporting::describe_arch(config.model) + ", " + std::to_string(config.model.num_classes) + " classes");
+        s, weights::describe_arch(config.model) + ", " + std::to_string(config.model.num_classes) + " classes");
   });
 }
 

@@ -1,7 +1,7 @@
 // `deeplab predict (-c CONFIG --weights W | --model model.pt) INPUT... [--out DIR]
 //  [--overlay] [--no-color] [--crf] [--tta] [--batch-size B] [--set k=v ...]`: segments the user's own
 // images, folders of images (recursive, sorted) and videos, and writes label
-// PNGs, colourised masks and overlays (eval/predict_files.h, predict_video.h).
+// PNGs, colourised masks and overlays (inference/predict_files.h, predict_video.h).
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -11,10 +11,10 @@
 #include "deeplab/core/config_tree.h"
 #include "deeplab/core/error.h"
 #include "deeplab/data/image_files.h"
-#include "deeplab/eval/predict_files.h"
-#include "deeplab/eval/predict_video.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/experiment/inference_session.h"
+#include "deeplab/inference/predict_files.h"
+#include "deeplab/inference/predict_video.h"
 #include "tools/commands.h"
 
 namespace deeplab::tools {
@@ -29,8 +29,8 @@ struct PredictArgs {
 
 // The files' settings: what to write, the classes and colours, the CRF and
 // the panoptic post-processing the session carries.
-eval::PredictFilesOptions files_options(const PredictArgs& args, const experiment::InferenceSession& session) {
-  eval::PredictFilesOptions files;
+inference::PredictFilesOptions files_options(const PredictArgs& args, const experiment::InferenceSession& session) {
+  inference::PredictFilesOptions files;
   files.out_dir = args.out;
   files.color = !args.no_color;
   files.overlay = args.overlay;
@@ -70,28 +70,29 @@ void run_predict(const PredictArgs& args) {
   }
   const data::InputFiles inputs = data::collect_input_files(args.inputs);
   const experiment::InferenceSession session = open_predict_session(args);
-  const eval::PredictFilesOptions options = files_options(args, session);
+  const inference::PredictFilesOptions options = files_options(args, session);
   spdlog::info("predict: {} images, {} videos with {} ({} scale(s){}{}), {} thread(s), {}", inputs.images.size(),
                inputs.videos.size(), session.model_name, session.predictor.scales.size(),
                session.predictor.flip ? " + flip" : "", options.crf ? " + CRF" : "", at::get_num_threads(),
                session.device.str());
-  const eval::Predictor predictor(session.outputs, session.predictor);
+  const inference::Predictor predictor(session.outputs, session.predictor);
   // A file that fails is named at the end and makes the run exit 1; the
   // others go on, and what they wrote stays.
   std::vector<std::string> failed;
   for (const auto& video : inputs.videos) {
     try {
-      const eval::VideoReport v = eval::predict_video(predictor, video, options, session.device);
+      const inference::VideoReport v = inference::predict_video(predictor, video, options, session.device);
       std::cout << "wrote " << v.color_path << (v.overlay_path.empty() ? "" : " and " + v.overlay_path) << ": "
-                << v.frames << " frames of " << v.width << "x" << v.height << " at " << v.fps << " fps in "
-                << v.seconds << " s\n";
+                << v.frames << " frames of " << v.width << "x" << v.height << " at " << v.fps << " fps in " << v.seconds
+                << " s\n";
     } catch (const IoError& e) {
       spdlog::error("{}", e.what());
       failed.push_back(e.what());
     }
   }
   if (!inputs.images.empty()) {
-    const eval::PredictReport report = eval::predict_image_files(predictor, inputs.images, options, session.device);
+    const inference::PredictReport report =
+        inference::predict_image_files(predictor, inputs.images, options, session.device);
     std::cout << "wrote " << report.written << " of " << inputs.images.size() << " images to " << args.out << " in "
               << report.seconds << " s\n";
     failed.insert(failed.end(), report.unreadable.begin(), report.unreadable.end());
@@ -100,8 +101,8 @@ void run_predict(const PredictArgs& args) {
     std::string list;
     for (const auto& line : failed) list += "\n  " + line;
     throw IoError("could not read " + std::to_string(failed.size()) + " of " +
-                  std::to_string(inputs.images.size() + inputs.videos.size()) + " inputs (nothing written for them):" +
-                  list);
+                  std::to_string(inputs.images.size() + inputs.videos.size()) +
+                  " inputs (nothing written for them):" + list);
   }
 }
 
@@ -109,12 +110,14 @@ void run_predict(const PredictArgs& args) {
 
 void add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
-  auto* cmd = app.add_subcommand("predict", "segment images, folders and videos: label PNGs, colour masks, overlays, and "
-                                           "panoptic ids for a Panoptic-DeepLab model");
+  auto* cmd = app.add_subcommand("predict",
+                                 "segment images, folders and videos: label PNGs, colour masks, overlays, and "
+                                 "panoptic ids for a Panoptic-DeepLab model");
   cmd->add_option("-c,--config", args->config, "experiment YAML (model, dataset descriptor: classes and colours)");
   cmd->add_option("--weights", args->weights, "model weights (from deeplab train or deeplab import)");
-  cmd->add_option("--model", args->model, "an exported TorchScript file instead of -c/--weights (its meta.json "
-                                          "gives classes, palette and normalisation)");
+  cmd->add_option("--model", args->model,
+                  "an exported TorchScript file instead of -c/--weights (its meta.json "
+                  "gives classes, palette and normalisation)");
   cmd->add_option("inputs", args->inputs, "image files, folders of them (searched recursively) and video files")
       ->required();
   cmd->add_option("--out", args->out, "output folder (default: predictions)");
@@ -124,7 +127,8 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--tta", args->tta, "multi-scale + flip: eval.scales / eval.flip, or 0.5..1.75 + flip");
   cmd->add_option("--set", args->sets, "override a key: --set runtime.threads=2 (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar or progress lines");
-  cmd->add_option("--batch-size", args->batch_size, "images of one size (or video frames) per forward pass; a size change ends a batch")
+  cmd->add_option("--batch-size", args->batch_size,
+                  "images of one size (or video frames) per forward pass; a size change ends a batch")
       ->capture_default_str()
       ->check(at_least(1));
   add_inference_flags(*cmd, args->flag_sets);

@@ -33,9 +33,10 @@ int main(int argc, char** argv) {
   // ignored, the write fails with EFBIG and becomes a clear error that leaves
   // the previous checkpoint or output as it was.
   std::signal(SIGXFSZ, SIG_IGN);
-  CLI::App app{"deeplab: DeepLab v1/v2/v3/v3+ and Panoptic-DeepLab on LibTorch: train, evaluate (mIoU, iIoU, PQ), "
-               "predict on images, folders and videos, export to TorchScript",
-               "deeplab"};
+  CLI::App app{
+      "deeplab: DeepLab v1/v2/v3/v3+ and Panoptic-DeepLab on LibTorch: train, evaluate (mIoU, iIoU, PQ), "
+      "predict on images, folders and videos, export to TorchScript",
+      "deeplab"};
   bool show_version = false;
   app.add_flag("--version", show_version, "print versions of deeplab, LibTorch, BLAS, threads and CUDA");
   app.add_option("--log-level", "trace, debug, info, warn, error or off (overrides runtime.log_level)")

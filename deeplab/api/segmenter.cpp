@@ -9,10 +9,10 @@
 #include "deeplab/data/loader.h"
 #include "deeplab/data/memory_dataset.h"
 #include "deeplab/data/transforms.h"
-#include "deeplab/eval/label_maps.h"
-#include "deeplab/eval/panoptic_eval.h"
-#include "deeplab/eval/predict_files.h"
 #include "deeplab/experiment/inference_session.h"
+#include "deeplab/inference/label_maps.h"
+#include "deeplab/inference/predict_files.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab {
 namespace {
@@ -88,14 +88,14 @@ cv::Mat to_probability_mat(const at::Tensor& probabilities) {
 
 struct Segmenter::Impl {
   experiment::InferenceSession session;
-  std::unique_ptr<eval::Predictor> predictor;
+  std::unique_ptr<inference::Predictor> predictor;
   std::vector<std::array<uint8_t, 3>> palette;
   bool probabilities = false;
 
   Impl(experiment::InferenceSession opened, const SegmenterOptions& options)
       : session(std::move(opened)), probabilities(options.probabilities) {
     session.set_test_time_augmentation(options.tta);
-    predictor = std::make_unique<eval::Predictor>(session.outputs, session.predictor);
+    predictor = std::make_unique<inference::Predictor>(session.outputs, session.predictor);
     for (const auto& c : session.descriptor.palette) palette.push_back({c[0], c[1], c[2]});
   }
 
@@ -103,11 +103,10 @@ struct Segmenter::Impl {
     at::Tensor labels;
     at::Tensor probs;
     if (probabilities) {
-      probs = predictor->probabilities(batch.images.to(session.device)).to(torch::kCPU, torch::kFloat);
-      if (session.crf) probs = eval::dense_crf_batch(probs, batch, *session.crf, session.normalization);
+      probs = inference::predict_probabilities(*predictor, batch, session.device, session.crf, session.normalization);
       labels = probs.argmax(1);
     } else {
-      labels = eval::predict_label_maps(*predictor, batch, session.device, session.crf, session.normalization);
+      labels = inference::predict_label_maps(*predictor, batch, session.device, session.crf, session.normalization);
     }
     for (int64_t i = 0; i < labels.size(0); ++i) {
       Segmentation s;
@@ -118,13 +117,12 @@ struct Segmenter::Impl {
   }
 
   void segment_panoptic(const data::Batch& batch, std::vector<Segmentation>& out) const {
-    const eval::PanopticEvalOptions& panoptic = *session.panoptic;
-    const auto predictions = eval::predict_panoptic(*predictor, batch, session.device, panoptic.postprocess,
-                                                    session.crf, session.normalization);
+    const postprocess::PanopticEvalOptions& panoptic = *session.panoptic;
+    const auto predictions = inference::predict_panoptic(*predictor, batch, session.device, panoptic.postprocess,
+                                                         session.crf, session.normalization);
     at::Tensor probs;
     if (probabilities) {  // one more pass: the panoptic merge does not keep the softmax
-      probs = predictor->probabilities(batch.images.to(session.device)).to(torch::kCPU, torch::kFloat);
-      if (session.crf) probs = eval::dense_crf_batch(probs, batch, *session.crf, session.normalization);
+      probs = inference::predict_probabilities(*predictor, batch, session.device, session.crf, session.normalization);
     }
     const auto& things = panoptic.postprocess.thing_ids;
     for (size_t i = 0; i < predictions.size(); ++i) {
@@ -132,8 +130,8 @@ struct Segmenter::Impl {
       Segmentation s;
       s.labels = to_int_mat(p.semantic);
       if (probabilities) s.probabilities = to_probability_mat(probs[static_cast<int64_t>(i)]);
-      const eval::PanopticSegmentation segments =
-          eval::predicted_segmentation(p.panoptic.cpu(), panoptic.postprocess.label_divisor);
+      const postprocess::PanopticSegmentation segments =
+          postprocess::predicted_segmentation(p.panoptic.cpu(), panoptic.postprocess.label_divisor);
       s.panoptic = cv::Mat(s.labels.size(), CV_32SC1);
       std::copy(segments.ids.begin(), segments.ids.end(), s.panoptic.ptr<int32_t>());
       for (const auto& segment : segments.segments) {
@@ -167,7 +165,9 @@ Segmenter Segmenter::from_config(const std::string& config_path, const std::stri
   return Segmenter(std::make_unique<Impl>(std::move(session), options));
 }
 
-Segmentation Segmenter::segment(const cv::Mat& bgr_image) const { return segment(std::vector<cv::Mat>{bgr_image}).at(0); }
+Segmentation Segmenter::segment(const cv::Mat& bgr_image) const {
+  return segment(std::vector<cv::Mat>{bgr_image}).at(0);
+}
 
 std::vector<Segmentation> Segmenter::segment(const std::vector<cv::Mat>& bgr_images) const {
   torch::NoGradGuard no_grad;
@@ -218,7 +218,7 @@ cv::Mat Segmenter::overlay(const cv::Mat& bgr_image, const Segmentation& result,
                     std::to_string(image.rows) + ", the result " + std::to_string(colours.cols) + "x" +
                     std::to_string(colours.rows));
   }
-  return eval::blend_overlay(image, colours, alpha);
+  return inference::blend_overlay(image, colours, alpha);
 }
 
 }  // namespace deeplab

@@ -55,8 +55,8 @@ void ConfigReader::reject_unknown_keys() const {
     const std::string suggestion = closest_match(key, known_);
     std::string message = "unknown key '" + full(key) + "'";
     if (!suggestion.empty()) message += " (did you mean '" + suggestion + "'?)";
-    message += "; valid keys" + (path_.empty() ? std::string(" at the top level") : " in '" + path_ + "'") +
-               ": " + known_list(known_);
+    message += "; valid keys" + (path_.empty() ? std::string(" at the top level") : " in '" + path_ + "'") + ": " +
+               known_list(known_);
     throw ConfigError(tree_.origin_of(full(key)) + ": " + message);
   }
 }

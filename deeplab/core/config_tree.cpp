@@ -42,7 +42,8 @@ void merge_nodes(YAML::Node dst, const YAML::Node& src, const std::string& prefi
     const YAML::Node existing = cdst[key];
     if (kv.second.IsMap() && existing && existing.IsMap()) {
       // A section keeps its first origin; only new keys and leaves move it.
-      if (auto it = src_tree.origins.find(path); it != src_tree.origins.end()) dst_tree.origins.emplace(path, it->second);
+      if (auto it = src_tree.origins.find(path); it != src_tree.origins.end())
+        dst_tree.origins.emplace(path, it->second);
       merge_nodes(dst[key], kv.second, path, src_tree, dst_tree);
       continue;
     }

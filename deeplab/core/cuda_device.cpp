@@ -76,7 +76,8 @@ void set_cudnn_benchmark(bool on) { at::globalContext().setBenchmarkCuDNN(on); }
 double peak_device_memory_mib(c10::Device device) {
 #ifdef DEEPLAB_WITH_CUDA
   if (!device.is_cuda()) return 0;
-  const auto index = device.has_index() ? device.index() : c10::impl::getDeviceGuardImpl(c10::kCUDA)->getDevice().index();
+  const auto index =
+      device.has_index() ? device.index() : c10::impl::getDeviceGuardImpl(c10::kCUDA)->getDevice().index();
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
   const auto& aggregate = stats.allocated_bytes[0];  // StatType::AGGREGATE (its namespace moved in 2.x)
   return static_cast<double>(aggregate.peak) / (1024.0 * 1024.0);
@@ -89,7 +90,8 @@ double peak_device_memory_mib(c10::Device device) {
 void reset_peak_device_memory(c10::Device device) {
 #ifdef DEEPLAB_WITH_CUDA
   if (!device.is_cuda()) return;
-  const auto index = device.has_index() ? device.index() : c10::impl::getDeviceGuardImpl(c10::kCUDA)->getDevice().index();
+  const auto index =
+      device.has_index() ? device.index() : c10::impl::getDeviceGuardImpl(c10::kCUDA)->getDevice().index();
   c10::cuda::CUDACachingAllocator::resetPeakStats(index);
 #else
   (void)device;

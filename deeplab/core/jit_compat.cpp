@@ -11,8 +11,8 @@ void trace_into(torch::jit::Module& self, const TracedFn& fn, const at::Tensor& 
       // strict=false admits list/dict outputs (Python's torch.jit.trace(strict=False)).
       /*strict=*/false, /*force_outplace=*/false, &self, /*argument_names=*/{"x"});
   const std::shared_ptr<torch::jit::Graph> graph = traced.first->graph;
-  auto* function = self._ivalue()->compilation_unit()->create_function(
-      c10::QualifiedName(*self.type()->name(), method), graph);
+  auto* function =
+      self._ivalue()->compilation_unit()->create_function(c10::QualifiedName(*self.type()->name(), method), graph);
   self.type()->addMethod(function);
 }
 

@@ -47,8 +47,8 @@ T json_field(const nlohmann::json& object, const char* key, const std::string& w
         return static_cast<T>(v);
       }
     }
-    json_detail::wrong_type(value, key, where,
-                            "an integer from " + std::to_string(Limits::min()) + " to " + std::to_string(Limits::max()));
+    json_detail::wrong_type(
+        value, key, where, "an integer from " + std::to_string(Limits::min()) + " to " + std::to_string(Limits::max()));
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!value.is_number()) json_detail::wrong_type(value, key, where, "a number");
     return value.get<T>();

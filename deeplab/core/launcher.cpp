@@ -29,7 +29,7 @@ struct Worker {
   std::deque<std::string> tail;
   bool running = true;
   int status = 0;
-  int ended = 0;  // order in which workers ended (1 = first)
+  int ended = 0;         // order in which workers ended (1 = first)
   bool stopped = false;  // SIGSTOP/SIGTSTP: its peers will time out waiting for it
 };
 
@@ -49,7 +49,7 @@ std::vector<std::pair<std::string, std::string>> worker_env(const LaunchOptions&
   ::dup2(pipe_write, STDERR_FILENO);
   ::close(pipe_write);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the launcher
-  ::setpgid(0, 0);  // its own process group: a stop reaches what it started too (see signal_worker)
+  ::setpgid(0, 0);                     // its own process group: a stop reaches what it started too (see signal_worker)
   sigset_t all;
   sigemptyset(&all);
   sigaddset(&all, SIGINT);
@@ -170,8 +170,7 @@ const Worker* first_failure(const std::vector<Worker>& workers) {
   const Worker* first = nullptr;
   for (const auto& w : workers) {
     if (!failed(w)) continue;
-    if (first == nullptr || w.ended < first->ended ||
-        (WIFSIGNALED(w.status) && !WIFSIGNALED(first->status))) {
+    if (first == nullptr || w.ended < first->ended || (WIFSIGNALED(w.status) && !WIFSIGNALED(first->status))) {
       first = &w;
     }
   }
@@ -215,10 +214,11 @@ void stop_all(std::vector<Worker>& workers, const LaunchOptions& o) {
 }
 
 void report_failure(const Worker& w, int world, const std::vector<int>& stopped_ranks) {
-  std::cerr << "\ndeeplab launch: rank " << w.rank << " of " << world << " (pid " << w.pid << ") failed: "
-            << describe_exit(w.status) << "; the other workers were stopped.\n";
+  std::cerr << "\ndeeplab launch: rank " << w.rank << " of " << world << " (pid " << w.pid
+            << ") failed: " << describe_exit(w.status) << "; the other workers were stopped.\n";
   for (const int rank : stopped_ranks) {
-    std::cerr << "deeplab launch: rank " << rank << " had been stopped (SIGSTOP): the others timed out waiting for it\n";
+    std::cerr << "deeplab launch: rank " << rank
+              << " had been stopped (SIGSTOP): the others timed out waiting for it\n";
   }
   if (!w.tail.empty()) {
     std::cerr << "last lines of rank " << w.rank << ":\n";
@@ -288,7 +288,8 @@ void check_launch_options(const LaunchOptions& o) {
   if (o.master_port < 1 || o.master_port > 65535) {
     throw ConfigError("launch --master-port " + std::to_string(o.master_port) + ": not a TCP port");
   }
-  if (o.arguments.empty()) throw ConfigError("launch: no command given; e.g. deeplab launch --nproc-per-node 2 -- train -c CONFIG");
+  if (o.arguments.empty())
+    throw ConfigError("launch: no command given; e.g. deeplab launch --nproc-per-node 2 -- train -c CONFIG");
 }
 
 int launch_workers(const LaunchOptions& o) {

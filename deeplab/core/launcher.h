@@ -13,12 +13,11 @@
 //   - workers die with the launcher (PR_SET_PDEATHSIG).
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace deeplab::core {
 

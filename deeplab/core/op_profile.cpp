@@ -61,8 +61,8 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext*) {
 OpProfiler::OpProfiler() : state_(std::make_unique<State>()) {
   if (active) throw Error("OpProfiler: a profiler is already recording on this thread");
   active = state_.get();
-  state_->handle = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(on_start, on_end).scopes({at::RecordScope::FUNCTION}));
+  state_->handle =
+      at::addThreadLocalCallback(at::RecordFunctionCallback(on_start, on_end).scopes({at::RecordScope::FUNCTION}));
 }
 
 OpProfiler::~OpProfiler() {

@@ -17,7 +17,7 @@
 namespace deeplab::core {
 
 struct OpStat {
-  std::string name;    // "aten::convolution"
+  std::string name;  // "aten::convolution"
   int64_t calls = 0;
   double total_ms = 0;  // inclusive: with the operators it called
   double self_ms = 0;   // exclusive: total less its children's totals

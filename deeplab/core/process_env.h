@@ -33,8 +33,8 @@ struct Rendezvous {
   int local_rank = 0, local_world_size = 1;  // on this machine (picks the GPU)
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
-  bool agent_store = false;  // torchrun's agent serves the store: every rank is a client
-  int restart_count = 0;     // torchrun's elastic restarts so far
+  bool agent_store = false;     // torchrun's agent serves the store: every rank is a client
+  int restart_count = 0;        // torchrun's elastic restarts so far
   std::string source = "none";  // "torchrun", "slurm" or "none" (one process)
 
   bool distributed() const { return world_size > 1; }

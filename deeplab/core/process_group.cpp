@@ -82,7 +82,8 @@ std::string pick_backend(const ProcessGroupOptions& options) {
     throw ConfigError("runtime.dist_backend: nccl is not in this build (a CPU LibTorch); use gloo or auto");
   }
   if (options.backend == "nccl" && options.cuda_device < 0) {
-    throw ConfigError("runtime.dist_backend: nccl runs collectives on GPUs, but runtime.device is the CPU; use gloo or auto");
+    throw ConfigError(
+        "runtime.dist_backend: nccl runs collectives on GPUs, but runtime.device is the CPU; use gloo or auto");
   }
   if (options.backend != "gloo" && options.backend != "nccl") {
     throw ConfigError("runtime.dist_backend: '" + options.backend + "' is not a backend; expected auto, gloo or nccl");
@@ -207,8 +208,8 @@ void ProcessGroup::Work::wait() {
   try {
     impl->work->wait();
   } catch (const std::exception& e) {
-    throw DistributedError(impl->what + " failed (a peer process died or hung past runtime.dist_timeout_s): " +
-                           e.what());
+    throw DistributedError(impl->what +
+                           " failed (a peer process died or hung past runtime.dist_timeout_s): " + e.what());
   }
   torch::NoGradGuard no_grad;
   for (auto& [staged, target] : impl->copy_back) target.copy_(staged);
@@ -236,7 +237,9 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
     std::vector<at::Tensor> flat{impl_->staged(torch::cat(flat_parts))};
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    start("rank " + std::to_string(rank_) + ": broadcast", [&] { return impl_->group->broadcast(flat, options); }).wait();
+    start("rank " + std::to_string(rank_) + ": broadcast", [&] {
+      return impl_->group->broadcast(flat, options);
+    }).wait();
     torch::NoGradGuard no_grad;
     int64_t offset = 0;
     for (auto& t : members) {
@@ -250,8 +253,9 @@ std::vector<at::Tensor> ProcessGroup::all_gather(const at::Tensor& tensor) {
   std::vector<at::Tensor> inputs{impl_->staged(tensor.contiguous())};
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < world_size_; ++r) outputs[0].push_back(torch::empty_like(inputs[0]));
-  start("rank " + std::to_string(rank_) + ": all-gather", [&] { return impl_->group->allgather(outputs, inputs); })
-      .wait();
+  start("rank " + std::to_string(rank_) + ": all-gather", [&] {
+    return impl_->group->allgather(outputs, inputs);
+  }).wait();
   for (auto& gathered : outputs[0]) gathered = gathered.to(tensor.device());
   return outputs[0];
 }

@@ -13,8 +13,7 @@ class ProgressBar {
  public:
   /// `total` steps of `unit` (e.g. "it", "img"); `log_every` is the plain-mode
   /// period (0: about every 10 %); `enabled` false prints nothing.
-  ProgressBar(std::string label, int64_t total, std::string unit = "it", int64_t log_every = 20,
-              bool enabled = true);
+  ProgressBar(std::string label, int64_t total, std::string unit = "it", int64_t log_every = 20, bool enabled = true);
   /// Marks `done` steps complete (out of total); `detail` is appended (e.g. "loss 0.41 lr 0.007").
   void update(int64_t done, const std::string& detail = "");
   /// Ends the line on a terminal; idempotent.

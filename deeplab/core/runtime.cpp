@@ -1,17 +1,15 @@
 #include "deeplab/core/runtime.h"
 
-#include <cstdlib>
-
-#include <dlfcn.h>
-#include <malloc.h>
-#include <link.h>
-
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <malloc.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <regex>

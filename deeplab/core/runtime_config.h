@@ -11,8 +11,8 @@ namespace deeplab::core {
 bool is_device_spec(const std::string& spec);
 
 struct RuntimeConfig {
-  int threads = 0;            // intra-op threads; 0: all hardware cores
-  int inter_op_threads = 0;   // 0: LibTorch's default
+  int threads = 0;           // intra-op threads; 0: all hardware cores
+  int inter_op_threads = 0;  // 0: LibTorch's default
   // glibc malloc keeps freed memory for reuse instead of handing large blocks
   // back to the kernel (see core::reuse_freed_memory): faster steps, higher RSS.
   bool reuse_freed_memory = true;

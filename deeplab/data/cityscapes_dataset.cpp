@@ -33,9 +33,7 @@ CityscapesDataset::CityscapesDataset(std::string root, std::string split, Datase
   if (stems_.empty()) throw IoError("no *" + kImageSuffix + " images under " + images.string());
 }
 
-std::string CityscapesDataset::id(size_t index) const {
-  return fs::path(stems_.at(index)).filename().string();
-}
+std::string CityscapesDataset::id(size_t index) const { return fs::path(stems_.at(index)).filename().string(); }
 
 std::string CityscapesDataset::image_path(size_t index) const {
   return (fs::path(root_) / "leftImg8bit" / split_ / (stems_.at(index) + kImageSuffix)).string();

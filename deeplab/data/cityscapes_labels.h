@@ -16,8 +16,8 @@ namespace deeplab::data {
 /// One row of the Cityscapes label table.
 struct CityscapesLabel {
   const char* name;
-  int id;              // value in *_labelIds.png; -1 for license plate
-  int train_id;        // 0..18, or 255 (ignored in training), -1 for license plate
+  int id;        // value in *_labelIds.png; -1 for license plate
+  int train_id;  // 0..18, or 255 (ignored in training), -1 for license plate
   const char* category;
   int category_id;     // 0 void, 1 flat, 2 construction, 3 object, 4 nature, 5 sky, 6 human, 7 vehicle
   bool has_instances;  // *_instanceIds.png holds id*1000+k for its instances

@@ -70,7 +70,8 @@ void check_isthing(const json& root, const ClassTable& table, const std::string&
     const int category = json_field<int>(c, "id", "'" + path + "' categories");
     const int t = table.train_id(category);
     if (t < 0 || !c.contains("isthing")) continue;
-    const bool thing = json_field<int>(c, "isthing", "'" + path + "' categories (id " + std::to_string(category) + ")") == 1;
+    const bool thing =
+        json_field<int>(c, "isthing", "'" + path + "' categories (id " + std::to_string(category) + ")") == 1;
     if (thing != table.is_thing[static_cast<size_t>(t)]) {
       throw DataError("'" + path + "': category_id " + std::to_string(category) + " has isthing " +
                       std::to_string(thing) + " but train id " + std::to_string(t) + " of descriptor " +
@@ -125,7 +126,8 @@ CocoImage read_annotation(const json& a, const ClassTable& table, const std::map
   std::vector<int> next_k(static_cast<size_t>(table.d.num_classes()), 0);
   const json& segments = json_member(a, "segments_info", where);
   for (size_t i = 0; i < segments.size(); ++i) {
-    im.segments.push_back(read_segment(segments[i], table, next_k, where + " segments_info[" + std::to_string(i) + "]"));
+    im.segments.push_back(
+        read_segment(segments[i], table, next_k, where + " segments_info[" + std::to_string(i) + "]"));
     for (size_t i = 0; i + 1 < im.segments.size(); ++i) {
       if (im.segments[i].id == im.segments.back().id) {
         throw DataError(where + ": segment id " + std::to_string(im.segments.back().id) + " is listed twice");
@@ -199,9 +201,9 @@ Sample CocoPanopticDataset::get(size_t index) const {
       }
       const auto it = by_id.find(id);
       if (it == by_id.end()) {
-        throw DataError("'" + png_file + "' holds segment id " + std::to_string(id) + " (pixel x=" +
-                        std::to_string(x) + ", y=" + std::to_string(y) + ") that segments_info of image_id " +
-                        im.image_id + " in '" + json_path_ + "' does not list");
+        throw DataError("'" + png_file + "' holds segment id " + std::to_string(id) + " (pixel x=" + std::to_string(x) +
+                        ", y=" + std::to_string(y) + ") that segments_info of image_id " + im.image_id + " in '" +
+                        json_path_ + "' does not list");
       }
       label[x] = it->second->train_id;
       inst[x] = it->second->instance;

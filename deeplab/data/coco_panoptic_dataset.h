@@ -22,9 +22,9 @@ namespace deeplab::data {
 
 /// One segment of an image as `get` needs it.
 struct CocoSegment {
-  uint32_t id = 0;        // the PNG's R + 256 G + 256^2 B
+  uint32_t id = 0;  // the PNG's R + 256 G + 256^2 B
   uint8_t train_id = 0;
-  int32_t instance = 0;   // the canonical instance value (see above)
+  int32_t instance = 0;  // the canonical instance value (see above)
 };
 
 /// One annotated image: its files and segments.
@@ -42,8 +42,7 @@ class CocoPanopticDataset : public Dataset {
   /// Parses `json_path` and checks every category id against the descriptor's
   /// label_map (required) and `things` against the JSON's `isthing`; PNGs are
   /// in `png_dir`, images in `image_dir`.
-  CocoPanopticDataset(std::string json_path, std::string png_dir, std::string image_dir,
-                      DatasetDescriptor descriptor);
+  CocoPanopticDataset(std::string json_path, std::string png_dir, std::string image_dir, DatasetDescriptor descriptor);
 
   size_t size() const override { return images_.size(); }
   /// Errors name the PNG and the segment id it holds that segments_info lacks.
@@ -64,7 +63,6 @@ class CocoPanopticDataset : public Dataset {
 
 /// The official layout under `root`: annotations/panoptic_<split>.json,
 /// annotations/panoptic_<split>/*.png and <split>/*.jpg (split e.g. val2017).
-CocoPanopticDataset make_coco_panoptic(const std::string& root, const std::string& split,
-                                       DatasetDescriptor descriptor);
+CocoPanopticDataset make_coco_panoptic(const std::string& root, const std::string& split, DatasetDescriptor descriptor);
 
 }  // namespace deeplab::data

@@ -18,10 +18,10 @@ std::vector<std::string> dataset_names();
 /// with probability 0.5 (the mmseg/DeepLab recipe); off by default.
 struct PhotometricConfig {
   bool enabled = false;
-  double brightness = 32;                        // max |delta| on the 0..255 scale
-  std::vector<double> contrast = {0.5, 1.5};     // multiplier range
-  std::vector<double> saturation = {0.5, 1.5};   // multiplier range
-  double hue = 18;                               // max |shift| in degrees
+  double brightness = 32;                       // max |delta| on the 0..255 scale
+  std::vector<double> contrast = {0.5, 1.5};    // multiplier range
+  std::vector<double> saturation = {0.5, 1.5};  // multiplier range
+  double hue = 18;                              // max |shift| in degrees
 
   template <class V>
   void fields(V& v) {
@@ -81,7 +81,7 @@ struct DataConfig {
   int ignore_label = 255;
   std::vector<int> crop_size = {513, 513};  // height, width
   std::vector<double> scale_range = {0.5, 2.0};
-  double scale_step = 0.25;                 // 0: continuous scales
+  double scale_step = 0.25;  // 0: continuous scales
   bool flip = true;
   PhotometricConfig photometric;
   PanopticDataConfig panoptic;

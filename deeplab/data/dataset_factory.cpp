@@ -33,8 +33,8 @@ std::shared_ptr<const Dataset> make_voc(const DataConfig& config, const std::str
   return std::make_shared<VocDataset>(options, std::move(d));
 }
 
-std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const std::string& split,
-                                               DatasetDescriptor d, DatasetUse use) {
+std::shared_ptr<const Dataset> make_cityscapes(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                               DatasetUse use) {
   // Panoptic targets need the instance ids; plain Cityscapes reads them only
   // to score iIoU, and only where they exist.
   auto instances = CityscapesDataset::Instances::kNone;

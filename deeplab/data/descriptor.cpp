@@ -7,7 +7,6 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/resources.h"
 
-
 namespace deeplab::data {
 namespace fs = std::filesystem;
 
@@ -93,8 +92,9 @@ DatasetDescriptor load_descriptor(const std::string& path) {
     if (root["palette"]) {
       for (const auto& entry : root["palette"]) d.palette.push_back(parse_rgb(path, entry));
       if (d.palette.size() != d.classes.size()) {
-        bad(path, root["palette"], "palette has " + std::to_string(d.palette.size()) + " colours for " +
-                                       std::to_string(d.classes.size()) + " classes");
+        bad(path, root["palette"],
+            "palette has " + std::to_string(d.palette.size()) + " colours for " + std::to_string(d.classes.size()) +
+                " classes");
       }
     } else {
       const auto voc = voc_colormap();

@@ -15,11 +15,11 @@ using Rgb = std::array<uint8_t, 3>;
 /// What a dataset's labels mean.
 struct DatasetDescriptor {
   std::string name;
-  std::string source;                 // file it was read from (for messages)
-  std::vector<std::string> classes;   // by train id
-  std::vector<Rgb> palette;           // by train id
+  std::string source;                // file it was read from (for messages)
+  std::vector<std::string> classes;  // by train id
+  std::vector<Rgb> palette;          // by train id
   int ignore_label = 255;
-  std::vector<int> things;            // train ids of countable classes
+  std::vector<int> things;  // train ids of countable classes
   /// raw label value -> train id (256 entries); identity when the YAML has no label_map.
   std::vector<uint8_t> label_map;
   bool has_label_map = false;

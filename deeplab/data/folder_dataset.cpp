@@ -33,7 +33,8 @@ FolderDataset::FolderDataset(std::string root, std::string split, DatasetDescrip
   }
   for (const auto& e : fs::directory_iterator(images)) {
     const std::string ext = e.path().extension().string();
-    if (e.is_regular_file() && std::find(kImageExtensions.begin(), kImageExtensions.end(), ext) != kImageExtensions.end()) {
+    if (e.is_regular_file() &&
+        std::find(kImageExtensions.begin(), kImageExtensions.end(), ext) != kImageExtensions.end()) {
       ids_.push_back(e.path().stem().string());
     }
   }

@@ -13,7 +13,8 @@ namespace deeplab::data {
 namespace fs = std::filesystem;
 namespace {
 
-const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"};
+const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png",  ".bmp", ".ppm",
+                                                ".pgm", ".tif",  ".tiff", ".webp"};
 const std::set<std::string> kVideoExtensions = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"};
 
 std::string lower_extension(const fs::path& path) {

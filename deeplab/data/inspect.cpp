@@ -84,8 +84,7 @@ std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t s
                                             const std::string& out_dir, int count) {
   const DatasetDescriptor descriptor = load_config_descriptor(config);
   Loader loader(make_dataset(config, split, DatasetUse::kTraining),
-                Transform(TransformOptions::from_config(config, true)),
-                LoaderOptions::from_config(config, true, seed));
+                Transform(TransformOptions::from_config(config, true)), LoaderOptions::from_config(config, true, seed));
   fs::create_directories(out_dir);
   std::vector<std::string> written;
   for (int64_t epoch = 0; static_cast<int>(written.size()) < count; ++epoch) {
@@ -93,13 +92,16 @@ std::vector<std::string> write_show_samples(const DataConfig& config, uint64_t s
     if (loader.num_batches() == 0) throw DataError("split '" + split + "' has fewer samples than one batch");
     while (auto batch = loader.next()) {
       for (size_t i = 0; i < batch->ids.size() && static_cast<int>(written.size()) < count; ++i) {
-        const cv::Mat image = to_rgb8(batch->images[static_cast<int64_t>(i)], Normalization::from(config.mean, config.std));
+        const cv::Mat image =
+            to_rgb8(batch->images[static_cast<int64_t>(i)], Normalization::from(config.mean, config.std));
         cv::Mat label8;
-        cv::Mat(image.rows, image.cols, CV_64F, batch->labels[static_cast<int64_t>(i)].to(at::kDouble).data_ptr<double>())
+        cv::Mat(image.rows, image.cols, CV_64F,
+                batch->labels[static_cast<int64_t>(i)].to(at::kDouble).data_ptr<double>())
             .convertTo(label8, CV_8U);
         cv::Mat side;
         cv::hconcat(image, colorize_label(label8, descriptor), side);
-        const std::string path = (fs::path(out_dir) / (std::to_string(written.size()) + "_" + batch->ids[i] + ".png")).string();
+        const std::string path =
+            (fs::path(out_dir) / (std::to_string(written.size()) + "_" + batch->ids[i] + ".png")).string();
         write_rgb_image(side, path);
         written.push_back(path);
       }

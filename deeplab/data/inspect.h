@@ -15,7 +15,7 @@ namespace deeplab::data {
 struct DataStats {
   std::string split;
   size_t images = 0;
-  size_t skipped = 0;                 // bad samples skipped (data.skip_bad_samples)
+  size_t skipped = 0;  // bad samples skipped (data.skip_bad_samples)
   std::vector<std::string> classes;
   std::vector<int64_t> class_pixels;  // by train id
   int64_t void_pixels = 0;            // ignore label

@@ -49,8 +49,7 @@ void copy_planes(const cv::Mat& src, float* dst, int64_t width, size_t plane) {
 
 /// The batch's panoptic target tensors; a sample smaller than h x w is padded with 0
 /// (no center, no offset, no loss).
-void collate_panoptic(const std::vector<PanopticTargets>& targets, int64_t h, int64_t w, bool pinned,
-                      Batch& batch) {
+void collate_panoptic(const std::vector<PanopticTargets>& targets, int64_t h, int64_t w, bool pinned, Batch& batch) {
   const auto n = static_cast<int64_t>(targets.size());
   const auto floats = at::TensorOptions(at::kFloat).pinned_memory(pinned);
   batch.center = at::zeros({n, 1, h, w}, floats);
@@ -237,7 +236,8 @@ Batch Loader::collate(std::vector<Sample>& samples, const std::vector<PanopticTa
   if (with_instances) batch.instances = at::zeros({n, h, w}, at::kInt);
   ChannelLut lut{};
   for (size_t c = 0; c < 3; ++c) {
-    for (int v = 0; v < 256; ++v) lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.normalization.mean[c]) / options_.normalization.std[c];
+    for (int v = 0; v < 256; ++v)
+      lut[c][static_cast<size_t>(v)] = (v / 255.0f - options_.normalization.mean[c]) / options_.normalization.std[c];
   }
   float* img = batch.images.data_ptr<float>();
   int64_t* lab = batch.labels.data_ptr<int64_t>();

@@ -45,11 +45,11 @@ struct Batch {
 /// Loader settings; `from_config` maps the `data:` section.
 struct LoaderOptions {
   size_t batch_size = 8;
-  int workers = 2;           // 0: load in the calling thread
-  int prefetch = 4;          // batches ready or in flight at most
+  int workers = 2;   // 0: load in the calling thread
+  int prefetch = 4;  // batches ready or in flight at most
   bool drop_last = true;
   bool skip_bad_samples = false;
-  bool train = true;         // shuffling + padded shards (see DistributedSampler)
+  bool train = true;  // shuffling + padded shards (see DistributedSampler)
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
   /// Collate into page-locked memory (needs a visible GPU): set by the caller
@@ -103,8 +103,8 @@ class Loader {
   int64_t epoch_ = -1;
   std::vector<size_t> order_;
   size_t batches_ = 0;
-  size_t consumed_ = 0;         // next batch next() returns
-  size_t claimed_ = 0;          // next batch a worker takes
+  size_t consumed_ = 0;  // next batch next() returns
+  size_t claimed_ = 0;   // next batch a worker takes
   std::map<size_t, Slot> ready_;
   bool stop_ = false;
   std::mutex mutex_;

@@ -10,8 +10,8 @@ namespace deeplab::data {
 
 LoaderBenchResult benchmark_loader(const DataConfig& config, uint64_t seed, const std::string& split, size_t batches,
                                    size_t warmup) {
-  Loader loader(make_dataset(config, split, DatasetUse::kTraining), Transform(TransformOptions::from_config(config, true)),
-                LoaderOptions::from_config(config, true, seed));
+  Loader loader(make_dataset(config, split, DatasetUse::kTraining),
+                Transform(TransformOptions::from_config(config, true)), LoaderOptions::from_config(config, true, seed));
   if (loader.num_batches() == 0) throw DataError("split '" + split + "' has fewer samples than one batch");
   int64_t epoch = 0;
   loader.start_epoch(epoch);

@@ -19,10 +19,10 @@ namespace deeplab::data {
 struct PanopticTargetOptions {
   std::vector<int> thing_ids;  // train ids of countable classes
   int ignore_label = 255;
-  double sigma = 8;                      // Gaussian sigma (px); drawn in a (6*sigma+3)-px square window
-  int64_t small_instance_area = 4096;    // instances with area < this (strict) get semantic weight ...
-  double small_instance_weight = 3;      // ... this instead of 1
-  bool crowd_as_ignore = false;          // true: crowd pixels become ignore_label in the semantic label
+  double sigma = 8;                    // Gaussian sigma (px); drawn in a (6*sigma+3)-px square window
+  int64_t small_instance_area = 4096;  // instances with area < this (strict) get semantic weight ...
+  double small_instance_weight = 3;    // ... this instead of 1
+  bool crowd_as_ignore = false;        // true: crowd pixels become ignore_label in the semantic label
 };
 
 /// Targets of one sample, all of its size.

@@ -48,8 +48,8 @@ bool read_layout(png_structp png, png_infop info, std::FILE* file, Layout* layou
   png_init_io(png, file);
   png_read_info(png, info);
   int interlace = 0;
-  png_get_IHDR(png, info, &layout->width, &layout->height, &layout->bit_depth, &layout->color_type, &interlace,
-               nullptr, nullptr);
+  png_get_IHDR(png, info, &layout->width, &layout->height, &layout->bit_depth, &layout->color_type, &interlace, nullptr,
+               nullptr);
   if (layout->bit_depth < 8) png_set_packing(png);
   if (layout->bit_depth == 16 && kLittleEndian) png_set_swap(png);
   png_set_interlace_handling(png);

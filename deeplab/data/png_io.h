@@ -25,8 +25,8 @@ namespace deeplab::data {
 struct PngImage {
   int width = 0;
   int height = 0;
-  int channels = 1;   // 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA
-  int bit_depth = 8;  // 8 or 16
+  int channels = 1;                             // 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA
+  int bit_depth = 8;                            // 8 or 16
   std::vector<std::array<uint8_t, 3>> palette;  // non-empty: a palette PNG, samples are indices
   std::vector<uint8_t> data8;                   // bit_depth 8: width*height*channels samples
   std::vector<uint16_t> data16;                 // bit_depth 16: width*height*channels samples

@@ -55,7 +55,8 @@ cv::Mat read_rgb_image(const std::string& path) {
   if (!cut.empty()) throw IoError("cannot decode image: " + path + ": " + cut);
   if (bytes.empty()) throw IoError("cannot decode image: " + path + ": the file is empty");
   if (!known_image_format(bytes)) {
-    throw IoError("cannot decode image: " + path + ": not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file (its first "
+    throw IoError("cannot decode image: " + path +
+                  ": not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file (its first "
                   "bytes match none of them)");
   }
   cv::Mat bgr;
@@ -86,8 +87,8 @@ void check_label_values(const cv::Mat& label, int num_classes, int ignore, const
     for (int x = 0; x < label.cols; ++x) {
       const int v = row[x];
       if (v >= num_classes && v != ignore) {
-        throw DataError("label value " + std::to_string(v) + " at (x=" + std::to_string(x) + ", y=" +
-                        std::to_string(y) + ") in " + path + " is outside [0, " + std::to_string(num_classes) +
+        throw DataError("label value " + std::to_string(v) + " at (x=" + std::to_string(x) +
+                        ", y=" + std::to_string(y) + ") in " + path + " is outside [0, " + std::to_string(num_classes) +
                         ") and not the ignore label " + std::to_string(ignore));
       }
     }

@@ -17,8 +17,8 @@ uint64_t mix_seed(uint64_t a, uint64_t b) {
 
 DistributedSampler::DistributedSampler(SamplerOptions options) : options_(options) {
   if (options_.world_size < 1 || options_.rank < 0 || options_.rank >= options_.world_size) {
-    throw ConfigError("sampler rank " + std::to_string(options_.rank) + " is not in [0, world_size=" +
-                      std::to_string(options_.world_size) + ")");
+    throw ConfigError("sampler rank " + std::to_string(options_.rank) +
+                      " is not in [0, world_size=" + std::to_string(options_.world_size) + ")");
   }
 }
 

@@ -31,7 +31,8 @@ cv::Mat column_major_to_mat(const matvar_t* seg) {
   cv::Mat out(rows, cols, CV_8UC1);
   const T* data = static_cast<const T*>(seg->data);
   for (int x = 0; x < cols; ++x) {
-    for (int y = 0; y < rows; ++y) out.at<uint8_t>(y, x) = static_cast<uint8_t>(data[static_cast<size_t>(x) * rows + y]);
+    for (int y = 0; y < rows; ++y)
+      out.at<uint8_t>(y, x) = static_cast<uint8_t>(data[static_cast<size_t>(x) * rows + y]);
   }
   return out;
 }
@@ -51,8 +52,9 @@ cv::Mat read_sbd_segmentation(const std::string& path) {
     case MAT_C_DOUBLE: return column_major_to_mat<double>(seg);
     case MAT_C_INT32: return column_major_to_mat<int32_t>(seg);
     case MAT_C_UINT16: return column_major_to_mat<uint16_t>(seg);
-    default: throw IoError(path + ": GTcls.Segmentation has unsupported MATLAB class " +
-                           std::to_string(static_cast<int>(seg->class_type)));
+    default:
+      throw IoError(path + ": GTcls.Segmentation has unsupported MATLAB class " +
+                    std::to_string(static_cast<int>(seg->class_type)));
   }
 }
 

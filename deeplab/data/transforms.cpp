@@ -29,7 +29,8 @@ TransformOptions TransformOptions::from_config(const DataConfig& c, bool train) 
   o.scale_step = c.scale_step;
   o.flip = c.flip;
   o.photometric = c.photometric;
-  for (int i = 0; i < 3; ++i) o.pad_color[static_cast<size_t>(i)] = static_cast<uint8_t>(std::lround(c.mean[static_cast<size_t>(i)] * 255));
+  for (int i = 0; i < 3; ++i)
+    o.pad_color[static_cast<size_t>(i)] = static_cast<uint8_t>(std::lround(c.mean[static_cast<size_t>(i)] * 255));
   o.ignore_label = c.ignore_label;
   o.eval_pad_multiple = c.eval_pad_multiple;
   return o;

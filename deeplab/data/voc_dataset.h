@@ -11,8 +11,8 @@ namespace deeplab::data {
 
 /// Where a VOC-layout dataset finds its files.
 struct VocOptions {
-  std::string root;                  // .../VOC2012
-  std::string split = "train";       // ImageSets/Segmentation/<split>.txt
+  std::string root;             // .../VOC2012
+  std::string split = "train";  // ImageSets/Segmentation/<split>.txt
   /// trainaug: labels from SegmentationClassAug/<id>.png, then SegmentationClass,
   /// then `sbd_root`/cls/<id>.mat (GTcls.Segmentation).
   bool augmented = false;

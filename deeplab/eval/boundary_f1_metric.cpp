@@ -48,7 +48,8 @@ double matched_share(const cv::Mat& from, const cv::Mat& to, double tolerance) {
 class BoundaryF1Metric : public Metric {
  public:
   BoundaryF1Metric(int num_classes, std::vector<std::string> class_names)
-      : class_names_(std::move(class_names)), f1_sum_(static_cast<size_t>(num_classes), 0.0),
+      : class_names_(std::move(class_names)),
+        f1_sum_(static_cast<size_t>(num_classes), 0.0),
         images_(static_cast<size_t>(num_classes), 0) {}
 
   static std::unique_ptr<Metric> from_json(const nlohmann::json& result, const std::string& source) {
@@ -105,7 +106,8 @@ class BoundaryF1Metric : public Metric {
     }
     const auto mean = mean_f1();
     result["BF"] = mean ? nlohmann::json(*mean) : nlohmann::json();
-    result["boundary_f1"] = {{"BF", result["BF"]}, {"tolerance", "0.75% of the image diagonal"}, {"per_class", per_class}};
+    result["boundary_f1"] = {
+        {"BF", result["BF"]}, {"tolerance", "0.75% of the image diagonal"}, {"per_class", per_class}};
   }
 
   std::map<std::string, double> scores() const override {

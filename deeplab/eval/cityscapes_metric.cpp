@@ -11,8 +11,7 @@ namespace deeplab::eval {
 
 CityscapesMetric::CityscapesMetric(std::vector<int> label_ids) : label_ids_(std::move(label_ids)) {}
 
-std::unique_ptr<CityscapesMetric> CityscapesMetric::from_json(const nlohmann::json& result,
-                                                              const std::string& source) {
+std::unique_ptr<CityscapesMetric> CityscapesMetric::from_json(const nlohmann::json& result, const std::string& source) {
   if (!result.contains("cityscapes_counts")) return nullptr;
   auto metric = std::make_unique<CityscapesMetric>(std::vector<int>{});
   metric->evaluator_ = CityscapesEvaluator::from_counts_json(result.at("cityscapes_counts"), source);

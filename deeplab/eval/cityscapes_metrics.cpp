@@ -193,7 +193,8 @@ nlohmann::json CityscapesEvaluator::counts_json() const {
     for (int p = 0; p < kCityscapesIds; ++p) row.push_back(matrix_.at(g, p));
     matrix.push_back(row);
   }
-  return {{"label_id_matrix", matrix}, {"class_instances", counts(class_instances_)},
+  return {{"label_id_matrix", matrix},
+          {"class_instances", counts(class_instances_)},
           {"category_instances", counts(category_instances_)}};
 }
 
@@ -202,8 +203,8 @@ CityscapesEvaluator CityscapesEvaluator::from_counts_json(const nlohmann::json& 
   const auto read_counts = [&](const char* key, auto& table) {
     const auto& rows = json.at(key);
     if (rows.size() != table.size()) {
-      throw DataError(source + ": cityscapes_counts." + key + " has " + std::to_string(rows.size()) + " rows, expected " +
-                      std::to_string(table.size()));
+      throw DataError(source + ": cityscapes_counts." + key + " has " + std::to_string(rows.size()) +
+                      " rows, expected " + std::to_string(table.size()));
     }
     for (size_t i = 0; i < table.size(); ++i) {
       const auto& r = rows.at(i);
@@ -243,15 +244,20 @@ nlohmann::json cityscapes_scores_json(const CityscapesScores& s, const Confusion
   for (int l = 0; l < kCityscapesIds; ++l) {
     const auto& label = label_of(l);
     if (label.ignore_in_eval) continue;
-    classes.push_back({{"id", l}, {"train_id", label.train_id}, {"name", label.name},
-                       {"iou", json_value(s.class_iou[l])}, {"iiou", json_value(s.class_iiou[l])},
+    classes.push_back({{"id", l},
+                       {"train_id", label.train_id},
+                       {"name", label.name},
+                       {"iou", json_value(s.class_iou[l])},
+                       {"iiou", json_value(s.class_iiou[l])},
                        {"gt_pixels", matrix.gt_count(l)}});
   }
   out["per_class"] = classes;
   nlohmann::json categories = nlohmann::json::array();
   for (int c = 1; c < kCityscapesCategories; ++c) {  // `void` has no evaluated label
-    categories.push_back({{"id", c}, {"name", data::cityscapes_categories()[static_cast<size_t>(c)]},
-                          {"iou", json_value(s.category_iou[c])}, {"iiou", json_value(s.category_iiou[c])}});
+    categories.push_back({{"id", c},
+                          {"name", data::cityscapes_categories()[static_cast<size_t>(c)]},
+                          {"iou", json_value(s.category_iou[c])},
+                          {"iiou", json_value(s.category_iiou[c])}});
   }
   out["per_category"] = categories;
   nlohmann::json rows = nlohmann::json::array();

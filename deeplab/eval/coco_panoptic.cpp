@@ -20,8 +20,8 @@ using core::json_member;
 
 std::string id_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
-PanopticSegment read_segment(const json& j, const std::string& where) {
-  PanopticSegment s;
+postprocess::PanopticSegment read_segment(const json& j, const std::string& where) {
+  postprocess::PanopticSegment s;
   s.id = json_field<uint32_t>(j, "id", where);
   s.category_id = json_field<int>(j, "category_id", where);
   // Predictions need no area or iscrowd: areas are recounted from their PNG.
@@ -57,7 +57,7 @@ PanopticJson read_panoptic_json(const std::string& path) {
       const json& categories = core::json_array(root, "categories", "'" + path + "'");
       for (size_t i = 0; i < categories.size(); ++i) {
         const std::string where = "'" + path + "' categories[" + std::to_string(i) + "]";
-        PanopticCategory category;
+        postprocess::PanopticCategory category;
         category.id = json_field<int>(categories[i], "id", where);
         category.name = json_field_or<std::string>(categories[i], "name", std::to_string(category.id), where);
         category.isthing = json_field_or<int>(categories[i], "isthing", 0, where) == 1;
@@ -66,7 +66,8 @@ PanopticJson read_panoptic_json(const std::string& path) {
     }
     const json& annotations = core::json_array(root, "annotations", "'" + path + "'");
     for (size_t i = 0; i < annotations.size(); ++i) {
-      out.annotations.push_back(read_annotation(annotations[i], "'" + path + "' annotations[" + std::to_string(i) + "]"));
+      out.annotations.push_back(
+          read_annotation(annotations[i], "'" + path + "' annotations[" + std::to_string(i) + "]"));
     }
   } catch (const json::exception& e) {
     throw IoError("'" + path + "': malformed COCO panoptic JSON: " + e.what());

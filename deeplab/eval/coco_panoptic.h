@@ -15,12 +15,12 @@ namespace deeplab::eval {
 struct PanopticAnnotation {
   std::string image_id;  // the JSON value as text (COCO uses numbers, Cityscapes strings)
   std::string file_name;
-  std::vector<PanopticSegment> segments;
+  std::vector<postprocess::PanopticSegment> segments;
 };
 
 /// A COCO panoptic JSON file; `categories` is empty when the file has none.
 struct PanopticJson {
-  std::vector<PanopticCategory> categories;
+  std::vector<postprocess::PanopticCategory> categories;
   std::vector<PanopticAnnotation> annotations;
 };
 

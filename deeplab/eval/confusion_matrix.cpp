@@ -8,9 +8,9 @@ namespace deeplab::eval {
 namespace {
 
 [[noreturn]] void bad_value(const char* what, int64_t value, size_t pixel, int n, const std::string& source) {
-  throw DataError((source.empty() ? std::string() : "'" + source + "': ") + what + " value " +
-                  std::to_string(value) + " at pixel " + std::to_string(pixel) + " is outside [0, " +
-                  std::to_string(n) + ") and is not the ignore label");
+  throw DataError((source.empty() ? std::string() : "'" + source + "': ") + what + " value " + std::to_string(value) +
+                  " at pixel " + std::to_string(pixel) + " is outside [0, " + std::to_string(n) +
+                  ") and is not the ignore label");
 }
 
 }  // namespace
@@ -47,8 +47,8 @@ void ConfusionMatrix::add(const int64_t* gt, const int64_t* pred, size_t n, int 
 
 void ConfusionMatrix::add_count(int gt, int pred, int64_t count) {
   if (gt < 0 || gt >= n_ || pred < 0 || pred >= n_) {
-    throw DataError("confusion matrix: cell (" + std::to_string(gt) + ", " + std::to_string(pred) +
-                    ") is outside a " + std::to_string(n_) + "-class matrix");
+    throw DataError("confusion matrix: cell (" + std::to_string(gt) + ", " + std::to_string(pred) + ") is outside a " +
+                    std::to_string(n_) + "-class matrix");
   }
   counts_[static_cast<size_t>(gt) * n_ + pred] += count;
 }

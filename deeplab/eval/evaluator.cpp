@@ -5,13 +5,13 @@
 #include <memory>
 
 #include "deeplab/core/error.h"
+#include "deeplab/core/progress.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
-#include "deeplab/eval/label_maps.h"
 #include "deeplab/eval/metric_table.h"
-#include "deeplab/eval/panoptic_writer.h"
-#include "deeplab/eval/same_size_batcher.h"
-#include "deeplab/core/progress.h"
+#include "deeplab/inference/label_maps.h"
+#include "deeplab/inference/panoptic_writer.h"
+#include "deeplab/inference/same_size_batcher.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/models/inference.h"
 
@@ -47,29 +47,31 @@ void check_shard(const EvalOptions& options) {
 // Gives one batch's panoptic predictions to the metrics (their semantic
 // argmax to the semantic ones, their segments to panoptic quality) and writes
 // its outputs; returns the images seen.
-int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
-                             PanopticWriter& writer, const EvalOptions& options, EvalResult& result,
+int64_t score_panoptic_batch(const inference::Predictor& predictor, const data::Batch& batch, c10::Device device,
+                             inference::PanopticWriter& writer, const EvalOptions& options, EvalResult& result,
                              int ignore_label) {
   if (!batch.instances.defined()) {
-    throw DataError("panoptic evaluation needs instance maps, which this dataset does not give (use data.dataset: "
-                    "cityscapes_panoptic or coco_panoptic)");
+    throw DataError(
+        "panoptic evaluation needs instance maps, which this dataset does not give (use data.dataset: "
+        "cityscapes_panoptic or coco_panoptic)");
   }
-  const PanopticEvalOptions& panoptic = *options.panoptic;
+  const postprocess::PanopticEvalOptions& panoptic = *options.panoptic;
   const auto predictions =
-      predict_panoptic(predictor, batch, device, panoptic.postprocess, options.crf, options.normalization);
+      inference::predict_panoptic(predictor, batch, device, panoptic.postprocess, options.crf, options.normalization);
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (size_t i = 0; i < predictions.size(); ++i) {
     const auto& p = predictions[i];
     const auto index = static_cast<int64_t>(i);
     const at::Tensor g = labels[index];
     const std::string& id = batch.ids[i];
-    const PanopticSegmentation gt = ground_truth_segmentation(g, batch.instances[index],
-                                                              panoptic.postprocess.thing_ids, panoptic.ignore_label);
-    const PanopticSegmentation pred = predicted_segmentation(p.panoptic, panoptic.postprocess.label_divisor);
+    const postprocess::PanopticSegmentation gt = postprocess::ground_truth_segmentation(
+        g, batch.instances[index], panoptic.postprocess.thing_ids, panoptic.ignore_label);
+    const postprocess::PanopticSegmentation pred =
+        postprocess::predicted_segmentation(p.panoptic, panoptic.postprocess.label_divisor);
     result.add({id, g, p.semantic.contiguous(), batch.instances[index], ignore_label, &gt, &pred});
     if (writer.active()) {
-      writer.write(id, data::to_rgb8(batch.images[index], options.normalization), label_map_to_mat(g, "label", id),
-                   gt, pred);
+      writer.write(id, data::to_rgb8(batch.images[index], options.normalization),
+                   inference::label_map_to_mat(g, "label", id), gt, pred);
     }
   }
   return static_cast<int64_t>(predictions.size());
@@ -77,18 +79,18 @@ int64_t score_panoptic_batch(const Predictor& predictor, const data::Batch& batc
 
 // Gives one batch's label maps to the metrics (and writes its outputs);
 // returns the images seen.
-int64_t score_batch(const Predictor& predictor, const data::Batch& batch, c10::Device device,
-                    const PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
+int64_t score_batch(const inference::Predictor& predictor, const data::Batch& batch, c10::Device device,
+                    const inference::PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
                     int ignore_label) {
-  const at::Tensor pred = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
+  const at::Tensor pred = inference::predict_label_maps(predictor, batch, device, options.crf, options.normalization);
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (int64_t i = 0; i < pred.size(0); ++i) {
     const at::Tensor p = pred[i], g = labels[i];
     const std::string& id = batch.ids[static_cast<size_t>(i)];
     result.add({id, g, p, batch.instances.defined() ? batch.instances[i] : at::Tensor(), ignore_label});
     if (writer.active()) {
-      writer.write(id, data::to_rgb8(batch.images[i], options.normalization), label_map_to_mat(g, "label", id),
-                   label_map_to_mat(p, "prediction", id));
+      writer.write(id, data::to_rgb8(batch.images[i], options.normalization),
+                   inference::label_map_to_mat(g, "label", id), inference::label_map_to_mat(p, "prediction", id));
     }
   }
   return pred.size(0);
@@ -104,8 +106,8 @@ MetricContext metric_context(const EvalOptions& options, int num_classes) {
   return context;
 }
 
-PanopticWriterOptions panoptic_writer_options(const EvalOptions& options) {
-  PanopticWriterOptions o;
+inference::PanopticWriterOptions panoptic_writer_options(const EvalOptions& options) {
+  inference::PanopticWriterOptions o;
   if (!options.panoptic) return o;  // inactive
   o.pred_dir = options.outputs.pred_dir;
   o.vis_dir = options.outputs.vis_dir;
@@ -122,13 +124,13 @@ PanopticWriterOptions panoptic_writer_options(const EvalOptions& options) {
 EvalOptions EvalOptions::from_config(const EvalConfig& eval, const data::DataConfig& data, bool align_corners,
                                      int output_stride) {
   EvalOptions o;
-  o.predictor = PredictorOptions::from_config(eval, output_stride, align_corners);
+  o.predictor = inference::PredictorOptions::from_config(eval, output_stride, align_corners);
   o.workers = data.workers;
   o.prefetch = data.prefetch;
   o.normalization = data::Normalization::from(data.mean, data.std);
   const data::DatasetDescriptor descriptor = data::load_config_descriptor(data);
   o.class_names = descriptor.classes;
-  o.outputs.format = pred_format_of(descriptor);
+  o.outputs.format = inference::pred_format_of(descriptor);
   o.outputs.palette = descriptor.submission_palette;
   o.outputs.descriptor = descriptor;
   o.log_every = eval.log_every;
@@ -147,31 +149,32 @@ int model_output_stride(models::DeepLabImpl& model) {
   return static_cast<int>(backbone.spec(backbone.out_name()).stride);
 }
 
-EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
+EvalResult evaluate(const inference::Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
                     c10::Device device) {
   check_shard(options);
   torch::NoGradGuard no_grad;
   data::Loader loader = make_loader(dataset, options);
   loader.start_epoch(0);
-  const PredictionWriter writer(options.panoptic ? PredictionWriterOptions{} : options.outputs);
-  PanopticWriter panoptic_writer(panoptic_writer_options(options));
+  const inference::PredictionWriter writer(options.panoptic ? inference::PredictionWriterOptions{} : options.outputs);
+  inference::PanopticWriter panoptic_writer(panoptic_writer_options(options));
   EvalResult result;
   result.metrics = make_metrics(metric_context(options, dataset.num_classes()));
   // This rank's shard: samples rank, rank + world_size, ...
-  const auto shard = static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
+  const auto shard =
+      static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
   progress.update(0);
   auto score = [&](const data::Batch& batch) {
-    result.images += options.panoptic
-                         ? score_panoptic_batch(predictor, batch, device, panoptic_writer, options, result,
-                                                dataset.ignore_label())
-                         : score_batch(predictor, batch, device, writer, options, result, dataset.ignore_label());
+    result.images +=
+        options.panoptic
+            ? score_panoptic_batch(predictor, batch, device, panoptic_writer, options, result, dataset.ignore_label())
+            : score_batch(predictor, batch, device, writer, options, result, dataset.ignore_label());
     result.forward_passes += predictor.passes(batch.images.size(2), batch.images.size(3)) * batch.images.size(0);
     progress.update(result.images);
   };
   // With the CRF (one thread per image), consecutive images of one size are
   // scored together so that their CRFs run in parallel, one per thread.
-  SameSizeBatcher batcher(options.crf ? at::get_num_threads() : 1);
+  inference::SameSizeBatcher batcher(options.crf ? at::get_num_threads() : 1);
   while (auto batch = loader.next()) {
     if (auto ready = batcher.add(std::move(*batch))) score(*ready);
   }
@@ -191,9 +194,10 @@ EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, co
   const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
   const bool was_training = model.is_training();
   model.eval();
-  const Predictor predictor(
-      OutputsFn([&model, &options](const at::Tensor& x) { return models::infer_outputs(model, x, options.inference); }),
-      options.predictor);
+  const inference::Predictor predictor(inference::OutputsFn([&model, &options](const at::Tensor& x) {
+                                         return models::infer_outputs(model, x, options.inference);
+                                       }),
+                                       options.predictor);
   try {
     EvalResult result = evaluate(predictor, dataset, options, device);
     model.train(was_training);

@@ -16,10 +16,10 @@
 #include "deeplab/data/normalization.h"
 #include "deeplab/eval/eval_config.h"
 #include "deeplab/eval/eval_result.h"
-#include "deeplab/eval/panoptic_eval.h"
-#include "deeplab/eval/prediction_writer.h"
-#include "deeplab/eval/predictor.h"
+#include "deeplab/inference/prediction_writer.h"
+#include "deeplab/inference/predictor.h"
 #include "deeplab/postprocess/dense_crf.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab::models {
 class DeepLabImpl;
@@ -29,16 +29,16 @@ namespace deeplab::eval {
 
 /// Everything evaluate() needs besides the model and the dataset.
 struct EvalOptions {
-  PredictorOptions predictor;
+  inference::PredictorOptions predictor;
   int rank = 0, world_size = 1;  // this process evaluates samples rank, rank + world_size, ...
   int workers = 2;               // loader threads decoding ahead
   int prefetch = 2;
   data::Normalization normalization;
-  PredictionWriterOptions outputs;        // --save-pred / --save-vis (off when the directories are empty)
-  std::vector<std::string> class_names;   // for the table and JSON
+  inference::PredictionWriterOptions outputs;  // --save-pred / --save-vis (off when the directories are empty)
+  std::vector<std::string> class_names;        // for the table and JSON
   /// Set for a panoptic model: its outputs are post-processed and scored
   /// with PQ (the dataset must give instance maps), besides mIoU.
-  std::optional<PanopticEvalOptions> panoptic;
+  std::optional<postprocess::PanopticEvalOptions> panoptic;
   /// Train id -> Cityscapes label id (256 entries) for a Cityscapes dataset: the
   /// run also scores cityscapesScripts' iIoU and categories; empty otherwise.
   std::vector<int> cityscapes_label_ids;
@@ -52,7 +52,7 @@ struct EvalOptions {
   /// caller's (models::prepare_for_inference, before evaluate).
   models::InferenceOptions inference;
   bool progress = true;
-  int log_every = 0;                      // see core::ProgressBar
+  int log_every = 0;  // see core::ProgressBar
 
   /// From the eval: and data: sections (and the data descriptor); `align_corners`
   /// is model.align_corners, `output_stride` the model's (see model_output_stride).
@@ -69,7 +69,7 @@ int model_output_stride(models::DeepLabImpl& model);
 EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, const EvalOptions& options);
 
 /// The same with any predictor; images are moved to `device`.
-EvalResult evaluate(const Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
+EvalResult evaluate(const inference::Predictor& predictor, const data::Dataset& dataset, const EvalOptions& options,
                     c10::Device device = c10::Device(c10::kCPU));
 
 }  // namespace deeplab::eval

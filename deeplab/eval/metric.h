@@ -13,9 +13,11 @@
 #include <memory>
 #include <string>
 
-namespace deeplab::eval {
-
+namespace deeplab::postprocess {
 struct PanopticSegmentation;
+}  // namespace deeplab::postprocess
+
+namespace deeplab::eval {
 
 /// One evaluated image, as every metric sees it.
 struct ScoredImage {
@@ -24,8 +26,8 @@ struct ScoredImage {
   at::Tensor prediction;  ///< int64 [H, W] predicted train ids
   at::Tensor instances;   ///< int32 [H, W] instance ids (Sample::instances' encoding), or undefined
   int ignore_label = 255;
-  const PanopticSegmentation* gt_segments = nullptr;    ///< panoptic evaluations only
-  const PanopticSegmentation* pred_segments = nullptr;  ///< panoptic evaluations only
+  const postprocess::PanopticSegmentation* gt_segments = nullptr;    ///< panoptic evaluations only
+  const postprocess::PanopticSegmentation* pred_segments = nullptr;  ///< panoptic evaluations only
 };
 
 class Metric {

@@ -25,7 +25,9 @@ bool requested(const MetricContext& c, const std::string& name) {
 
 const std::vector<MetricKind>& metric_kinds() {
   static const std::vector<MetricKind> kinds = {
-      {"semantic", {"mIoU", "pixel_accuracy", "mean_accuracy", "fwIoU"}, false,
+      {"semantic",
+       {"mIoU", "pixel_accuracy", "mean_accuracy", "fwIoU"},
+       false,
        [](const MetricContext&) { return true; },
        [](const MetricContext& c) -> std::unique_ptr<Metric> {
          return std::make_unique<SemanticMetric>(c.num_classes, c.class_names);
@@ -33,7 +35,9 @@ const std::vector<MetricKind>& metric_kinds() {
        [](const nlohmann::json& j, const std::string& s) -> std::unique_ptr<Metric> {
          return SemanticMetric::from_json(j, s);
        }},
-      {"panoptic", {"PQ", "SQ", "RQ", "PQ_things", "PQ_stuff"}, false,
+      {"panoptic",
+       {"PQ", "SQ", "RQ", "PQ_things", "PQ_stuff"},
+       false,
        [](const MetricContext& c) { return c.panoptic_categories.has_value(); },
        [](const MetricContext& c) -> std::unique_ptr<Metric> {
          return std::make_unique<PanopticMetric>(*c.panoptic_categories);
@@ -41,7 +45,9 @@ const std::vector<MetricKind>& metric_kinds() {
        [](const nlohmann::json& j, const std::string& s) -> std::unique_ptr<Metric> {
          return PanopticMetric::from_json(j, s);
        }},
-      {"cityscapes", {"iIoU", "category_mIoU", "category_iIoU"}, false,
+      {"cityscapes",
+       {"iIoU", "category_mIoU", "category_iIoU"},
+       false,
        [](const MetricContext& c) { return c.cityscapes_label_ids.size() == 256; },
        [](const MetricContext& c) -> std::unique_ptr<Metric> {
          return std::make_unique<CityscapesMetric>(c.cityscapes_label_ids);
@@ -49,8 +55,12 @@ const std::vector<MetricKind>& metric_kinds() {
        [](const nlohmann::json& j, const std::string& s) -> std::unique_ptr<Metric> {
          return CityscapesMetric::from_json(j, s);
        }},
-      {"boundary_f1", {"BF"}, true, [](const MetricContext& c) { return requested(c, "boundary_f1"); },
-       make_boundary_f1_metric, read_boundary_f1_metric},
+      {"boundary_f1",
+       {"BF"},
+       true,
+       [](const MetricContext& c) { return requested(c, "boundary_f1"); },
+       make_boundary_f1_metric,
+       read_boundary_f1_metric},
   };
   return kinds;
 }

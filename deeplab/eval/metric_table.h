@@ -21,7 +21,7 @@ struct MetricContext {
   int num_classes = 0;
   std::vector<std::string> class_names;
   /// Set for a panoptic evaluation (ids = train ids).
-  std::optional<std::vector<PanopticCategory>> panoptic_categories;
+  std::optional<std::vector<postprocess::PanopticCategory>> panoptic_categories;
   /// Train id -> Cityscapes label id (256 entries) for a Cityscapes dataset; empty otherwise.
   std::vector<int> cityscapes_label_ids;
   /// eval.metrics: the metrics that run only when asked for.

@@ -3,16 +3,17 @@
 #include <nlohmann/json.hpp>
 
 #include "deeplab/core/error.h"
-#include "deeplab/eval/panoptic_eval.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab::eval {
 
-PanopticMetric::PanopticMetric(std::vector<PanopticCategory> categories) : quality_(std::move(categories)) {}
+PanopticMetric::PanopticMetric(std::vector<postprocess::PanopticCategory> categories)
+    : quality_(std::move(categories)) {}
 
 std::unique_ptr<PanopticMetric> PanopticMetric::from_json(const nlohmann::json& result, const std::string&) {
   if (!result.contains("panoptic")) return nullptr;
   // The accumulator back from panoptic_result_json's per-class statistics.
-  std::vector<PanopticCategory> categories;
+  std::vector<postprocess::PanopticCategory> categories;
   std::vector<PqCounts> counts;
   for (const auto& [id, c] : result.at("panoptic").at("per_class").items()) {
     categories.push_back({std::stoi(id), c.at("name").get<std::string>(), c.at("isthing").get<bool>()});
@@ -28,8 +29,8 @@ void PanopticMetric::add(const ScoredImage& image) {
   if (!image.gt_segments || !image.pred_segments) {
     throw DataError(image.id + ": panoptic quality needs the image's ground-truth and predicted segments");
   }
-  const PanopticSegmentation& gt = *image.gt_segments;
-  const PanopticSegmentation& pred = *image.pred_segments;
+  const postprocess::PanopticSegmentation& gt = *image.gt_segments;
+  const postprocess::PanopticSegmentation& pred = *image.pred_segments;
   quality_.add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, gt.ids.size(), image.id);
 }
 
@@ -45,8 +46,8 @@ void PanopticMetric::write_json(nlohmann::json& result) const {
 
 std::map<std::string, double> PanopticMetric::scores() const {
   const PanopticResult pq = quality_.result();
-  return {{"PQ", pq.all.pq}, {"SQ", pq.all.sq}, {"RQ", pq.all.rq}, {"PQ_things", pq.things.pq},
-          {"PQ_stuff", pq.stuff.pq}};
+  return {
+      {"PQ", pq.all.pq}, {"SQ", pq.all.sq}, {"RQ", pq.all.rq}, {"PQ_things", pq.things.pq}, {"PQ_stuff", pq.stuff.pq}};
 }
 
 std::string PanopticMetric::report() const {

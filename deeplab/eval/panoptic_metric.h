@@ -14,7 +14,7 @@ namespace deeplab::eval {
 
 class PanopticMetric : public Metric {
  public:
-  explicit PanopticMetric(std::vector<PanopticCategory> categories);
+  explicit PanopticMetric(std::vector<postprocess::PanopticCategory> categories);
   /// Read back from a result object; nullptr when it has no `panoptic` entry.
   static std::unique_ptr<PanopticMetric> from_json(const nlohmann::json& result, const std::string& source);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
-#include <unordered_map>
 #include <sstream>
 #include <unordered_map>
 
@@ -16,7 +15,7 @@ namespace {
 
 constexpr uint32_t kVoid = 0;
 
-using SegmentIndex = std::unordered_map<uint32_t, const PanopticSegment*>;
+using SegmentIndex = std::unordered_map<uint32_t, const postprocess::PanopticSegment*>;
 
 // (gt, pred) -> pixel count, sorted like panopticapi's np.unique over gt * 2^24 + pred.
 using PairCounts = std::vector<std::pair<uint64_t, int64_t>>;
@@ -42,7 +41,7 @@ PairCounts count_pairs(const uint32_t* gt, const uint32_t* pred, size_t n) {
   return sorted;
 }
 
-SegmentIndex index_segments(const std::vector<PanopticSegment>& segments, const std::string& image,
+SegmentIndex index_segments(const std::vector<postprocess::PanopticSegment>& segments, const std::string& image,
                             const char* which) {
   SegmentIndex index;
   for (const auto& s : segments) {
@@ -65,7 +64,7 @@ int64_t count_of(const PairCounts& pairs, uint32_t gt, uint32_t pred) {
 // ground truth; returns each predicted segment's area counted from the pixels.
 std::map<uint32_t, int64_t> checked_pred_areas(const PairCounts& pairs, const SegmentIndex& gt_index,
                                                const SegmentIndex& pred_index,
-                                               const std::vector<PanopticSegment>& pred_segments,
+                                               const std::vector<postprocess::PanopticSegment>& pred_segments,
                                                const std::map<int, size_t>& categories, const std::string& image) {
   std::map<uint32_t, int64_t> pred_area;
   std::set<uint32_t> gt_in_png;
@@ -84,8 +83,8 @@ std::map<uint32_t, int64_t> checked_pred_areas(const PairCounts& pairs, const Se
     }
     unseen.erase(id);
     if (!categories.count(it->second->category_id)) {
-      throw DataError("image " + image + ": predicted segment id " + std::to_string(id) +
-                      " has unknown category_id " + std::to_string(it->second->category_id));
+      throw DataError("image " + image + ": predicted segment id " + std::to_string(id) + " has unknown category_id " +
+                      std::to_string(it->second->category_id));
     }
   }
   if (!unseen.empty()) {
@@ -104,7 +103,7 @@ std::map<uint32_t, int64_t> checked_pred_areas(const PairCounts& pairs, const Se
 
 }  // namespace
 
-PanopticQuality::PanopticQuality(std::vector<PanopticCategory> categories)
+PanopticQuality::PanopticQuality(std::vector<postprocess::PanopticCategory> categories)
     : categories_(std::move(categories)), counts_(categories_.size()) {
   for (size_t i = 0; i < categories_.size(); ++i) {
     if (!index_.emplace(categories_[i].id, i).second) {
@@ -115,8 +114,8 @@ PanopticQuality::PanopticQuality(std::vector<PanopticCategory> categories)
 
 PqCounts& PanopticQuality::counts_of(int category_id) { return counts_[index_.at(category_id)]; }
 
-void PanopticQuality::add(const uint32_t* gt_ids, const std::vector<PanopticSegment>& gt_segments,
-                          const uint32_t* pred_ids, const std::vector<PanopticSegment>& pred_segments,
+void PanopticQuality::add(const uint32_t* gt_ids, const std::vector<postprocess::PanopticSegment>& gt_segments,
+                          const uint32_t* pred_ids, const std::vector<postprocess::PanopticSegment>& pred_segments,
                           size_t num_pixels, const std::string& image) {
   const SegmentIndex gt_index = index_segments(gt_segments, image, "ground-truth");
   const SegmentIndex pred_index = index_segments(pred_segments, image, "predicted");
@@ -136,8 +135,7 @@ void PanopticQuality::add(const uint32_t* gt_ids, const std::vector<PanopticSegm
     const auto p = pred_index.find(key_pred(key));
     if (g == gt_index.end() || p == pred_index.end()) continue;
     if (g->second->iscrowd || g->second->category_id != p->second->category_id) continue;
-    const int64_t union_area =
-        pred_area[p->first] + g->second->area - intersection - count_of(pairs, kVoid, p->first);
+    const int64_t union_area = pred_area[p->first] + g->second->area - intersection - count_of(pairs, kVoid, p->first);
     const double iou = static_cast<double>(intersection) / static_cast<double>(union_area);
     if (iou > 0.5) {
       PqCounts& c = counts_of(g->second->category_id);
@@ -207,8 +205,8 @@ PanopticResult PanopticQuality::result() const {
     c.counts = counts_[i];
     const PqCounts& k = counts_[i];
     if (k.tp + k.fp + k.fn > 0) {
-      const double denominator = static_cast<double>(k.tp) + 0.5 * static_cast<double>(k.fp) +
-                                 0.5 * static_cast<double>(k.fn);
+      const double denominator =
+          static_cast<double>(k.tp) + 0.5 * static_cast<double>(k.fp) + 0.5 * static_cast<double>(k.fn);
       c.counted = true;
       c.pq = k.iou / denominator;
       c.sq = k.tp != 0 ? k.iou / static_cast<double>(k.tp) : 0.0;
@@ -242,10 +240,16 @@ nlohmann::json panoptic_result_json(const PanopticResult& result) {
   out["Stuff"] = average(result.stuff);
   nlohmann::json per_class = nlohmann::json::object();
   for (const auto& c : result.per_class) {
-    per_class[std::to_string(c.category.id)] = {
-        {"name", c.category.name}, {"isthing", c.category.isthing}, {"pq", c.pq}, {"sq", c.sq}, {"rq", c.rq},
-        {"tp", c.counts.tp},       {"fp", c.counts.fp},             {"fn", c.counts.fn}, {"counted", c.counted},
-        {"iou_sum", c.counts.iou}};
+    per_class[std::to_string(c.category.id)] = {{"name", c.category.name},
+                                                {"isthing", c.category.isthing},
+                                                {"pq", c.pq},
+                                                {"sq", c.sq},
+                                                {"rq", c.rq},
+                                                {"tp", c.counts.tp},
+                                                {"fp", c.counts.fp},
+                                                {"fn", c.counts.fn},
+                                                {"counted", c.counted},
+                                                {"iou_sum", c.counts.iou}};
   }
   out["per_class"] = per_class;
   return out;
@@ -259,8 +263,8 @@ std::string format_panoptic_table(const PanopticResult& result, bool per_class) 
   const std::pair<const char*, const PqAverage*> rows[] = {
       {"All", &result.all}, {"Things", &result.things}, {"Stuff", &result.stuff}};
   for (const auto& [name, a] : rows) {
-    std::snprintf(line, sizeof line, "%-10s| %5.1f  %5.1f  %5.1f %5d\n", name, 100 * a->pq, 100 * a->sq,
-                  100 * a->rq, a->n);
+    std::snprintf(line, sizeof line, "%-10s| %5.1f  %5.1f  %5.1f %5d\n", name, 100 * a->pq, 100 * a->sq, 100 * a->rq,
+                  a->n);
     out << line;
   }
   if (!per_class) return out.str();
@@ -268,9 +272,9 @@ std::string format_panoptic_table(const PanopticResult& result, bool per_class) 
   out << line;
   for (const auto& c : result.per_class) {
     if (!c.counted) continue;
-    std::snprintf(line, sizeof line, "%-24s %6.1f %6.1f %6.1f %6lld %6lld %6lld\n", c.category.name.c_str(),
-                  100 * c.pq, 100 * c.sq, 100 * c.rq, static_cast<long long>(c.counts.tp),
-                  static_cast<long long>(c.counts.fp), static_cast<long long>(c.counts.fn));
+    std::snprintf(line, sizeof line, "%-24s %6.1f %6.1f %6.1f %6lld %6lld %6lld\n", c.category.name.c_str(), 100 * c.pq,
+                  100 * c.sq, 100 * c.rq, static_cast<long long>(c.counts.tp), static_cast<long long>(c.counts.fp),
+                  static_cast<long long>(c.counts.fn));
     out << line;
   }
   return out.str();

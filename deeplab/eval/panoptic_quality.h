@@ -20,22 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "deeplab/postprocess/panoptic_segments.h"
+
 namespace deeplab::eval {
-
-/// A category of the COCO panoptic `categories` list.
-struct PanopticCategory {
-  int id = 0;
-  std::string name;
-  bool isthing = false;
-};
-
-/// One entry of `segments_info`.
-struct PanopticSegment {
-  uint32_t id = 0;
-  int category_id = 0;
-  int64_t area = 0;
-  bool iscrowd = false;
-};
 
 /// Matching statistics of one category (panopticapi's PQStatCat).
 struct PqCounts {
@@ -51,7 +38,7 @@ struct PqAverage {
 };
 
 struct PqClassResult {
-  PanopticCategory category;
+  postprocess::PanopticCategory category;
   PqCounts counts;
   double pq = 0.0, sq = 0.0, rq = 0.0;  // 0 where the class is left out
   bool counted = false;                 // has TP + FP + FN > 0
@@ -66,19 +53,20 @@ struct PanopticResult {
 /// Accumulates PQ statistics image by image; mergeable across workers.
 class PanopticQuality {
  public:
-  explicit PanopticQuality(std::vector<PanopticCategory> categories);
+  explicit PanopticQuality(std::vector<postprocess::PanopticCategory> categories);
 
   /// One image of `num_pixels` pixels given as segment ids.  Throws DataError
   /// naming `image` and the segment for malformed input (see panoptic_quality.h).
-  void add(const uint32_t* gt_ids, const std::vector<PanopticSegment>& gt_segments, const uint32_t* pred_ids,
-           const std::vector<PanopticSegment>& pred_segments, size_t num_pixels, const std::string& image);
+  void add(const uint32_t* gt_ids, const std::vector<postprocess::PanopticSegment>& gt_segments,
+           const uint32_t* pred_ids, const std::vector<postprocess::PanopticSegment>& pred_segments, size_t num_pixels,
+           const std::string& image);
 
   PanopticQuality& merge(const PanopticQuality& other);
   /// Adds statistics indexed like `categories()` (a shard's, read back or
   /// all-reduced); DataError when the count differs.
   void add_counts(const std::vector<PqCounts>& counts);
 
-  const std::vector<PanopticCategory>& categories() const { return categories_; }
+  const std::vector<postprocess::PanopticCategory>& categories() const { return categories_; }
   /// Statistics indexed like `categories()`.
   const std::vector<PqCounts>& counts() const { return counts_; }
 
@@ -87,7 +75,7 @@ class PanopticQuality {
  private:
   PqCounts& counts_of(int category_id);
 
-  std::vector<PanopticCategory> categories_;
+  std::vector<postprocess::PanopticCategory> categories_;
   std::map<int, size_t> index_;
   std::vector<PqCounts> counts_;
 };

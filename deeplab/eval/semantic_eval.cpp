@@ -120,7 +120,8 @@ std::vector<FilePair> match_cityscapes(const std::string& gt_dir, const std::str
   std::vector<FilePair> pairs;
   for (const auto& [key, file] : gt) {
     auto it = pred.find(key);
-    if (it == pred.end()) throw DataError("no prediction '" + key + "*.png' under '" + pred_dir + "' for '" + file + "'");
+    if (it == pred.end())
+      throw DataError("no prediction '" + key + "*.png' under '" + pred_dir + "' for '" + file + "'");
     pairs.push_back({file, it->second});
   }
   return pairs;

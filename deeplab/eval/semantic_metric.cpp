@@ -29,8 +29,8 @@ std::unique_ptr<SemanticMetric> SemanticMetric::from_json(const nlohmann::json& 
 
 void SemanticMetric::add(const ScoredImage& image) {
   const at::Tensor gt = image.label.contiguous(), pred = image.prediction.contiguous();
-  matrix_.add(gt.data_ptr<int64_t>(), pred.data_ptr<int64_t>(), static_cast<size_t>(pred.numel()),
-              image.ignore_label, image.id);
+  matrix_.add(gt.data_ptr<int64_t>(), pred.data_ptr<int64_t>(), static_cast<size_t>(pred.numel()), image.ignore_label,
+              image.id);
 }
 
 void SemanticMetric::merge(const Metric& other) {

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "deeplab/core/error.h"
-#include "deeplab/core/process_group.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/core/process_group.h"
 
 namespace deeplab::eval {
 namespace {

@@ -41,7 +41,8 @@ void check_across_sections(const Config& config) {
                       " does not give; expected cityscapes_panoptic or coco_panoptic");
   }
   if (!panoptic && config.eval.best_metric == "PQ") {
-    throw ConfigError("eval.best_metric: PQ needs model.arch: panoptic_deeplab (model.arch is " + config.model.arch + ")");
+    throw ConfigError("eval.best_metric: PQ needs model.arch: panoptic_deeplab (model.arch is " + config.model.arch +
+                      ")");
   }
 }
 }  // namespace

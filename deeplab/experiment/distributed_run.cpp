@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -46,8 +45,8 @@ void prepare_rank_dir(const Config& config, const DistributedRun& run, const std
   if (run.rendezvous.distributed()) {
     core::add_log_file((std::filesystem::path(dir) / "logs" / ("rank" + std::to_string(run.rank()) + ".log")).string());
     spdlog::info("rank {} of {} (pid {}, local rank {}, {} via {}) on {}", run.rank(), run.rendezvous.world_size,
-                 static_cast<long>(::getpid()), run.rendezvous.local_rank, run.group ? run.group->backend() : "none", run.rendezvous.source,
-                 run.device.str());
+                 static_cast<long>(::getpid()), run.rendezvous.local_rank, run.group ? run.group->backend() : "none",
+                 run.rendezvous.source, run.device.str());
   }
 }
 

@@ -7,10 +7,10 @@
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/export/exported_model.h"
-#include "deeplab/export/model_io.h"
 #include "deeplab/export/panoptic_export.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/inference.h"
+#include "deeplab/weights/model_io.h"
 
 namespace deeplab::experiment {
 namespace {
@@ -29,7 +29,8 @@ void take_classes_and_palette(const exporting::ExportMetadata& meta, const std::
                               data::DatasetDescriptor& descriptor) {
   if (meta.palette.size() != meta.class_names.size()) {
     throw IoError(path + ": meta.json has " + std::to_string(meta.palette.size()) + " palette colours for " +
-                  std::to_string(meta.class_names.size()) + " classes (exported before palettes were; export it again)");
+                  std::to_string(meta.class_names.size()) +
+                  " classes (exported before palettes were; export it again)");
   }
   descriptor.classes = meta.class_names;
   for (const auto& c : meta.palette) {
@@ -54,7 +55,7 @@ eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& m
   auto options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
                                                 eval::model_output_stride(model));
   if (models::is_panoptic(config.model)) {
-    options.panoptic = eval::panoptic_eval_options(config.data, data::load_config_descriptor(config.data));
+    options.panoptic = postprocess::panoptic_eval_options(config.data, data::load_config_descriptor(config.data));
   }
   return options;
 }
@@ -66,11 +67,11 @@ InferenceSession open_session(Config config, const std::string& weights, const S
   InferenceSession session;
   session.device = core::apply_runtime(config.runtime);
   session.model = std::make_shared<models::DeepLab>(weights.empty() ? models::build_model(config.model)
-                                                                    : exporting::load_model(config.model, weights));
+                                                                    : weights::load_model(config.model, weights));
   models::DeepLab& model = *session.model;
   model->to(session.device);
   if (options.prepare) prepare_model(*model, config.eval.inference);
-  session.model_name = exporting::describe_arch(config.model);
+  session.model_name = weights::describe_arch(config.model);
   const models::InferenceOptions inference = config.eval.inference;
   const auto shared_model = session.model;
   session.outputs = [shared_model, inference](const at::Tensor& x) {
@@ -84,8 +85,8 @@ InferenceSession open_session(Config config, const std::string& weights, const S
     session.panoptic = session.eval_options.panoptic;
     session.descriptor = data::load_config_descriptor(config.data);
   } else {
-    session.predictor = eval::PredictorOptions::from_config(config.eval, eval::model_output_stride(*model),
-                                                            config.model.align_corners);
+    session.predictor = inference::PredictorOptions::from_config(config.eval, eval::model_output_stride(*model),
+                                                                 config.model.align_corners);
   }
   session.config = std::move(config);
   return session;
@@ -100,15 +101,16 @@ InferenceSession open_exported_session(const std::string& path, Config config) {
   const exporting::ExportMetadata& meta = exported.meta();
   take_classes_and_palette(meta, path, session.descriptor);
   config.eval.pad_to_stride = exported.pad_to_stride();
-  session.predictor = eval::PredictorOptions::from_config(config.eval, exported.output_stride(), exported.align_corners());
+  session.predictor =
+      inference::PredictorOptions::from_config(config.eval, exported.output_stride(), exported.align_corners());
   session.normalization = data::Normalization::from(meta.mean, meta.std);
   if (config.eval.crf.enabled) session.crf = config.eval.crf.options;
   if (exported.is_panoptic()) {
-    eval::PanopticEvalOptions panoptic;
+    postprocess::PanopticEvalOptions panoptic;
     panoptic.postprocess = exporting::panoptic_options_from_metadata(meta);
     session.descriptor.things = panoptic.postprocess.thing_ids;
     exporting::apply_panoptic_category_ids(meta, session.descriptor);
-    panoptic.categories = eval::panoptic_categories(session.descriptor);
+    panoptic.categories = postprocess::panoptic_categories(session.descriptor);
     session.panoptic = panoptic;
   }
   const models::InferenceOptions inference = config.eval.inference;

@@ -17,11 +17,11 @@
 #include "deeplab/data/descriptor.h"
 #include "deeplab/data/normalization.h"
 #include "deeplab/eval/evaluator.h"
-#include "deeplab/eval/panoptic_eval.h"
-#include "deeplab/eval/predictor.h"
 #include "deeplab/experiment/config.h"
+#include "deeplab/inference/predictor.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/postprocess/dense_crf_options.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab::exporting {
 class ExportedModel;
@@ -41,22 +41,22 @@ struct SessionOptions {
 
 /// A model ready for inference and everything needed around it.
 struct InferenceSession {
-  Config config;                      ///< as loaded, with eval.output_stride applied to config.model
+  Config config;  ///< as loaded, with eval.output_stride applied to config.model
   c10::Device device{c10::kCPU};
-  std::shared_ptr<models::DeepLab> model;               ///< set when opened from a config
-  std::shared_ptr<exporting::ExportedModel> exported;   ///< set when opened from an export
+  std::shared_ptr<models::DeepLab> model;              ///< set when opened from a config
+  std::shared_ptr<exporting::ExportedModel> exported;  ///< set when opened from an export
   /// Normalised images [N, 3, H, W] -> named outputs, with eval.channels_last
   /// and eval.amp applied (what a Predictor runs).
-  eval::OutputsFn outputs;
+  inference::OutputsFn outputs;
   /// Test-time settings (scales, flip, windows, padding to the stride).
-  eval::PredictorOptions predictor;
+  inference::PredictorOptions predictor;
   /// Evaluation settings of a config-opened session (make_eval_options).
   eval::EvalOptions eval_options;
   data::DatasetDescriptor descriptor;  ///< classes, palette, things (panoptic: the dataset's category ids)
   data::Normalization normalization;
-  std::optional<postprocess::DenseCrfOptions> crf;       ///< eval.crf when enabled
-  std::optional<eval::PanopticEvalOptions> panoptic;     ///< set for a Panoptic-DeepLab model
-  std::string model_name;                                ///< for logs: arch, or arch + file
+  std::optional<postprocess::DenseCrfOptions> crf;           ///< eval.crf when enabled
+  std::optional<postprocess::PanopticEvalOptions> panoptic;  ///< set for a Panoptic-DeepLab model
+  std::string model_name;                                    ///< for logs: arch, or arch + file
 
   /// Without --tta one plain pass; with it eval.scales / eval.flip, or the
   /// papers' six scales + flip when the config has none.

@@ -13,7 +13,8 @@ namespace deeplab::experiment {
 
 std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, int world_size, c10::Device device) {
   auto dataset = data::make_dataset(config.data, config.data.train_split, data::DatasetUse::kTraining);
-  auto options = data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
+  auto options =
+      data::LoaderOptions::from_config(config.data, /*train=*/true, static_cast<uint64_t>(config.runtime.seed));
   options.rank = rank;
   options.world_size = world_size;
   options.pin_memory = config.data.pin_memory && device.is_cuda();
@@ -54,8 +55,8 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   options.seed = static_cast<uint64_t>(config.runtime.seed);
   options.reducer.bucket_mb = config.runtime.dist_bucket_mb;
   options.reducer.overlap = config.runtime.dist_overlap;
-  return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule),
-                        std::move(loss), std::move(options));
+  return train::Trainer(std::move(model), std::move(loader), std::move(optimizer), std::move(schedule), std::move(loss),
+                        std::move(options));
 }
 
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) {
@@ -63,7 +64,8 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   hooks.log = std::make_shared<train::MetricsLog>(trainer.work_dir(), trainer.state().iteration,
                                                   /*writer=*/trainer.is_main_process());
   hooks.progress = std::make_shared<train::ProgressHook>(hooks.log, config.train.log_every);
-  hooks.checkpoint = std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
+  hooks.checkpoint =
+      std::make_shared<train::CheckpointHook>(config.train.checkpoint_every, config.train.keep_checkpoints);
   auto val = data::make_dataset(config.data, config.data.val_split, data::DatasetUse::kEvaluation);
   auto eval_options = make_eval_options(config, *trainer.model());
   eval_options.crf.reset();  // the CRF costs ~0.5 s an image and is fixed: it scores the net, not training

@@ -43,8 +43,8 @@ struct StandardHooks {
 };
 
 /// Adds progress + metrics.jsonl, checkpoints, periodic evaluation on
-/// data.val_split, best.pth by eval.best_metric, and curves and samples to `trainer`; call after resume() so that metrics.jsonl
-/// keeps the entries up to the resumed iteration.
+/// data.val_split, best.pth by eval.best_metric, and curves and samples to `trainer`; call after resume() so that
+/// metrics.jsonl keeps the entries up to the resumed iteration.
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config);
 
 }  // namespace deeplab::experiment

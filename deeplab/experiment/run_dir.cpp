@@ -19,7 +19,9 @@ std::string keep_previous_config(const std::string& dir, const std::string& new_
     if (fs::exists(kept)) continue;
     std::error_code ec;
     fs::rename(current, kept, ec);  // same directory: atomic, nothing copied
-    if (ec) throw IoError("cannot keep the previous config '" + current.string() + "' as '" + kept.string() + "': " + ec.message());
+    if (ec)
+      throw IoError("cannot keep the previous config '" + current.string() + "' as '" + kept.string() +
+                    "': " + ec.message());
     return kept.string();
   }
 }

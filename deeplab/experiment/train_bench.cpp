@@ -54,8 +54,8 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
   auto loader_options = data::LoaderOptions::from_config(config.data, /*train=*/true, 0);
   loader_options.workers = 0;  // the batch is made in the step's thread: no competition for the cores
   auto transform = data::Transform(data::TransformOptions::from_config(config.data, /*train=*/false));
-  auto loader = std::make_unique<data::Loader>(crop_sized_samples(o, config.model.num_classes), transform,
-                                               loader_options);
+  auto loader =
+      std::make_unique<data::Loader>(crop_sized_samples(o, config.model.num_classes), transform, loader_options);
   const std::string work_dir = (std::filesystem::temp_directory_path() / "deeplab_bench_train").string();
   train::Trainer trainer = make_trainer(config, std::move(model), device, work_dir, nullptr, std::move(loader));
 
@@ -78,7 +78,8 @@ TrainBenchResult benchmark_training(Config config, const TrainBenchOptions& o) {
     update.push_back(step.times.update);
   }
   if (r.milliseconds.empty()) throw ConfigError("bench train: no step was timed (the pacing driver stopped first)");
-  r.median_parts = {core::percentile(data, 0.5), core::percentile(forward, 0.5), core::percentile(backward, 0.5), core::percentile(update, 0.5)};
+  r.median_parts = {core::percentile(data, 0.5), core::percentile(forward, 0.5), core::percentile(backward, 0.5),
+                    core::percentile(update, 0.5)};
   r.median_ms = core::percentile(r.milliseconds, 0.5);
   r.p90_ms = core::percentile(r.milliseconds, 0.9);
   r.images_per_second = static_cast<double>(o.batch) * 1e3 / r.median_ms;

@@ -31,11 +31,11 @@ struct TrainBenchOptions {
 struct TrainBenchResult {
   std::vector<double> milliseconds;  // each timed step, in order
   double median_ms = 0, p90_ms = 0;
-  double images_per_second = 0;      // batch / median
-  std::string device;  // where the steps ran ("cpu", "cuda:0")
+  double images_per_second = 0;  // batch / median
+  std::string device;            // where the steps ran ("cpu", "cuda:0")
   double peak_rss_mib = 0;
-  double peak_device_mib = 0;  // CUDA: the caching allocator's peak over the timed steps (0 on CPU)
-  train::StepTimes median_parts;     // median of each part over the timed steps, seconds
+  double peak_device_mib = 0;     // CUDA: the caching allocator's peak over the timed steps (0 on CPU)
+  train::StepTimes median_parts;  // median of each part over the timed steps, seconds
 };
 
 /// Times training steps of `config`'s model; ConfigError for a panoptic model

@@ -13,9 +13,9 @@
 #include "deeplab/experiment/distributed_run.h"
 #include "deeplab/experiment/make_trainer.h"
 #include "deeplab/experiment/run_dir.h"
-#include "deeplab/export/model_io.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/train/checkpoint.h"
+#include "deeplab/weights/model_io.h"
 
 namespace deeplab::experiment {
 namespace {
@@ -77,7 +77,7 @@ TrainingRunResult run_training(const Config& config, const TrainingRunOptions& o
   const DistributedRun run = join_distributed_run(config, core::apply_runtime(config.runtime));
   if (!run.is_main_process()) core::set_console_logging(false);
   const std::string dir = config.runtime.work_dir;
-  spdlog::info("train {} -> {}: {} on {}", options.config_path, dir, exporting::describe_arch(config.model),
+  spdlog::info("train {} -> {}: {} on {}", options.config_path, dir, weights::describe_arch(config.model),
                run.device.str());
 
   models::DeepLab model = models::build_model(config.model);
@@ -86,7 +86,7 @@ TrainingRunResult run_training(const Config& config, const TrainingRunOptions& o
   const bool elastic_resume = run.elastic_restart() && !train::latest_checkpoint(dir + "/checkpoints").empty();
   const bool resuming = options.resume_newest || !options.resume.empty() || elastic_resume;
   if (!resuming) {
-    const std::string init = exporting::initialise_model(*model, config.model);
+    const std::string init = weights::initialise_model(*model, config.model);
     if (!init.empty()) spdlog::info("initial weights: {}", init);
   }
   train::Trainer trainer = make_trainer(config, model, run.device, dir, run.group);

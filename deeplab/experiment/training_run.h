@@ -26,12 +26,12 @@ struct TrainingRunOptions {
 
 struct TrainingRunResult {
   std::string work_dir;
-  int64_t iterations = 0;        ///< the iteration the run ended at
-  bool interrupted = false;      ///< stopped by a signal; resumable
-  bool main_process = true;      ///< rank 0 (it wrote the files)
+  int64_t iterations = 0;    ///< the iteration the run ended at
+  bool interrupted = false;  ///< stopped by a signal; resumable
+  bool main_process = true;  ///< rank 0 (it wrote the files)
   double images_per_second = 0;
-  std::string best_metric;       ///< eval.best_metric
-  double best_score = -1;        ///< fraction in [0, 1]; -1 without an evaluation
+  std::string best_metric;  ///< eval.best_metric
+  double best_score = -1;   ///< fraction in [0, 1]; -1 without an evaluation
   int64_t best_iteration = -1;
 };
 

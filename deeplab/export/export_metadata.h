@@ -16,17 +16,17 @@ inline constexpr const char* kMetadataFile = "meta.json";
 
 /// Model description stored beside the traced graph.
 struct ExportMetadata {
-  std::string arch;                          // e.g. "deeplabv3plus/resnet101/os16"
-  std::vector<std::string> class_names;      // index = class id
-  std::vector<std::vector<int>> palette;     // [r, g, b] per class id: the dataset descriptor's colours
-  std::vector<double> mean;                  // input normalisation, per channel
+  std::string arch;                       // e.g. "deeplabv3plus/resnet101/os16"
+  std::vector<std::string> class_names;   // index = class id
+  std::vector<std::vector<int>> palette;  // [r, g, b] per class id: the dataset descriptor's colours
+  std::vector<double> mean;               // input normalisation, per channel
   std::vector<double> std;
   std::vector<int64_t> input_size;           // traced (height, width); any size runs
   std::map<std::string, std::string> extra;  // free-form facts (output stride, align_corners ...)
 
   bool operator==(const ExportMetadata& o) const {
-    return arch == o.arch && class_names == o.class_names && palette == o.palette && mean == o.mean &&
-           std == o.std && input_size == o.input_size && extra == o.extra;
+    return arch == o.arch && class_names == o.class_names && palette == o.palette && mean == o.mean && std == o.std &&
+           input_size == o.input_size && extra == o.extra;
   }
 };
 

@@ -30,7 +30,8 @@ ExportForward export_forward(const models::ModelConfig& config, models::DeepLab 
   }
   return [model](const torch::Tensor& x) mutable {
     c10::Dict<std::string, at::Tensor> out;
-    for (const auto& [name, output] : model->forward_outputs(x, /*training_outputs=*/false)) out.insert(name, output.value);
+    for (const auto& [name, output] : model->forward_outputs(x, /*training_outputs=*/false))
+      out.insert(name, output.value);
     return c10::IValue(out);
   };
 }
@@ -49,7 +50,8 @@ void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
     // The dataset's own ids (Cityscapes: 24 person, 26 car ...) that saved
     // panoptic files and COCO JSON use, by train id.
     std::vector<int> raw_ids;
-    for (int id = 0; id < descriptor.num_classes(); ++id) raw_ids.push_back(descriptor.train_to_raw[static_cast<size_t>(id)]);
+    for (int id = 0; id < descriptor.num_classes(); ++id)
+      raw_ids.push_back(descriptor.train_to_raw[static_cast<size_t>(id)]);
     meta.extra["panoptic.category_ids"] = join(raw_ids);
   }
 }

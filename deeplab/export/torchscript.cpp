@@ -1,11 +1,10 @@
 #include "deeplab/export/torchscript.h"
 
-#include <filesystem>
-
-#include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
 
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 

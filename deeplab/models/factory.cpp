@@ -93,12 +93,13 @@ std::shared_ptr<HeadImpl> make_largefov(const ModelConfig& c, BackboneImpl& back
 
 std::shared_ptr<HeadImpl> make_aspp_sum(const ModelConfig& c, BackboneImpl& backbone) {
   if (!c.head.atrous) {
-    throw ConfigError("model.head.atrous: false leaves DeepLab v2's ASPP-L without branches; it is for the ASPP "
-                      "with image pooling (deeplabv3, deeplabv3plus, panoptic_deeplab)");
+    throw ConfigError(
+        "model.head.atrous: false leaves DeepLab v2's ASPP-L without branches; it is for the ASPP "
+        "with image pooling (deeplabv3, deeplabv3plus, panoptic_deeplab)");
   }
   // VGG's ASPP-L branches carry fc6/fc7; ResNet's are a 3x3 classifier each.
-  return std::make_shared<AsppSumHeadImpl>(backbone.spec(backbone.out_name()), c.num_classes,
-                                           resolve_atrous_rates(c), backbone.fc_channels());
+  return std::make_shared<AsppSumHeadImpl>(backbone.spec(backbone.out_name()), c.num_classes, resolve_atrous_rates(c),
+                                           backbone.fc_channels());
 }
 
 std::shared_ptr<HeadImpl> make_v3(const ModelConfig& c, BackboneImpl& backbone) {
@@ -145,11 +146,8 @@ std::shared_ptr<HeadImpl> make_panoptic(const ModelConfig& c, BackboneImpl& back
 // The one list of architectures: model.arch validation reads its names.
 const core::NamedTable<HeadBuilder>& arch_table() {
   static const core::NamedTable<HeadBuilder> table = {
-      {"deeplabv1", make_largefov},
-      {"deeplabv2", make_aspp_sum},
-      {"deeplabv3", make_v3},
-      {"deeplabv3plus", make_v3plus},
-      {"panoptic_deeplab", make_panoptic},
+      {"deeplabv1", make_largefov},   {"deeplabv2", make_aspp_sum},        {"deeplabv3", make_v3},
+      {"deeplabv3plus", make_v3plus}, {"panoptic_deeplab", make_panoptic},
   };
   return table;
 }
@@ -208,7 +206,8 @@ DeepLab build_model(const ModelConfig& c) {
 
   std::vector<double> msc = c.msc_scales;
   if (msc.empty() && c.arch == "deeplabv2") msc = {1.0, 0.75, 0.5};
-  auto options = DeepLabOptions().arch(c.arch).num_classes(c.num_classes).align_corners(c.align_corners).msc_scales(msc);
+  auto options =
+      DeepLabOptions().arch(c.arch).num_classes(c.num_classes).align_corners(c.align_corners).msc_scales(msc);
   DeepLab model(options, std::move(backbone), std::move(head), aux);
   if (c.bn_eps > 0 || c.bn_momentum > 0) set_norm_hyperparameters(*model, c.bn_eps, c.bn_momentum);
   set_norm_mode(*model, parse_norm_mode(c.norm));

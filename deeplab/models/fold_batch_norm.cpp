@@ -30,7 +30,8 @@ struct ParameterSlots : nn::Module {
 std::string partner_name(const std::string& name) {
   // Children numbered in running order: a Sequential's, and layers a module
   // adopted from one (heads' adopt_children).
-  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (!name.empty() &&
+      std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     const long index = std::stol(name);
     return index > 0 ? std::to_string(index - 1) : std::string();
   }
@@ -121,7 +122,8 @@ void fold_children(nn::Module& parent, const std::string& prefix, std::set<const
 
 FoldReport fold_batch_norms(nn::Module& model) {
   if (model.is_training()) {
-    throw Error("fold_batch_norms: the model is in training mode; folding uses the running statistics (call eval() first)");
+    throw Error(
+        "fold_batch_norms: the model is in training mode; folding uses the running statistics (call eval() first)");
   }
   FoldReport report;
   std::set<const nn::Conv2dImpl*> claimed;

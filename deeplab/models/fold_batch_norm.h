@@ -27,8 +27,8 @@ class Module;
 namespace deeplab::models {
 
 struct FoldReport {
-  int folded = 0;                      // norm layers moved into their convolution
-  std::vector<std::string> unfolded;   // qualified names of norm layers left as they are
+  int folded = 0;                     // norm layers moved into their convolution
+  std::vector<std::string> unfolded;  // qualified names of norm layers left as they are
 };
 
 /// Folds every conv -> norm pair of `model` in place (the model must be in

@@ -16,8 +16,8 @@ namespace deeplab::models {
 
 struct ModelBenchOptions {
   int64_t height = 513, width = 513, batch = 1;
-  int iterations = 10;  // timed forward passes
-  int warmup = 2;       // untimed passes first
+  int iterations = 10;         // timed forward passes
+  int warmup = 2;              // untimed passes first
   InferenceOptions inference;  // folding, layout, autocast of the timed passes
   int profile_passes = 0;      // > 0: that many more passes after the timed ones, under core::OpProfiler
 };
@@ -25,13 +25,13 @@ struct ModelBenchOptions {
 struct ModelBenchResult {
   std::vector<double> milliseconds;  // each timed pass, in order
   double median_ms = 0, p90_ms = 0;
-  double images_per_second = 0;      // batch / median
-  double macs_per_image = 0;         // convolution MACs of one image (model summary)
-  double achieved_gflops = 0;        // 2 x MACs x batch / median
-  double gemm_peak_gflops = 0;       // measure_gemm_gflops()
-  double peak_rss_mib = 0;           // of the process, after the passes
-  double peak_device_mib = 0;        // CUDA: the caching allocator's peak over the passes (0 on CPU)
-  int folded_bn = 0;                 // BN layers folded (inference.fold_bn)
+  double images_per_second = 0;        // batch / median
+  double macs_per_image = 0;           // convolution MACs of one image (model summary)
+  double achieved_gflops = 0;          // 2 x MACs x batch / median
+  double gemm_peak_gflops = 0;         // measure_gemm_gflops()
+  double peak_rss_mib = 0;             // of the process, after the passes
+  double peak_device_mib = 0;          // CUDA: the caching allocator's peak over the passes (0 on CPU)
+  int folded_bn = 0;                   // BN layers folded (inference.fold_bn)
   std::vector<core::OpStat> op_stats;  // of the profiled passes (profile_passes), most self time first
 };
 

@@ -25,8 +25,8 @@ struct BackboneConfig {
   /// (ResNet paper rule (1, 2, 4), Xception (1, 1, 1)).
   std::vector<int> multi_grid;
   bool deep_stem = false;
-  int cascade_blocks = 0;             // DeepLabv3 cascaded copies of ResNet block4
-  std::string layout = "largefov";    // VGG: largefov (DeepLab) or torchvision
+  int cascade_blocks = 0;           // DeepLabv3 cascaded copies of ResNet block4
+  std::string layout = "largefov";  // VGG: largefov (DeepLab) or torchvision
   double width_mult = 1.0;
   /// MobileNet: end with the closing 1x1 conv (V2: 1280 channels, torchvision's
   /// `features`); false stops at the last block (V2: 320 channels, TF DeepLab's

@@ -3,7 +3,7 @@
 // keys: "semantic" (class logits), "aux" (auxiliary head logits), "msc/<s>"
 // (DeepLabv2's per-scale logits), "center" and "offset" (Panoptic-DeepLab).  Each output
 // says how it follows its image through a resize or a horizontal flip, so
-// test-time augmentation (eval/predictor) handles every head alike.
+// test-time augmentation (inference/predictor) handles every head alike.
 
 #include <ATen/core/Tensor.h>
 

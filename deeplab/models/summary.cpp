@@ -85,10 +85,10 @@ ModelSummary summarize(DeepLabImpl& model, int64_t height, int64_t width, int de
 
 std::string format_summary(const ModelSummary& s, const std::string& title) {
   std::ostringstream out;
-  out << title << "\n" << std::left << std::setw(44) << "module" << std::right << std::setw(14) << "parameters\n"
+  out << title << "\n"
+      << std::left << std::setw(44) << "module" << std::right << std::setw(14) << "parameters\n"
       << s.tree;
-  out << "total parameters: " << with_thousands(s.parameters) << " (trainable " << with_thousands(s.trainable)
-      << ")\n";
+  out << "total parameters: " << with_thousands(s.parameters) << " (trainable " << with_thousands(s.trainable) << ")\n";
   out << "output stride: " << s.output_stride << "\n";
   out << std::fixed << std::setprecision(2) << "convolutions at " << s.height << "x" << s.width << ": "
       << s.conv_macs / 1e9 << " GMACs (~" << 2 * s.conv_macs / 1e9 << " GFLOPs)\n";

@@ -141,7 +141,7 @@ class SpatialFilter {
   std::vector<float> taps_, interior_taps_, x_scale_, y_scale_;
   std::vector<int64_t> border_columns_;
   Buffer scale_;
-  mutable Buffer rows_, column_;             // work buffers, reused by every iteration
+  mutable Buffer rows_, column_;               // work buffers, reused by every iteration
   mutable std::vector<const float*> sources_;  // the taps' rows, for weighted_sum
   mutable std::vector<float> row_taps_;        // their weights
 };
@@ -171,7 +171,7 @@ void softmax_pixel(const float* logits, float* out, int64_t c, int64_t padded) {
 // number is redone the careful way.
 template <int64_t kC>
 [[gnu::always_inline]] inline void softmax_row(const float* logits, const float* mask, float* q, int64_t labels,
-                                                int64_t c) {
+                                               int64_t c) {
   using kernels::kLanes;
   using kernels::Vec;
   constexpr int64_t kRegisters = kC > 0 ? kC / kLanes : 1;
@@ -209,13 +209,13 @@ struct MeanField {
   int64_t height, width, labels, padded;
   const float* log_p;  // -unary, padding lanes 0
   float* out;          // the final q, labels x pixels (the result tensor's memory)
-  Buffer mask;        // 1 per label lane, 0 per padding lane
-  Buffer zeros;       // a row of 0: where a pixel's splat starts a vertex's row
-  Buffer q;           // current marginals
-  Buffer splatted;    // q splatted onto the bilateral lattice: vertices x padded
-  Buffer next;        // the splat of the new q, made while `splatted` is read
-                      // (each splat writes a vertex's row at its first
-                      // pixel: neither buffer is zeroed between iterations)
+  Buffer mask;         // 1 per label lane, 0 per padding lane
+  Buffer zeros;        // a row of 0: where a pixel's splat starts a vertex's row
+  Buffer q;            // current marginals
+  Buffer splatted;     // q splatted onto the bilateral lattice: vertices x padded
+  Buffer next;         // the splat of the new q, made while `splatted` is read
+                       // (each splat writes a vertex's row at its first
+                       // pixel: neither buffer is zeroed between iterations)
 };
 
 // The whole inference for rows of kC floats.  Per iteration: the lattice
@@ -233,7 +233,7 @@ constexpr int64_t kAhead = 4;
 
 template <int64_t kC, int kK>
 [[gnu::always_inline]] inline void run_mean_field(MeanField& m, const SymmetricGaussianFilter& bilateral,
-                                                   const SpatialFilter& spatial, const DenseCrfOptions& o) {
+                                                  const SpatialFilter& spatial, const DenseCrfOptions& o) {
   const int64_t c = m.padded, w = m.width;
   const PermutohedralLattice& lattice = bilateral.lattice();
   const int corners = lattice.corners();
@@ -263,11 +263,13 @@ template <int64_t kC, int kK>
       const float* spatial_row = spatial.message_row(y, m.q.data(), c);
       for (int64_t x = 0, i = y * w; x < w; ++x, ++i) {
         if (i + kAhead < m.height * w) {
-          kernels::prefetch_corners<kC, kK>(m.splatted.data(), m.next.data(), vertex + (i + kAhead) * corners, corners, c);
+          kernels::prefetch_corners<kC, kK>(m.splatted.data(), m.next.data(), vertex + (i + kAhead) * corners, corners,
+                                            c);
         }
-        kernels::gather_corners<kC, kK>(m.splatted.data(), vertex + i * corners, weight + i * corners, corners, sliced, c);
-        kernels::combine<kC>(m.log_p + i * c, sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced,
-                             logits, c);
+        kernels::gather_corners<kC, kK>(m.splatted.data(), vertex + i * corners, weight + i * corners, corners, sliced,
+                                        c);
+        kernels::combine<kC>(m.log_p + i * c, sw * spatial_scale[i], spatial_row + x * c, bw * scale[i], sliced, logits,
+                             c);
         if (last) {  // straight into the result, label-major (q is not read again)
           softmax_row<kC>(logits, m.mask.data(), fresh, m.labels, c);
           for (int64_t k = 0; k < m.labels; ++k) m.out[k * m.height * w + i] = fresh[k];
@@ -314,9 +316,9 @@ Buffer pixel_major_log(const at::Tensor& probabilities, int64_t padded) {
 void check_inputs(const at::Tensor& rgb, const at::Tensor& probabilities) {
   if (probabilities.dim() != 3 || rgb.dim() != 3 || rgb.size(2) != 3 || rgb.size(0) != probabilities.size(1) ||
       rgb.size(1) != probabilities.size(2)) {
-    throw std::invalid_argument("dense_crf: needs probabilities [C, H, W] and an image [H, W, 3] of the same size; got " +
-                                std::to_string(probabilities.dim()) + "-d probabilities and a " +
-                                std::to_string(rgb.dim()) + "-d image");
+    throw std::invalid_argument(
+        "dense_crf: needs probabilities [C, H, W] and an image [H, W, 3] of the same size; got " +
+        std::to_string(probabilities.dim()) + "-d probabilities and a " + std::to_string(rgb.dim()) + "-d image");
   }
 }
 

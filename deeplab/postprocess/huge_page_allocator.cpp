@@ -139,9 +139,7 @@ bool backed_by_huge_pages(const void* block) {
 
 #else
 
-void* map_huge_pages(size_t bytes) {
-  return ::operator new(rounded_up(bytes), std::align_val_t(kHugePageBytes));
-}
+void* map_huge_pages(size_t bytes) { return ::operator new(rounded_up(bytes), std::align_val_t(kHugePageBytes)); }
 
 void unmap_huge_pages(void* block, size_t) noexcept { ::operator delete(block, std::align_val_t(kHugePageBytes)); }
 

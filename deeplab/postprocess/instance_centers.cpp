@@ -46,9 +46,9 @@ class WindowMax {
 };
 
 struct Candidates {
-  std::vector<int64_t> index;       // y * W + x, raster order
-  std::vector<int64_t> row_slot;    // per row: its row in `row_max`, -1 when it holds no candidate
-  std::vector<float> row_max;       // thresholded row max of the rows holding candidates
+  std::vector<int64_t> index;     // y * W + x, raster order
+  std::vector<int64_t> row_slot;  // per row: its row in `row_max`, -1 when it holds no candidate
+  std::vector<float> row_max;     // thresholded row max of the rows holding candidates
 };
 
 // Pixels above the threshold (and above 0, as deeplab2 then keeps only
@@ -76,7 +76,8 @@ Candidates threshold_and_row_max(const float* heat, int64_t height, int64_t widt
 }
 
 // A candidate survives NMS when no row max in its column window exceeds it.
-bool is_local_max(const Candidates& c, float value, int64_t y, int64_t x, int64_t height, int64_t width, int64_t radius) {
+bool is_local_max(const Candidates& c, float value, int64_t y, int64_t x, int64_t height, int64_t width,
+                  int64_t radius) {
   const int64_t y0 = std::max<int64_t>(0, y - radius), y1 = std::min(height - 1, y + radius);
   for (int64_t yy = y0; yy <= y1; ++yy) {
     const int64_t slot = c.row_slot[static_cast<size_t>(yy)];

@@ -89,7 +89,7 @@ template <int64_t kC>
 /// out = base + a x + b y over a row.
 template <int64_t kC>
 [[gnu::always_inline]] inline void combine(const float* base, float a, const float* x, float b, const float* y,
-                                            float* out, int64_t c) {
+                                           float* out, int64_t c) {
   if constexpr (kC >= kLanes) {
     for (int64_t k = 0; k < kC; k += kLanes) store(out + k, load(base + k) + a * load(x + k) + b * load(y + k));
   } else {
@@ -148,7 +148,7 @@ template <int kCount = 0>
 /// One point's corners: out = sum_r weight[r] * values[vertex[r]] (the slice).
 template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void gather_corners(const float* values, const int32_t* vertex, const float* weight,
-                                                   int run_time_corners, float* out, int64_t c) {
+                                                  int run_time_corners, float* out, int64_t c) {
   const int corners = kK > 0 ? kK : run_time_corners;
   if constexpr (kC >= kLanes) {
     Vec acc[kC / kLanes] = {};  // in registers: three for 21 labels
@@ -168,7 +168,7 @@ template <int64_t kC, int kK = 0>
 /// `gather_from`, read and written in `scatter_to`.
 template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void prefetch_corners(const float* gather_from, const float* scatter_to,
-                                                     const int32_t* vertex, int run_time_corners, int64_t c) {
+                                                    const int32_t* vertex, int run_time_corners, int64_t c) {
   const int corners = kK > 0 ? kK : run_time_corners;
   const int64_t n = width<kC>(c);
   for (int r = 0; r < corners; ++r) {
@@ -185,8 +185,8 @@ template <int64_t kC, int kK = 0>
 /// (kC or c floats of 0) instead of from what `values` held there.
 template <int64_t kC, int kK = 0>
 [[gnu::always_inline]] inline void scatter_corners(const float* in, float scale, const int32_t* vertex,
-                                                    const float* weight, int run_time_corners, float* values,
-                                                    int64_t c, uint32_t first = 0, const float* zeros = nullptr) {
+                                                   const float* weight, int run_time_corners, float* values, int64_t c,
+                                                   uint32_t first = 0, const float* zeros = nullptr) {
   const int corners = kK > 0 ? kK : run_time_corners;
   const int64_t n = width<kC>(c);
   if constexpr (kC >= kLanes) {

@@ -3,6 +3,8 @@
 // second maps each pixel's code to its panoptic id through a small table, so
 // no full-resolution ATen temporaries are made.
 
+#include "deeplab/postprocess/panoptic.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "deeplab/core/error.h"
-#include "deeplab/postprocess/panoptic.h"
 
 namespace deeplab::postprocess {
 namespace {
@@ -23,8 +24,8 @@ at::Tensor cpu_float(const at::Tensor& t) { return t.to(at::kCPU, at::kFloat).co
 
 void check_shape(const at::Tensor& t, const char* what, at::IntArrayRef expected) {
   if (t.sizes() != expected) {
-    throw DataError(std::string("panoptic post-processing: ") + what + " must be " + c10::str(expected) +
-                    ", got " + c10::str(t.sizes()));
+    throw DataError(std::string("panoptic post-processing: ") + what + " must be " + c10::str(expected) + ", got " +
+                    c10::str(t.sizes()));
   }
 }
 
@@ -147,7 +148,11 @@ struct ImageView {
 class FirstPass {
  public:
   FirstPass(const ImageView& image, const std::vector<uint8_t>& is_thing, const CenterCoords& centers)
-      : im_(image), is_thing_(is_thing), centers_(centers), best_(image.width), label_(image.width),
+      : im_(image),
+        is_thing_(is_thing),
+        centers_(centers),
+        best_(image.width),
+        label_(image.width),
         groups_(image.width) {
     stats_.class_pixels.assign(static_cast<size_t>(im_.classes), 0);
     stats_.votes.assign(static_cast<size_t>((centers.size() + 1) * im_.classes), 0);
@@ -207,7 +212,7 @@ std::vector<int32_t> code_table(const PixelStats& stats, const PanopticOptions& 
   for (int64_t i = 1; i <= instances; ++i) {
     const int64_t* v = stats.votes.data() + i * classes;
     const int64_t cls = std::max_element(v, v + classes) - v;  // first maximum: the smaller class
-    if (v[cls] == 0) continue;                                  // no pixel: the instance vanishes
+    if (v[cls] == 0) continue;                                 // no pixel: the instance vanishes
     const int32_t number = ++next_number[static_cast<size_t>(cls)];
     if (number >= divisor) {
       throw DataError("panoptic post-processing: class " + std::to_string(cls) + " has " + std::to_string(number) +
@@ -265,8 +270,8 @@ PanopticPrediction panoptic_from_outputs(const at::Tensor& semantic, const at::T
   out.semantic = at::empty({height, width}, at::kLong);
   out.panoptic = at::empty({height, width}, at::kInt);
   int32_t* code = out.panoptic.data_ptr<int32_t>();
-  const ImageView image{sem.data_ptr<float>(), off.data_ptr<float>(), out.semantic.data_ptr<int64_t>(), code,
-                        classes, height, width};
+  const ImageView image{
+      sem.data_ptr<float>(), off.data_ptr<float>(), out.semantic.data_ptr<int64_t>(), code, classes, height, width};
   const PixelStats stats = FirstPass(image, is_thing, centers).run();
   const std::vector<int32_t> table = code_table(stats, options, is_thing, centers.size());
   for (int64_t p = 0; p < height * width; ++p) code[p] = table[static_cast<size_t>(code[p])];

@@ -1,13 +1,13 @@
 #include "deeplab/postprocess/permutohedral_lattice.h"
 
-#include "deeplab/postprocess/huge_page_allocator.h"
-#include "deeplab/postprocess/lattice_kernels.h"
-#include "deeplab/postprocess/simd_clones.h"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "deeplab/postprocess/huge_page_allocator.h"
+#include "deeplab/postprocess/lattice_kernels.h"
+#include "deeplab/postprocess/simd_clones.h"
 
 namespace deeplab::postprocess {
 
@@ -219,7 +219,8 @@ void PermutohedralLattice::build(const std::vector<float>& features) {
     }
     uint32_t first = 0;
     for (int r = 0; r < corners; ++r) {
-      const int32_t vertex = table.find_or_insert<kD>(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
+      const int32_t vertex =
+          table.find_or_insert<kD>(&keys[static_cast<size_t>(r * d)], hashes[static_cast<size_t>(r)]);
       vertex_of_[static_cast<size_t>(i * corners + r)] = vertex;
       weight_of_[static_cast<size_t>(i * corners + r)] = locator.weight(r);
       first |= static_cast<uint32_t>(vertex >= known) << r;
@@ -283,7 +284,7 @@ namespace {
 // Splat, blur and slice for rows of kC channels (kernels::width).
 template <int64_t kC>
 [[gnu::always_inline]] inline void filter_rows(const PermutohedralLattice& lattice, const float* in, float* out,
-                                                int64_t c, const float* point_scale, std::vector<float>& values) {
+                                               int64_t c, const float* point_scale, std::vector<float>& values) {
   const int corners = lattice.corners();
   const int32_t* vertex = lattice.corner_vertices();
   const float* weights = lattice.corner_weights();
@@ -301,7 +302,7 @@ template <int64_t kC>
 
 template <int64_t kC>
 [[gnu::always_inline]] inline void blur_rows(const std::vector<std::vector<int32_t>>& chains, float* values,
-                                              int64_t c) {
+                                             int64_t c) {
   for (const std::vector<int32_t>& axis : chains) kernels::blur_chains<kC>(values, axis.data(), axis.size(), c);
 }
 
@@ -347,6 +348,5 @@ SymmetricGaussianFilter::SymmetricGaussianFilter(PermutohedralLattice lattice) :
 void SymmetricGaussianFilter::apply(const float* in, float* out, int64_t channels) const {
   lattice_.filter_scaled(in, out, channels, scale_.data());
 }
-
 
 }  // namespace deeplab::postprocess

@@ -53,8 +53,8 @@ class PermutohedralLattice {
   int d_;
   int64_t n_;
   int64_t vertices_ = 0;
-  std::vector<int32_t> vertex_of_;  // n x (d + 1): lattice vertex of each simplex corner
-  std::vector<float> weight_of_;    // n x (d + 1): its barycentric weight
+  std::vector<int32_t> vertex_of_;      // n x (d + 1): lattice vertex of each simplex corner
+  std::vector<float> weight_of_;        // n x (d + 1): its barycentric weight
   std::vector<uint8_t> first_corners_;  // n: see first_corners()
   /// Per axis, the chains of neighbouring vertices, each from its lower end
   /// and followed by kChainEnd; one more kChainEnd closes the list.

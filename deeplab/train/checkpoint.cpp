@@ -22,12 +22,15 @@ constexpr int64_t kFormat = 2;
 
 // Files of format 1 (no `format` entry) kept the trainer's, the scaler's and the eval hook's numbers
 // in one `state.*` struct and one process's RNG as `rng.cpu`.
-const std::map<std::string, std::string> kFormat1Keys = {
-    {"state.iteration", "trainer.iteration"},         {"state.epoch", "trainer.epoch"},
-    {"state.batch_in_epoch", "trainer.batch_in_epoch"}, {"state.skipped_steps", "trainer.skipped_steps"},
-    {"state.loss_scale", "scaler.scale"},             {"state.scaler_good_steps", "scaler.good_steps"},
-    {"state.best_miou", "hooks.eval.best_miou"},      {"state.best_iteration", "hooks.eval.best_iteration"},
-    {"rng.cpu", "rank0.rng.cpu"}};
+const std::map<std::string, std::string> kFormat1Keys = {{"state.iteration", "trainer.iteration"},
+                                                         {"state.epoch", "trainer.epoch"},
+                                                         {"state.batch_in_epoch", "trainer.batch_in_epoch"},
+                                                         {"state.skipped_steps", "trainer.skipped_steps"},
+                                                         {"state.loss_scale", "scaler.scale"},
+                                                         {"state.scaler_good_steps", "scaler.good_steps"},
+                                                         {"state.best_miou", "hooks.eval.best_miou"},
+                                                         {"state.best_iteration", "hooks.eval.best_iteration"},
+                                                         {"rng.cpu", "rank0.rng.cpu"}};
 
 // A fresh tensor per read: InputArchive::read set_()s into a defined tensor,
 // which fails when that tensor's storage came from the archive.
@@ -139,9 +142,11 @@ torch::serialize::InputArchive open_checkpoint(const std::string& path, c10::Dev
     throw UnreadableCheckpoint("checkpoint '" + path + "' cannot be read (cut short or damaged?): " + why);
   }
   const auto keys = archive.keys();
-  const bool has_model = std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("model.", 0) == 0; });
+  const bool has_model =
+      std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("model.", 0) == 0; });
   if (!has_model || std::find(keys.begin(), keys.end(), "optimizer") == keys.end()) {
-    throw UnreadableCheckpoint("'" + path + "' is not a training checkpoint (no model and optimizer entries); "
+    throw UnreadableCheckpoint("'" + path +
+                               "' is not a training checkpoint (no model and optimizer entries); "
                                "weights files (.pth, .safetensors) start a run through model.init, not --resume");
   }
   return archive;
@@ -169,9 +174,13 @@ void check_model_fits(torch::serialize::InputArchive& archive, torch::nn::Module
   }
   if (missing.empty() && unexpected.empty() && reshaped.empty()) return;
   std::string what = "checkpoint '" + path + "' was saved by another model than this config builds:";
-  if (!missing.empty()) what += " " + std::to_string(missing.size()) + " tensor(s) of the model are not in it (" + some_of(missing) + ");";
-  if (!unexpected.empty()) what += " " + std::to_string(unexpected.size()) + " of its tensors are not in the model (" + some_of(unexpected) + ");";
-  if (!reshaped.empty()) what += " " + std::to_string(reshaped.size()) + " differ in shape (" + some_of(reshaped, 2) + ");";
+  if (!missing.empty())
+    what += " " + std::to_string(missing.size()) + " tensor(s) of the model are not in it (" + some_of(missing) + ");";
+  if (!unexpected.empty())
+    what +=
+        " " + std::to_string(unexpected.size()) + " of its tensors are not in the model (" + some_of(unexpected) + ");";
+  if (!reshaped.empty())
+    what += " " + std::to_string(reshaped.size()) + " differ in shape (" + some_of(reshaped, 2) + ");";
   throw ConfigError(what + " resume with the model section the run was trained with");
 }
 
@@ -193,8 +202,8 @@ RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torc
     load_optimizer_state(optimizer, optimizer_archive);
     return read_run_state(archive);
   } catch (const c10::Error& e) {
-    throw IoError("checkpoint '" + path + "' cannot be loaded into this model/optimizer: " +
-                  e.what_without_backtrace());
+    throw IoError("checkpoint '" + path +
+                  "' cannot be loaded into this model/optimizer: " + e.what_without_backtrace());
   }
 }
 
@@ -204,7 +213,8 @@ std::vector<std::string> checkpoints_newest_first(const std::string& dir) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       std::smatch match;
       const std::string name = entry.path().filename().string();
-      if (std::regex_match(name, match, kCheckpointName)) found.emplace_back(std::stoll(match[1]), entry.path().string());
+      if (std::regex_match(name, match, kCheckpointName))
+        found.emplace_back(std::stoll(match[1]), entry.path().string());
     }
   }
   std::sort(found.rbegin(), found.rend());

@@ -61,7 +61,8 @@ void GradReducer::build_buckets(double bucket_mb) {
   for (auto& bucket : buckets_) {
     int64_t numel = 0;
     for (size_t k : bucket.params) numel += params_[k].numel();
-    bucket.flat = torch::zeros({numel + static_cast<int64_t>(bucket.params.size())}, params_[bucket.params.front()].options());
+    bucket.flat =
+        torch::zeros({numel + static_cast<int64_t>(bucket.params.size())}, params_[bucket.params.front()].options());
   }
 }
 

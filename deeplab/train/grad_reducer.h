@@ -73,7 +73,7 @@ class GradReducer {
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // keep the hooked nodes alive
-  std::vector<core::ProcessGroup::Work> pending_;  // all-reduces in flight
+  std::vector<core::ProcessGroup::Work> pending_;                     // all-reduces in flight
   bool armed_ = false;
   size_t next_launch_ = 0;
   ReduceStats stats_;

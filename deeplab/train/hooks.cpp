@@ -9,14 +9,14 @@
 #include <iomanip>
 #include <sstream>
 
-#include "deeplab/export/state_dict.h"
+#include "deeplab/core/bench_stats.h"
 #include "deeplab/core/error.h"
 #include "deeplab/eval/metric_table.h"
 #include "deeplab/eval/shard_merge.h"
 #include "deeplab/train/checkpoint.h"
-#include "deeplab/core/bench_stats.h"
 #include "deeplab/train/plots.h"
 #include "deeplab/train/trainer.h"
+#include "deeplab/weights/state_dict.h"
 
 namespace deeplab::train {
 namespace fs = std::filesystem;
@@ -34,7 +34,8 @@ std::string step_line(const StepResult& step, int world_size) {
   line << std::fixed << std::setprecision(4) << "loss " << step.loss;
   if (step.terms.size() > 1) {
     line << " (";
-    for (size_t i = 0; i < step.terms.size(); ++i) line << (i ? ", " : "") << step.terms[i].first << " " << step.terms[i].second;
+    for (size_t i = 0; i < step.terms.size(); ++i)
+      line << (i ? ", " : "") << step.terms[i].first << " " << step.terms[i].second;
     line << ")";
   }
   line << " lr " << std::setprecision(6) << step.lr << std::setprecision(1) << " "
@@ -108,11 +109,11 @@ void CheckpointHook::after_train(Trainer& trainer, bool interrupted) {
     spdlog::info("stopped at iteration {}; checkpoint {}", trainer.state().iteration, last_);
     return;
   }
-  exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/final.pth");
+  weights::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/final.pth");
 }
 
-EvalHook::EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val,
-                   eval::EvalOptions options, EvalHookOptions hook_options)
+EvalHook::EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val, eval::EvalOptions options,
+                   EvalHookOptions hook_options)
     : log_(std::move(log)), val_(std::move(val)), options_(std::move(options)), hook_options_(hook_options) {
   options_.progress = false;  // the training bar stays on screen
 }
@@ -149,9 +150,10 @@ void EvalHook::evaluate(Trainer& trainer) {
 // first rows (PredictionWriter, vis_limit).
 std::vector<std::string> EvalHook::sample_paths(const Trainer& trainer) const {
   const size_t stride = static_cast<size_t>(trainer.world_size());
-  const size_t count = std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), (val_->size() + stride - 1) / stride);
+  const size_t count =
+      std::min<size_t>(static_cast<size_t>(hook_options_.vis_samples), (val_->size() + stride - 1) / stride);
   if (count == 0 || options_.outputs.vis_dir.empty()) return {};
-  const eval::PredictionWriter paths(options_.outputs);
+  const inference::PredictionWriter paths(options_.outputs);
   std::vector<std::string> rows;
   for (size_t i = 0; i < count; ++i) rows.push_back(paths.vis_path(val_->id(i * stride)));
   return rows;
@@ -189,8 +191,8 @@ void BestCheckpointHook::consider(Trainer& trainer) {
       for (const auto& [name, value] : m->scores()) available += (available.empty() ? "" : ", ") + name;
     }
     if (!eval::kind_giving(score_) || !result.metric(eval::kind_giving(score_)->name)) {
-      throw ConfigError("eval.best_metric: '" + score_ + "' is not a score of this evaluation (it gives " +
-                        available + ")");
+      throw ConfigError("eval.best_metric: '" + score_ + "' is not a score of this evaluation (it gives " + available +
+                        ")");
     }
     return;  // given by this run's metrics but undefined this time (e.g. no instance in the split)
   }
@@ -198,7 +200,7 @@ void BestCheckpointHook::consider(Trainer& trainer) {
   best_score_ = *score;
   best_iteration_ = it;
   if (trainer.is_main_process()) {
-    exporting::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
+    weights::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
   }
 }
 

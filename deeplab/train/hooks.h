@@ -58,8 +58,8 @@ class CheckpointHook : public Hook {
 
 /// When the eval hook evaluates and what it records.
 struct EvalHookOptions {
-  int every = 0;        // steps between evaluations; 0: only at the end
-  int vis_samples = 4;  // visualised validation images (the first ones), for val_samples.png
+  int every = 0;                       // steps between evaluations; 0: only at the end
+  int vis_samples = 4;                 // visualised validation images (the first ones), for val_samples.png
   std::string tracked_score = "mIoU";  // the score logged as each evaluation's "score" (eval.best_metric)
 };
 

@@ -44,7 +44,10 @@ void MetricsLog::append(const std::string& line) {
 
 void MetricsLog::add_train(const TrainPoint& p) {
   train_.push_back(p);
-  nlohmann::json j = {{"kind", "train"}, {"iteration", p.iteration}, {"loss", p.loss}, {"lr", p.lr},
+  nlohmann::json j = {{"kind", "train"},
+                      {"iteration", p.iteration},
+                      {"loss", p.loss},
+                      {"lr", p.lr},
                       {"images_per_second", p.images_per_second}};
   for (const auto& [name, value] : p.terms) j["loss/" + name] = value;
   for (const auto& [name, value] : p.extras) j[name] = value;

@@ -32,7 +32,8 @@ struct OptimizerKind {
 };
 
 template <class Options, class Optimizer>
-std::unique_ptr<torch::optim::Optimizer> build_as(const Groups& groups, const torch::optim::OptimizerOptions& defaults) {
+std::unique_ptr<torch::optim::Optimizer> build_as(const Groups& groups,
+                                                  const torch::optim::OptimizerOptions& defaults) {
   return std::make_unique<Optimizer>(groups, static_cast<const Options&>(defaults));
 }
 

@@ -47,13 +47,11 @@ void draw_panel(cv::Mat& canvas, cv::Rect area, const std::string& title, const 
   cv::putText(canvas, short_number(y_max), {area.x + 4, plot.y + 8}, small, 0.35, kInk, 1, cv::LINE_AA);
   cv::putText(canvas, short_number(y_min), {area.x + 4, plot.y + plot.height}, small, 0.35, kInk, 1, cv::LINE_AA);
   cv::putText(canvas, short_number(x_min), {plot.x, plot.y + plot.height + 14}, small, 0.35, kInk, 1, cv::LINE_AA);
-  cv::putText(canvas, "iter " + short_number(x_max), {plot.x + plot.width - 70, plot.y + plot.height + 14}, small,
-              0.35, kInk, 1, cv::LINE_AA);
+  cv::putText(canvas, "iter " + short_number(x_max), {plot.x + plot.width - 70, plot.y + plot.height + 14}, small, 0.35,
+              kInk, 1, cv::LINE_AA);
 }
 
-void write_png(const std::string& path, const cv::Mat& image) {
-  data::write_bgr_image(image, path);
-}
+void write_png(const std::string& path, const cv::Mat& image) { data::write_bgr_image(image, path); }
 
 }  // namespace
 

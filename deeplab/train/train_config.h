@@ -93,17 +93,17 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   LossConfig loss;
-  std::string amp = "none";       // bf16 (CPU autocast) or fp16 (CUDA, with loss scaling)
-  int accumulate = 1;             // batches per optimizer step
-  double clip_grad_norm = 0.0;    // 0: no clipping
-  bool freeze_bn = false;         // retired: read as model.norm: frozen_bn (experiment/config.cpp)
+  std::string amp = "none";     // bf16 (CPU autocast) or fp16 (CUDA, with loss scaling)
+  int accumulate = 1;           // batches per optimizer step
+  double clip_grad_norm = 0.0;  // 0: no clipping
+  bool freeze_bn = false;       // retired: read as model.norm: frozen_bn (experiment/config.cpp)
   bool channels_last = false;
-  bool skip_nonfinite = false;    // skip steps with a non-finite loss instead of stopping
+  bool skip_nonfinite = false;  // skip steps with a non-finite loss instead of stopping
   int log_every = 20;
   int checkpoint_every = 1000;
   int keep_checkpoints = 3;
-  int eval_every = 0;             // 0: only at the end
-  int vis_samples = 4;            // rows of val_samples.png
+  int eval_every = 0;   // 0: only at the end
+  int vis_samples = 4;  // rows of val_samples.png
 
   template <class V>
   void fields(V& v) {

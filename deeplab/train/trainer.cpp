@@ -94,7 +94,8 @@ void Trainer::add_hook(std::shared_ptr<Hook> hook) {
 }
 
 // The state a resumed checkpoint saved for `hook`, under its name or, from
-// an older checkpoint, one of its earlier names.
+// an older checkpoint, one of its earlier names.  The state stays pending:
+// hooks split from one older hook (eval -> eval, best) each read it.
 void Trainer::restore_hook_state(Hook& hook) {
   std::vector<std::string> names = hook.earlier_names();
   names.insert(names.begin(), hook.name());
@@ -102,7 +103,6 @@ void Trainer::restore_hook_state(Hook& hook) {
     const auto pending = pending_hook_state_.find(name);
     if (pending == pending_hook_state_.end()) continue;
     hook.load_state_dict(pending->second);
-    pending_hook_state_.erase(pending);
     return;
   }
 }
@@ -133,7 +133,7 @@ void Trainer::load_rank_state_dict(const TensorMap& state) {
   const auto cpu = state.find("rng.cpu");
   if (cpu != state.end()) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle on the global one
-    generator.set_state(cpu->second.cpu());  // a checkpoint read onto a GPU holds it there
+    generator.set_state(cpu->second.cpu());                          // a checkpoint read onto a GPU holds it there
   }
   const auto cuda = state.find("rng.cuda");
   if (cuda != state.end() && options_.device.is_cuda()) {
@@ -167,12 +167,14 @@ std::string Trainer::save_checkpoint(const std::string& dir) {
 }
 
 void Trainer::reseed_for_new_world(int64_t saved_world_size) {
-  const uint64_t seed = data::mix_seed(rank_seed(options_.seed, options_.rank), static_cast<uint64_t>(state_.iteration));
+  const uint64_t seed =
+      data::mix_seed(rank_seed(options_.seed, options_.rank), static_cast<uint64_t>(state_.iteration));
   core::seed_everything(seed);
   if (is_main_process()) {
-    spdlog::warn("resuming a run of {} process(es) with {}: random generators re-seeded from (seed, rank, iteration); "
-                 "the run continues, but not bit-exactly as it would have",
-                 saved_world_size, options_.world_size);
+    spdlog::warn(
+        "resuming a run of {} process(es) with {}: random generators re-seeded from (seed, rank, iteration); "
+        "the run continues, but not bit-exactly as it would have",
+        saved_world_size, options_.world_size);
   }
 }
 
@@ -216,8 +218,8 @@ void Trainer::move_to_device(data::Batch& batch) const {
   batch.images = batch.images.to(device, options_.dtype, non_blocking);
   if (options_.channels_last) batch.images = batch.images.contiguous(at::MemoryFormat::ChannelsLast);
   batch.labels = batch.labels.to(device, non_blocking);
-  for (auto* target : {&batch.center, &batch.center_weights, &batch.offset, &batch.offset_weights,
-                       &batch.semantic_weights}) {
+  for (auto* target :
+       {&batch.center, &batch.center_weights, &batch.offset, &batch.offset_weights, &batch.semantic_weights}) {
     if (target->defined()) *target = target->to(device, non_blocking);
   }
 }
@@ -279,7 +281,9 @@ StepResult Trainer::run_step() {
   optimizer_.optimizer().zero_grad();
   bool finite = true;
   using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   for (int i = 0; i < options_.accumulate; ++i) {
     const auto wait = Clock::now();
     data::Batch batch = next_batch();

@@ -58,10 +58,10 @@ struct StepResult {
 struct TrainerOptions {
   std::string work_dir;
   int64_t max_iters = 1;
-  int accumulate = 1;             // batches per optimizer step
-  std::string amp = "none";       // none | bf16 | fp16
+  int accumulate = 1;        // batches per optimizer step
+  std::string amp = "none";  // none | bf16 | fp16
   bool channels_last = false;
-  double clip_grad_norm = 0.0;    // 0: no clipping
+  double clip_grad_norm = 0.0;  // 0: no clipping
   bool skip_nonfinite = false;
   c10::Device device{c10::kCPU};
   c10::ScalarType dtype = c10::kFloat;  // of the model and the images (kDouble for exactness checks)
@@ -87,8 +87,8 @@ class Trainer {
  public:
   /// Moves the model to options.device (parameters keep their identity, so
   /// an optimizer built on them stays valid).
-  Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, GroupedOptimizer optimizer,
-          LrSchedule schedule, LossFn loss, TrainerOptions options);
+  Trainer(models::DeepLab model, std::unique_ptr<data::Loader> loader, GroupedOptimizer optimizer, LrSchedule schedule,
+          LossFn loss, TrainerOptions options);
 
   /// Adds a hook; a hook whose state a resume has already read gets it now.
   void add_hook(std::shared_ptr<Hook> hook);
@@ -146,7 +146,7 @@ class Trainer {
   StepResult last_step_;
   std::vector<std::shared_ptr<Hook>> hooks_;
   std::map<std::string, TensorMap> pending_hook_state_;  // read by resume(), for hooks added later
-  std::shared_ptr<core::ProcessGroup> group_;  // set when world size > 1
+  std::shared_ptr<core::ProcessGroup> group_;            // set when world size > 1
   std::unique_ptr<GradReducer> reducer_;
   bool stop_requested_ = false;
   bool loader_started_ = false;

@@ -2,7 +2,6 @@
 // photo with the classes' colours blended in (and, when asked, the label map).
 //   segment_image model.pt photo.jpg overlay.png [labels.png]
 #include <deeplab/segmenter.h>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 

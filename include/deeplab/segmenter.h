@@ -57,11 +57,11 @@ struct Segment {
 
 /// What segment() returns for one image; every map has the image's size.
 struct Segmentation {
-  cv::Mat labels;         ///< CV_32SC1: class index per pixel
+  cv::Mat labels;  ///< CV_32SC1: class index per pixel
   /// CV_32F, three dimensions {classes, height, width}: at<float>(c, y, x);
   /// empty unless SegmenterOptions::probabilities.
   cv::Mat probabilities;
-  cv::Mat panoptic;       ///< CV_32SC1: segment id per pixel, 0 = void; empty for semantic models
+  cv::Mat panoptic;               ///< CV_32SC1: segment id per pixel, 0 = void; empty for semantic models
   std::vector<Segment> segments;  ///< panoptic models only
 };
 

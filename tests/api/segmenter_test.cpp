@@ -15,8 +15,8 @@
 
 #include "deeplab/core/config_io.h"
 #include "deeplab/data/sample_io.h"
-#include "deeplab/export/state_dict.h"
 #include "deeplab/models/model_config.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
 
@@ -38,7 +38,7 @@ struct RandomModel {
     config = dir.write("exp.yaml", yaml.str());
     const auto model_config = core::load_config_section<models::ModelConfig>(config, "model");
     weights = dir.file("w.pth");
-    exporting::save_module_state_dict(*testing::small_random_model(model_config, 11), weights);
+    weights::save_module_state_dict(*testing::small_random_model(model_config, 11), weights);
   }
 };
 

@@ -17,13 +17,13 @@ namespace {
 
 TEST(Training, TrainRunsAWholeRunAndResumesFromItsCheckpoint) {
   testing::TempDir dir;
-  const auto synth = testing::run_deeplab("data synth --layout voc --out " + dir.file("voc") +
-                                          " --num 8 --size 48x48 --seed 5");
+  const auto synth =
+      testing::run_deeplab("data synth --layout voc --out " + dir.file("voc") + " --num 8 --size 48x48 --seed 5");
   ASSERT_EQ(synth.exit_code, 0) << synth.output;
   TrainingOptions options;
   options.work_dir = dir.file("run");
   options.graceful_stop = false;
-  options.overrides = {"data.root=" + dir.file("voc"), "train.max_iters=3", "data.batch_size=2",
+  options.overrides = {"data.root=" + dir.file("voc"), "train.max_iters=3",        "data.batch_size=2",
                        "data.crop_size=[48,48]",       "train.checkpoint_every=3", "train.log_every=1",
                        "train.eval_every=3",           "runtime.threads=2"};
   const std::string config = testing::source_path("configs/quickstart/synthetic_voc.yaml");

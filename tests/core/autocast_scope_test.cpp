@@ -2,10 +2,11 @@
 // on for its device and restores the previous state, ops inside run in the
 // mode's dtype, and modes a device cannot run are errors naming the key.
 
+#include "deeplab/core/autocast_scope.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "deeplab/core/autocast_scope.h"
 #include "deeplab/core/error.h"
 
 namespace deeplab::core {

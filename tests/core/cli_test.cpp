@@ -38,8 +38,7 @@ TEST(Cli, HelpListsSubcommands) {
 TEST(Cli, LaunchSaysWhereTheWorkersCommandGoesAndRefusesImpossibleCounts) {
   auto result = run_deeplab("launch --nproc-per-node 2 train -c some.yaml");
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.output.find("'-c' is not an option of launch; put the workers' command after --"),
-            std::string::npos)
+  EXPECT_NE(result.output.find("'-c' is not an option of launch; put the workers' command after --"), std::string::npos)
       << result.output;
   result = run_deeplab("launch --nproc-per-node 100000 -- frobnicate");
   EXPECT_EQ(result.exit_code, 1);
@@ -79,8 +78,8 @@ TEST(Cli, UnknownSubcommandAndBadLogLevelFail) {
 TEST(Cli, LogLevelFlagWinsOverTheConfig) {
   testing::TempDir dir;
   auto config = [&](const std::string& level) {
-    return dir.write("log_" + level + ".yaml", "data: {root: " + dir.path() + "/no_data}\nruntime: {log_level: " +
-                                                   level + ", device: cpu}\n");
+    return dir.write("log_" + level + ".yaml",
+                     "data: {root: " + dir.path() + "/no_data}\nruntime: {log_level: " + level + ", device: cpu}\n");
   };
   auto info_lines = [&](const std::string& flag, const std::string& level) {
     const auto result =

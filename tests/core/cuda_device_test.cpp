@@ -1,12 +1,13 @@
 // The CUDA runtime helpers: what the build reports, no-ops on the CPU, and
 // on a GPU the synchronisation and the allocator's peak.
 
+#include "deeplab/core/cuda_device.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <regex>
 
-#include "deeplab/core/cuda_device.h"
 #include "deeplab/core/runtime.h"
 
 namespace deeplab::core {

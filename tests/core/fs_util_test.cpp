@@ -3,6 +3,8 @@
 // file and leaves the previous content; temporary files of killed processes
 // are removed, those of running processes kept.
 
+#include "deeplab/core/fs_util.h"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 #include <filesystem>
 
 #include "deeplab/core/error.h"
-#include "deeplab/core/fs_util.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::core {
@@ -49,10 +50,12 @@ TEST(FsUtil, AWriteOverTheFileSizeLimitIsAClearErrorAndKeepsThePreviousFile) {
     FAIL() << "a write over the limit succeeded";
   } catch (const IoError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("cannot write '" + path + "': File too large (the disk is full"), std::string::npos) << message;
+    EXPECT_NE(message.find("cannot write '" + path + "': File too large (the disk is full"), std::string::npos)
+        << message;
   }
   EXPECT_EQ(read_file(path), "previous");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1) << "a temporary file was left";
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1)
+      << "a temporary file was left";
 }
 
 TEST(FsUtil, FullDiskHintOnlyForFullDiskErrors) {

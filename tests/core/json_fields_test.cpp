@@ -2,12 +2,13 @@
 // (a float or an out-of-range value is an error, never a cast), and every
 // error names where, the key, what was expected and what the file holds.
 
+#include "deeplab/core/json_fields.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "deeplab/core/error.h"
-#include "deeplab/core/json_fields.h"
 
 namespace deeplab::core {
 namespace {
@@ -34,8 +35,9 @@ TEST(JsonFields, IntegersInRangeAreRead) {
 
 TEST(JsonFields, FloatsAndOutOfRangeValuesAreErrorsNotCasts) {
   const json j = json::parse(R"({"big": 1.4e127, "frac": 2.5, "neg": -1, "huge": 4294967296})");
-  EXPECT_EQ(error_of([&] { json_field<int>(j, "big", "'x.json' categories[0]"); }),
-            "'x.json' categories[0]: 'big' must be an integer from -2147483648 to 2147483647, but is the number 1.4e+127");
+  EXPECT_EQ(
+      error_of([&] { json_field<int>(j, "big", "'x.json' categories[0]"); }),
+      "'x.json' categories[0]: 'big' must be an integer from -2147483648 to 2147483647, but is the number 1.4e+127");
   EXPECT_NE(error_of([&] { json_field<int>(j, "frac", "w"); }).find("'frac' must be an integer"), std::string::npos);
   EXPECT_NE(error_of([&] { json_field<uint32_t>(j, "neg", "w"); }).find("from 0 to 4294967295, but is the number -1"),
             std::string::npos);
@@ -45,7 +47,8 @@ TEST(JsonFields, FloatsAndOutOfRangeValuesAreErrorsNotCasts) {
 
 TEST(JsonFields, WrongTypesAndMissingKeysNameTheKey) {
   const json j = json::parse(R"({"name": 3, "id": "12", "list": {"a": 1}})");
-  EXPECT_EQ(error_of([&] { json_field<std::string>(j, "name", "w"); }), "w: 'name' must be a string, but is the number 3");
+  EXPECT_EQ(error_of([&] { json_field<std::string>(j, "name", "w"); }),
+            "w: 'name' must be a string, but is the number 3");
   EXPECT_EQ(error_of([&] { json_field<double>(j, "id", "w"); }), "w: 'id' must be a number, but is the string \"12\"");
   EXPECT_EQ(error_of([&] { json_member(j, "absent", "w"); }), "w: missing key 'absent'");
   EXPECT_EQ(error_of([&] { json_array(j, "list", "w"); }), "w: 'list' must be a list, but is the object {\"a\":1}");

@@ -3,8 +3,9 @@
 // its rank, exit status and last lines named, a worker that ignores SIGTERM
 // or is stopped still being ended, and bad flags named.
 
-#include <gtest/gtest.h>
+#include "deeplab/core/launcher.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -16,7 +17,6 @@
 #include <vector>
 
 #include "deeplab/core/error.h"
-#include "deeplab/core/launcher.h"
 #include "deeplab/core/stop_signal.h"
 #include "tests/support/test_support.h"
 
@@ -67,8 +67,8 @@ TEST(Launcher, WorkersGetTheTorchrunEnvironment) {
 
 TEST(Launcher, AKilledWorkerEndsTheJobNamingItsRank) {
   // Rank 1 prints, then dies by SIGKILL; rank 0 would run for a minute.
-  const auto r = launch(shell_workers(
-      "if [ $RANK = 1 ]; then echo 'loss 0.5 at step 3'; sleep 0.3; kill -9 $$; fi; sleep 20"));
+  const auto r =
+      launch(shell_workers("if [ $RANK = 1 ]; then echo 'loss 0.5 at step 3'; sleep 0.3; kill -9 $$; fi; sleep 20"));
   EXPECT_EQ(r.status, 1);
   EXPECT_LT(r.seconds, 10);
   EXPECT_NE(r.errors.find("rank 1 of 2"), std::string::npos) << r.errors;
@@ -165,8 +165,9 @@ TEST(Launcher, AFailedForkEndsTheJobCleanly) {
   EXPECT_EQ(r.status, 1);
   EXPECT_LT(r.seconds, o.grace_seconds + 4);
   EXPECT_EQ(started.size(), 2u);
-  EXPECT_NE(r.errors.find("fork: Resource temporarily unavailable while starting worker 2 of 4; the 2 started were stopped"),
-            std::string::npos)
+  EXPECT_NE(
+      r.errors.find("fork: Resource temporarily unavailable while starting worker 2 of 4; the 2 started were stopped"),
+      std::string::npos)
       << r.errors;
   expect_no_worker_left(started);
 }

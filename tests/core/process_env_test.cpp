@@ -1,12 +1,13 @@
 // RANK / WORLD_SIZE as launchers set them, flags over the environment, and
 // errors that name the variable or flag at fault.
 
+#include "deeplab/core/process_env.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
 #include "deeplab/core/error.h"
-#include "deeplab/core/process_env.h"
 
 namespace deeplab::core {
 namespace {
@@ -74,10 +75,10 @@ struct ScopedEnv {
   }
   ~ScopedEnv() { clear(); }
   static void clear() {
-    for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
-                             "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT", "SLURM_PROCID",
-                             "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE", "SLURM_JOB_NODELIST",
-                             "SLURM_NODELIST", "SLURM_JOB_ID"}) {
+    for (const char* name :
+         {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+          "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID",
+          "SLURM_NTASKS_PER_NODE", "SLURM_JOB_NODELIST", "SLURM_NODELIST", "SLURM_JOB_ID"}) {
       ::unsetenv(name);
     }
   }
@@ -91,9 +92,15 @@ TEST(Rendezvous, OneProcessWithoutLauncherVariables) {
 }
 
 TEST(Rendezvous, TorchrunVariablesIncludingTheAgentStore) {
-  ScopedEnv env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
-                 {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "29411"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"},
-                 {"TORCHELASTIC_RESTART_COUNT", "2"}, {"SLURM_NTASKS", "8"}});  // torchrun wins over Slurm
+  ScopedEnv env({{"RANK", "3"},
+                 {"WORLD_SIZE", "4"},
+                 {"LOCAL_RANK", "1"},
+                 {"LOCAL_WORLD_SIZE", "2"},
+                 {"MASTER_ADDR", "node7"},
+                 {"MASTER_PORT", "29411"},
+                 {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                 {"TORCHELASTIC_RESTART_COUNT", "2"},
+                 {"SLURM_NTASKS", "8"}});  // torchrun wins over Slurm
   const Rendezvous r = rendezvous_from_env();
   EXPECT_EQ(r.source, "torchrun");
   EXPECT_EQ(r.rank, 3);
@@ -108,8 +115,11 @@ TEST(Rendezvous, TorchrunVariablesIncludingTheAgentStore) {
 }
 
 TEST(Rendezvous, SlurmVariablesWithTheFirstHostAndAJobPort) {
-  ScopedEnv env({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
-                 {"SLURM_NTASKS_PER_NODE", "4(x2)"}, {"SLURM_JOB_NODELIST", "gpu[007-008],cpu1"},
+  ScopedEnv env({{"SLURM_PROCID", "5"},
+                 {"SLURM_NTASKS", "8"},
+                 {"SLURM_LOCALID", "1"},
+                 {"SLURM_NTASKS_PER_NODE", "4(x2)"},
+                 {"SLURM_JOB_NODELIST", "gpu[007-008],cpu1"},
                  {"SLURM_JOB_ID", "123456"}});
   const Rendezvous r = rendezvous_from_env();
   EXPECT_EQ(r.source, "slurm");
@@ -149,9 +159,9 @@ TEST(Rendezvous, BadVariablesNameTheCulprit) {
   EXPECT_NE(error_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}, {"SLURM_JOB_NODELIST", "gpu[3-1]"}})
                 .find("'gpu[3-1]': bad range '3-1'"),
             std::string::npos);
-  EXPECT_NE(error_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}, {"SLURM_JOB_NODELIST", "gpu[1-2"}})
-                .find("unbalanced"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}, {"SLURM_JOB_NODELIST", "gpu[1-2"}}).find("unbalanced"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -2,14 +2,14 @@
 // loops, seeds reproduce, devices resolve or fail clearly, freed memory stays
 // with the process for reuse.
 
-#include <gtest/gtest.h>
-#include <torch/version.h>
-#include <spdlog/spdlog.h>
+#include "deeplab/core/runtime.h"
 
 #include <ATen/Parallel.h>
-#include <torch/torch.h>
-
+#include <gtest/gtest.h>
 #include <malloc.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -21,7 +21,6 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/core/logging.h"
-#include "deeplab/core/runtime.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::core {
@@ -114,7 +113,8 @@ TEST(Runtime, BuildSummaryNamesTheBlasInUse) {
   EXPECT_NE(summary.find(std::string("LibTorch ") + TORCH_VERSION + "\n"), std::string::npos) << summary;
   // Debian's LibTorch loads a BLAS library (its path is printed); official
   // packages link MKL in.  Neither may be the reference BLAS.
-  const bool names_blas = summary.find("BLAS: /") != std::string::npos || summary.find("BLAS: MKL") != std::string::npos;
+  const bool names_blas =
+      summary.find("BLAS: /") != std::string::npos || summary.find("BLAS: MKL") != std::string::npos;
   EXPECT_TRUE(names_blas) << summary;
   EXPECT_EQ(summary.find("reference BLAS"), std::string::npos) << summary;
   EXPECT_NE(summary.find("CUDA:"), std::string::npos) << summary;

@@ -2,12 +2,13 @@
 // every id (and license plate), 16-bit instanceIds intact (read only where
 // they are used), and the descriptor YAML agreeing with the compiled-in table.
 
+#include "deeplab/data/cityscapes_dataset.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/cityscapes_labels.h"
 #include "deeplab/data/dataset_factory.h"
 #include "tests/data/data_fixtures.h"
@@ -27,7 +28,8 @@ TEST(CityscapesDescriptor, AgreesWithTheOfficialTable) {
   EXPECT_EQ(d.classes, cityscapes_train_class_names());
   EXPECT_EQ(d.palette, cityscapes_train_palette());
   const auto lut = cityscapes_id_to_train_id();
-  for (int v = 0; v < 256; ++v) EXPECT_EQ(d.label_map[static_cast<size_t>(v)], lut[static_cast<size_t>(v)]) << "id " << v;
+  for (int v = 0; v < 256; ++v)
+    EXPECT_EQ(d.label_map[static_cast<size_t>(v)], lut[static_cast<size_t>(v)]) << "id " << v;
   std::vector<int> things;
   for (const auto& l : cityscapes_labels()) {
     if (l.has_instances && l.train_id >= 0 && l.train_id < 19) things.push_back(l.train_id);

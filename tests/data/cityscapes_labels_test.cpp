@@ -1,10 +1,10 @@
 // The Cityscapes label table against facts of cityscapesScripts' labels.py.
 
+#include "deeplab/data/cityscapes_labels.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "deeplab/data/cityscapes_labels.h"
 
 namespace deeplab::data {
 namespace {

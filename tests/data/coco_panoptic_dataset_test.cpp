@@ -4,8 +4,9 @@
 // through the factory, and every bad-input error naming file and value.
 // Expected numbers were counted from the PNGs with PIL.
 
-#include <gtest/gtest.h>
+#include "deeplab/data/coco_panoptic_dataset.h"
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -14,7 +15,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
-#include "deeplab/data/coco_panoptic_dataset.h"
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/png_io.h"
 #include "tests/support/test_support.h"

@@ -74,7 +74,8 @@ TEST_F(DataCli, BadInputIsOneLineNamingThePath) {
   const auto bad = run_deeplab("data synth --layout coco --out " + dir.path() + "/x");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("'coco'"), std::string::npos) << bad.output;
-  const auto aug = run_deeplab("data make-trainaug --voc-root " + dir.path() + "/voc --sbd-root " + dir.path() + "/none");
+  const auto aug =
+      run_deeplab("data make-trainaug --voc-root " + dir.path() + "/voc --sbd-root " + dir.path() + "/none");
   EXPECT_NE(aug.exit_code, 0);
   EXPECT_NE(aug.output.find(dir.path() + "/none"), std::string::npos) << aug.output;
 }

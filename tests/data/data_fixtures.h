@@ -3,7 +3,6 @@
 // binary globs only *_test.cpp).
 
 #include <opencv2/imgcodecs.hpp>
-#include "tests/support/test_support.h"
 #include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "deeplab/data/label_writer.h"
+#include "tests/support/test_support.h"
 
 namespace deeplab::data::fixtures {
 

@@ -1,12 +1,13 @@
 // Dataset descriptors: the YAML files in datasets/ and their error messages.
 
+#include "deeplab/data/descriptor.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/cityscapes_labels.h"
-#include "deeplab/data/descriptor.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::data {

@@ -1,9 +1,10 @@
 // Folder dataset: images/ + masks/ (gray or palette), split lists, label map.
 
+#include "deeplab/data/folder_dataset.h"
+
 #include <gtest/gtest.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/folder_dataset.h"
 #include "tests/data/data_fixtures.h"
 #include "tests/support/test_support.h"
 

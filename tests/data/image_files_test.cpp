@@ -2,11 +2,12 @@
 // and in order, names that keep the sub-folders, videos apart, and every
 // bad input an IoError naming it.
 
+#include "deeplab/data/image_files.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/image_files.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::data {

@@ -2,6 +2,8 @@
 // is what was written (PNG exactly, JPEG closely), an unknown extension is an
 // IoError naming the file, and a failed write leaves the previous file as it was.
 
+#include "deeplab/data/image_writer.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,7 +12,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
-#include "deeplab/data/image_writer.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::data {

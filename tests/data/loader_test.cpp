@@ -1,6 +1,8 @@
 // Loader, sampler and transforms: determinism across worker counts, shards,
 // bad-sample skipping, shutdown, and label-safe augmentation.
 
+#include "deeplab/data/loader.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,7 +10,6 @@
 #include <set>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/loader.h"
 #include "deeplab/data/memory_dataset.h"
 
 namespace deeplab::data {
@@ -187,8 +188,8 @@ std::shared_ptr<const Dataset> panoptic_dataset() {
   std::vector<Sample> samples;
   for (int i = 0; i < 4; ++i) {
     const int h = 30 + 3 * i, w = 34 + 2 * i;
-    Sample s{"p" + std::to_string(i), cv::Mat(h, w, CV_8UC3, cv::Scalar(90, 60, 30)),
-             cv::Mat::zeros(h, w, CV_8UC1), cv::Mat::zeros(h, w, CV_32SC1)};
+    Sample s{"p" + std::to_string(i), cv::Mat(h, w, CV_8UC3, cv::Scalar(90, 60, 30)), cv::Mat::zeros(h, w, CV_8UC1),
+             cv::Mat::zeros(h, w, CV_32SC1)};
     s.label(cv::Rect(2 + i, 3, 8, 9)).setTo(1);  // 72 px: small
     s.instances(cv::Rect(2 + i, 3, 8, 9)).setTo(26000);
     s.label(cv::Rect(10 + i, 3, 6, 14)).setTo(1);  // touches the first car; 84 px, not small
@@ -280,8 +281,8 @@ TEST(Loader, PanopticEvalBatchesPadTargetsWithZero) {
   EXPECT_EQ(with.center.sizes(), (std::vector<int64_t>{2, 1, 33, 36}));
   expect_targets_match(with, without, 0, 30, 34);
   expect_targets_match(with, without, 1, 33, 36);
-  for (const auto* x : {&with.center, &with.offset, &with.center_weights, &with.offset_weights,
-                        &with.semantic_weights}) {
+  for (const auto* x :
+       {&with.center, &with.offset, &with.center_weights, &with.offset_weights, &with.semantic_weights}) {
     EXPECT_EQ((*x)[0].slice(-2, 30).abs().sum().item<float>(), 0);  // padded rows
     EXPECT_EQ((*x)[0].slice(-1, 34).abs().sum().item<float>(), 0);  // padded columns
   }

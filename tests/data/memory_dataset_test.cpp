@@ -2,10 +2,11 @@
 // transforms write into their inputs), and malformed samples are refused
 // with the sample named.
 
+#include "deeplab/data/memory_dataset.h"
+
 #include <gtest/gtest.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/memory_dataset.h"
 
 namespace deeplab::data {
 namespace {

@@ -2,6 +2,8 @@
 // rounding, the Gaussian window, offsets, crowd/stuff/ignore weights, small
 // instances, and the data.panoptic config section.
 
+#include "deeplab/data/panoptic_targets.h"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -10,7 +12,6 @@
 
 #include "deeplab/core/config_io.h"
 #include "deeplab/core/error.h"
-#include "deeplab/data/panoptic_targets.h"
 
 namespace deeplab::data {
 namespace {
@@ -97,8 +98,8 @@ TEST(PanopticTargets, TouchingInstancesGetTheirOwnCentersAndMaxMergedHeat) {
   EXPECT_FLOAT_EQ(heat(t, 3, 4), std::exp(-0.5f));  // max(exp(-1/2), exp(-4/2))
   EXPECT_FLOAT_EQ(heat(t, 3, 5), std::exp(-0.5f));
   EXPECT_FLOAT_EQ(heat(t, 0, 3), std::exp(-4.5f));  // max(exp(-9/2), exp(-18/2))
-  EXPECT_EQ(offset(t, 3, 4), cv::Vec2f(0, -1));      // last pixel of 26000
-  EXPECT_EQ(offset(t, 3, 5), cv::Vec2f(0, 1));       // first pixel of 26001
+  EXPECT_EQ(offset(t, 3, 4), cv::Vec2f(0, -1));     // last pixel of 26000
+  EXPECT_EQ(offset(t, 3, 5), cv::Vec2f(0, 1));      // first pixel of 26001
   EXPECT_EQ(offset(t, 4, 7), cv::Vec2f(-1, -1));
   EXPECT_EQ(cv::countNonZero(t.offset_weight), 18);
 }
@@ -132,10 +133,10 @@ TEST(PanopticTargets, CrowdHasNoCenterOrOffsetLossAndKeepsItsClassUnlessAsked) {
 
 TEST(PanopticTargets, SmallInstancesWeighMoreBelowTheAreaThreshold) {
   Sample s = blank(64, 128);
-  paint(s, 0, 64, 0, 64, kCar, 26000);     // 4096 px: not small
+  paint(s, 0, 64, 0, 64, kCar, 26000);  // 4096 px: not small
   paint(s, 0, 64, 64, 128, kCar, 26001);
-  paint(s, 0, 1, 127, 128, kStuff, 0);     // 4095 px: small
-  PanopticTargetOptions o = options(8);    // defaults: area 4096, weight 3
+  paint(s, 0, 1, 127, 128, kStuff, 0);   // 4095 px: small
+  PanopticTargetOptions o = options(8);  // defaults: area 4096, weight 3
   const PanopticTargets t = make_panoptic_targets(s, o);
   EXPECT_EQ(t.semantic_weight.at<float>(10, 10), 1.0f);
   EXPECT_EQ(t.semantic_weight.at<float>(10, 100), 3.0f);
@@ -162,7 +163,7 @@ TEST(PanopticTargets, StuffCountsForCentersAndIgnoreDoesNot) {
 
 TEST(PanopticTargets, InstanceValuesOnStuffPixelsAreNoInstance) {
   Sample s = blank(20, 20);
-  paint(s, 0, 4, 0, 20, kStuff, 26000);  // e.g. the ego vehicle: an id on a non-thing class
+  paint(s, 0, 4, 0, 20, kStuff, 26000);   // e.g. the ego vehicle: an id on a non-thing class
   paint(s, 10, 12, 10, 12, kCar, 26000);  // the same value on thing pixels
   const PanopticTargets t = make_panoptic_targets(s, options(1));
   EXPECT_EQ(offset(t, 0, 0), cv::Vec2f(0, 0));

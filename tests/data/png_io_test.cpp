@@ -1,13 +1,14 @@
 // PNG reading/writing: palette indices stay indices, 16-bit values survive,
 // RGB ids decode as R + 256 G + 256^2 B, and errors name the file.
 
+#include "deeplab/data/png_io.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 
 #include "deeplab/core/error.h"
-#include "deeplab/data/png_io.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::data {

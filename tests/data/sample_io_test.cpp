@@ -64,8 +64,8 @@ TEST(SampleIo, OnlyPhotoFormatsAreDecodedAndAnEmptyFileIsNamed) {
   }
   const std::string dicom = dir.write("scan.dcm", std::string(128, '\0') + "DICM" + std::string(64, 'x'));
   const std::string empty = dir.write("empty.jpg", "");
-  for (const auto& [path, reason] : {std::pair{dicom, "not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file"},
-                                     std::pair{empty, "the file is empty"}}) {
+  for (const auto& [path, reason] :
+       {std::pair{dicom, "not a JPEG, PNG, BMP, TIFF, WebP or PPM/PGM file"}, std::pair{empty, "the file is empty"}}) {
     try {
       read_rgb_image(path);
       ADD_FAILURE() << path << " was decoded";

@@ -1,6 +1,8 @@
 // SBD: GTcls.Segmentation from a .mat written by scipy.io.savemat, and the
 // trainaug list (SBD train + val + VOC train, minus VOC val).
 
+#include "deeplab/data/sbd.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/data/sample_io.h"
-#include "deeplab/data/sbd.h"
 #include "deeplab/data/voc_dataset.h"
 #include "tests/data/data_fixtures.h"
 #include "tests/support/test_support.h"

@@ -9,12 +9,12 @@
 #include <set>
 #include <vector>
 
+#include "deeplab/core/fs_util.h"
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/sample_io.h"
 #include "deeplab/data/synth/scene_generator.h"
 #include "deeplab/data/synth/synth_writer.h"
 #include "deeplab/data/voc_dataset.h"
-#include "deeplab/core/fs_util.h"
 #include "tests/data/data_fixtures.h"
 #include "tests/support/test_support.h"
 
@@ -85,10 +85,9 @@ TEST(Synth, PilSeesPaletteVocLabelsAndSixteenBitInstanceIds) {
   c.width = 192;
   synth::write_synthetic_dataset(c);
   const std::string gt = dir.path() + "/cs/gtFine/train/simtrain0/simtrain0_000000_000019";
-  const auto [code, out] = fixtures::run_python(
-      testing::source_dir() + "/scripts/fixtures/check_pngs.py",
-      dir.path() + "/voc/SegmentationClass/synth_000000.png " + gt + "_gtFine_instanceIds.png " + gt +
-          "_gtFine_labelIds.png");
+  const auto [code, out] = fixtures::run_python(testing::source_dir() + "/scripts/fixtures/check_pngs.py",
+                                                dir.path() + "/voc/SegmentationClass/synth_000000.png " + gt +
+                                                    "_gtFine_instanceIds.png " + gt + "_gtFine_labelIds.png");
   ASSERT_EQ(code, 0) << out;
   const cv::Mat voc_label = read_label_png(dir.path() + "/voc/SegmentationClass/synth_000000.png");
   std::set<int> values;

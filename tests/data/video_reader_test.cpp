@@ -2,6 +2,8 @@
 // size; a video with no frames, or one that ends before the frame count its
 // container declares, is an IoError naming the file and both counts.
 
+#include "deeplab/data/video_reader.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/videoio.hpp>
 
@@ -9,7 +11,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
-#include "deeplab/data/video_reader.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::data {

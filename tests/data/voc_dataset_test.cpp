@@ -1,6 +1,8 @@
 // VOC layout: palette indices (not colours) from the real sample and from a
 // fixture with a foreign palette, and every bad-input error naming its culprit.
 
+#include "deeplab/data/voc_dataset.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/data/dataset_factory.h"
-#include "deeplab/data/voc_dataset.h"
 #include "tests/data/data_fixtures.h"
 #include "tests/support/test_support.h"
 

@@ -2,14 +2,14 @@
 // hand with cityscapesScripts' rules, in the library and through
 // `deeplab eval-semantic --label-map cityscapes-ids`.
 
-#include <gtest/gtest.h>
+#include "deeplab/eval/cityscapes_metrics.h"
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/data/png_io.h"
-#include "deeplab/eval/cityscapes_metrics.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::eval {
@@ -114,7 +114,8 @@ TEST(CityscapesMetrics, CountsSurviveAJsonRoundTripAndBadCountsNameTheFile) {
     CityscapesEvaluator::from_counts_json(bad, "shard.json");
     FAIL() << "expected DataError";
   } catch (const DataError& err) {
-    EXPECT_NE(std::string(err.what()).find("shard.json: cityscapes_counts.class_instances has 33 rows"), std::string::npos)
+    EXPECT_NE(std::string(err.what()).find("shard.json: cityscapes_counts.class_instances has 33 rows"),
+              std::string::npos)
         << err.what();
   }
   bad = e.counts_json();

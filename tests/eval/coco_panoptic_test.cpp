@@ -10,7 +10,6 @@
 // so it is ignored: PQ = SQ = RQ = 100 for All (n 8), Things (4), Stuff (4).
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -25,11 +24,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr uint32_t kPerson1 = 3937500;   // image 142238, area 3528
-constexpr uint32_t kPerson2 = 4260062;   // image 142238, area 3751
+constexpr uint32_t kPerson1 = 3937500;      // image 142238, area 3528
+constexpr uint32_t kPerson2 = 4260062;      // image 142238, area 3751
 constexpr uint32_t kSmallPerson = 3997935;  // image 142238, area 153
-constexpr uint32_t kBall = 16757838;     // image 142238, sports ball, area 175
-constexpr uint32_t kTree = 2330219;      // tree-merged; area 130762 in image 142238
+constexpr uint32_t kBall = 16757838;        // image 142238, sports ball, area 175
+constexpr uint32_t kTree = 2330219;         // tree-merged; area 130762 in image 142238
 
 class CocoPanopticSamples : public ::testing::Test {
  protected:
@@ -67,7 +66,8 @@ class CocoPanopticSamples : public ::testing::Test {
   void edit_png(const std::string& image, F edit) {
     const data::PngImage in = data::read_png(png(image));
     std::vector<uint32_t> ids = data::png_to_ids(in);
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = edit(static_cast<int>(i % in.width), static_cast<int>(i / in.width), ids, i);
+    for (size_t i = 0; i < ids.size(); ++i)
+      ids[i] = edit(static_cast<int>(i % in.width), static_cast<int>(i / in.width), ids, i);
     data::write_png(png(image), data::ids_to_rgb(ids, in.width, in.height));
   }
 
@@ -95,9 +95,8 @@ TEST_F(CocoPanopticSamples, GroundTruthAgainstItselfIs100) {
 // segment of 7279 px.  IoU with 3937500 = 3528/7279 < 0.5 (FN); with 4260062 =
 // 3751/7279 > 0.5 (TP).  person: TP 25, FN 1, FP 0, IoU sum 24 + 3751/7279.
 TEST_F(CocoPanopticSamples, MergedSegment) {
-  edit_png("142238", [](int, int, const std::vector<uint32_t>& ids, size_t i) {
-    return ids[i] == kPerson2 ? kPerson1 : ids[i];
-  });
+  edit_png("142238",
+           [](int, int, const std::vector<uint32_t>& ids, size_t i) { return ids[i] == kPerson2 ? kPerson1 : ids[i]; });
   auto& s = segments("142238");
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i]["id"] == kPerson2) s.erase(i);
@@ -176,9 +175,9 @@ TEST_F(CocoPanopticSamples, SegmentMissingFromJsonIsAnErrorNamingIt) {
   auto& s = segments("439180");
   s.erase(0);  // person 3937500 of image 439180
   const std::string pred_json = dir_.write("bad.json", pred_json_.dump());
-  const auto r = testing::run_deeplab("eval-panoptic --gt-json " + samples_ + "/panoptic_examples.json --gt-dir " +
-                                      samples_ + "/panoptic_examples --pred-json " + pred_json + " --pred-dir " +
-                                      dir_.path() + "/pred");
+  const auto r =
+      testing::run_deeplab("eval-panoptic --gt-json " + samples_ + "/panoptic_examples.json --gt-dir " + samples_ +
+                           "/panoptic_examples --pred-json " + pred_json + " --pred-dir " + dir_.path() + "/pred");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("image 439180"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("3937500"), std::string::npos) << r.output;
@@ -189,12 +188,13 @@ TEST_F(CocoPanopticSamples, SegmentMissingFromJsonIsAnErrorNamingIt) {
 TEST_F(CocoPanopticSamples, AStringSegmentIdNamesTheAnnotationAndTheKey) {
   segments("439180")[1]["id"] = "3937500";
   const std::string pred_json = dir_.write("string_id.json", pred_json_.dump());
-  const auto r = testing::run_deeplab("eval-panoptic --gt-json " + samples_ + "/panoptic_examples.json --gt-dir " +
-                                      samples_ + "/panoptic_examples --pred-json " + pred_json + " --pred-dir " +
-                                      dir_.path() + "/pred");
+  const auto r =
+      testing::run_deeplab("eval-panoptic --gt-json " + samples_ + "/panoptic_examples.json --gt-dir " + samples_ +
+                           "/panoptic_examples --pred-json " + pred_json + " --pred-dir " + dir_.path() + "/pred");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find(pred_json + "' annotations["), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("(image_id 439180) segments_info[1]: 'id' must be an integer from 0 to 4294967295, but is the string \"3937500\""),
+  EXPECT_NE(r.output.find("(image_id 439180) segments_info[1]: 'id' must be an integer from 0 to 4294967295, but is "
+                          "the string \"3937500\""),
             std::string::npos)
       << r.output;
 }

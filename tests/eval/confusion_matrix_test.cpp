@@ -1,12 +1,12 @@
 // Semantic scores on hand-computed confusion matrices: ignore pixels, absent
 // classes (n/a, left out of mIoU), predicted-only classes (IoU 0), merging.
 
-#include <gtest/gtest.h>
+#include "deeplab/eval/confusion_matrix.h"
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "deeplab/core/error.h"
-#include "deeplab/eval/confusion_matrix.h"
 #include "deeplab/eval/semantic_metrics.h"
 
 namespace deeplab::eval {

@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "deeplab/core/config_io.h"
-#include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/eval/eval_test_models.h"
 #include "tests/support/json_file.h"
 #include "tests/support/test_support.h"
@@ -33,11 +33,12 @@ using testing::source_path;
 std::string write_random_weights(const std::string& config_path, const std::string& out) {
   const auto model_config = core::load_config_section<models::ModelConfig>(config_path, "model");
   const models::DeepLab model = testing::small_random_model(model_config, 11);
-  exporting::save_module_state_dict(*model, out);
+  weights::save_module_state_dict(*model, out);
   return out;
 }
 
-std::string small_config(const testing::TempDir& dir, const std::string& dataset, const std::string& root, int classes) {
+std::string small_config(const testing::TempDir& dir, const std::string& dataset, const std::string& root,
+                         int classes) {
   std::ostringstream yaml;
   yaml << "_base_: [" << source_path("configs/_base_/default_runtime.yaml") << "]\n"
        << "model: {arch: deeplabv3, num_classes: " << classes
@@ -48,8 +49,8 @@ std::string small_config(const testing::TempDir& dir, const std::string& dataset
 }
 
 testing::CommandResult synth(const std::string& layout, const std::string& out, const std::string& size) {
-  return testing::run_deeplab("data synth --layout " + layout + " --out " + out + " --num 6 --val-fraction 0.5 --size " +
-                              size + " --seed 4");
+  return testing::run_deeplab("data synth --layout " + layout + " --out " + out +
+                              " --num 6 --val-fraction 0.5 --size " + size + " --seed 4");
 }
 
 // A synthetic VOC set (3 val images of 65 x 97) and a small seeded model in
@@ -80,7 +81,8 @@ int predicted_classes(const json& j) {
 TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   const std::string samples = testing::samples_dir();
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
-  if (!testing::have_python_oracle()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
+  if (!testing::have_python_oracle())
+    GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
   const std::string fixture = testing::python_fixture_dir("torchvision_parity.py") + "/deeplabv3_resnet50.pth";
   const std::string voc = samples + "/voc2012";
   testing::TempDir dir;
@@ -88,9 +90,9 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   auto r = testing::run_deeplab("import --from torchvision --arch deeplabv3_resnet50 " + fixture + " " + weights);
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  r = testing::run_deeplab("eval -c " + source_path("configs/torchvision/deeplabv3_resnet50.yaml") + " --weights " + weights +
-                           " --set model.aux_loss=false --set data.root=" + voc + " --save-pred " + dir.path() +
-                           "/pred --save-vis " + dir.path() + "/vis --no-progress");
+  r = testing::run_deeplab("eval -c " + source_path("configs/torchvision/deeplabv3_resnet50.yaml") + " --weights " +
+                           weights + " --set model.aux_loss=false --set data.root=" + voc + " --save-pred " +
+                           dir.path() + "/pred --save-vis " + dir.path() + "/vis --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("wrote " + dir.path() + "/eval.json"), std::string::npos) << r.output;  // beside the weights
   const json ours = read_json_file(dir.path() + "/eval.json");
@@ -100,16 +102,18 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   EXPECT_GE(predicted_classes(ours), 2) << "a trivial prediction would prove little";
 
   std::string out;
-  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " confusion --weights " +
-                                   fixture + " --root " + voc + " --out " + dir.file("ref.json"),
-                               &out),
-            0)
+  ASSERT_EQ(
+      testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") +
+                             " confusion --weights " + fixture + " --root " + voc + " --out " + dir.file("ref.json"),
+                         &out),
+      0)
       << out;
   const auto a = flat_matrix(ours), b = flat_matrix(read_json_file(dir.file("ref.json")));
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     const double tolerance = 0.001 * static_cast<double>(std::max(a[i], b[i]));
-    EXPECT_LE(std::abs(a[i] - b[i]), tolerance) << "cell gt " << i / 21 << " pred " << i % 21 << ": " << a[i] << " vs " << b[i];
+    EXPECT_LE(std::abs(a[i] - b[i]), tolerance)
+        << "cell gt " << i / 21 << " pred " << i % 21 << ": " << a[i] << " vs " << b[i];
   }
 
   // The saved predictions score the same with eval-semantic, and are VOC palette PNGs.
@@ -119,10 +123,11 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
   const json semantic = read_json_file(dir.file("semantic.json"));
   EXPECT_EQ(flat_matrix(semantic), a);
   EXPECT_EQ(semantic["mIoU"], ours["mIoU"]);
-  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " check-voc-png " +
-                                   dir.path() + "/pred/2007_000063.png",
-                               &out),
-            0)
+  ASSERT_EQ(
+      testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") +
+                             " check-voc-png " + dir.path() + "/pred/2007_000063.png",
+                         &out),
+      0)
       << out;
   EXPECT_NE(out.find("mode=P voc_palette=yes size=500x375"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir.path() + "/vis/2007_000063.png"));
@@ -134,7 +139,8 @@ TEST(EvalCli, VocSampleConfusionMatchesTorchvisionReference) {
 TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
   const std::string samples = testing::samples_dir();
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
-  if (!testing::have_python_oracle()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
+  if (!testing::have_python_oracle())
+    GTEST_SKIP() << deeplab::testing::oracle_python() + " with torch + torchvision not found";
   struct Case {
     std::string fixture, arch, config;
     bool aux;
@@ -162,24 +168,28 @@ TEST(EvalCli, TorchvisionConfigsGiveTorchvisionsLabelMapsPixelForPixel) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     r = testing::run_deeplab(eval + "/pred --json " + dir.file("eval.json") + " --no-fold-bn --no-channels-last");
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_GE(predicted_classes(read_json_file(dir.file("eval.json"))), 2) << "a one-class prediction would prove little";
+    EXPECT_GE(predicted_classes(read_json_file(dir.file("eval.json"))), 2)
+        << "a one-class prediction would prove little";
     std::string out;
-    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " confusion --arch " +
-                                     c.arch + (c.aux ? " --aux" : "") + " --weights " + fixture + " --root " + voc +
-                                     " --save-labels " + dir.path() + "/ref --out " + dir.file("ref.json"),
-                                 &out),
-              0)
+    ASSERT_EQ(
+        testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") +
+                               " confusion --arch " + c.arch + (c.aux ? " --aux" : "") + " --weights " + fixture +
+                               " --root " + voc + " --save-labels " + dir.path() + "/ref --out " + dir.file("ref.json"),
+                           &out),
+        0)
         << out;
-    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
-                                     dir.path() + "/ref " + dir.path() + "/pred",
-                                 &out),
-              0)
+    ASSERT_EQ(
+        testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") +
+                               " compare-labels " + dir.path() + "/ref " + dir.path() + "/pred",
+                           &out),
+        0)
         << out;
     EXPECT_EQ(out.rfind("0 of 187500 pixels differ in 1 images", 0), 0u) << out;  // at the start: not "10 of"
-    ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") + " compare-labels " +
-                                     dir.path() + "/ref " + dir.path() + "/fast",
-                                 &out),
-              0)
+    ASSERT_EQ(
+        testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/eval_reference.py") +
+                               " compare-labels " + dir.path() + "/ref " + dir.path() + "/fast",
+                           &out),
+        0)
         << out;
     EXPECT_LE(std::stoi(out), 18) << out;  // of 187500
   }
@@ -298,7 +308,8 @@ TEST(EvalCli, CityscapesLabelIdsScoreIdenticallyWithEvalSemantic) {
   }
   ASSERT_EQ(files.size(), 3u);
   for (const auto& f : files) EXPECT_NE(f.find("_labelIds.png"), std::string::npos) << f;
-  if (!fs::exists(deeplab::testing::oracle_python()) || testing::run_shell(deeplab::testing::oracle_python() + " -c 'import PIL, numpy'") != 0) {
+  if (!fs::exists(deeplab::testing::oracle_python()) ||
+      testing::run_shell(deeplab::testing::oracle_python() + " -c 'import PIL, numpy'") != 0) {
     GTEST_SKIP() << "PIL not available: formats not confirmed";
   }
   std::string out;

@@ -3,7 +3,6 @@
 // implementation of cityscapesScripts' rules when /usr/bin/python3 has numpy and PIL.
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -124,7 +123,8 @@ void write_random_cityscapes(const TempDir& dir, int images) {
 }
 
 TEST(EvalSemantic, CityscapesModeAgreesWithIndependentNumpyImplementation) {
-  if (!python_has_numpy_and_pil()) GTEST_SKIP() << deeplab::testing::oracle_python() + " with numpy and PIL not available";
+  if (!python_has_numpy_and_pil())
+    GTEST_SKIP() << deeplab::testing::oracle_python() + " with numpy and PIL not available";
   TempDir dir;
   write_random_cityscapes(dir, 3);
   const std::string ours = dir.file("ours.json");
@@ -133,8 +133,9 @@ TEST(EvalSemantic, CityscapesModeAgreesWithIndependentNumpyImplementation) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string theirs = dir.file("ref.json");
   const std::string script = testing::source_dir() + "/scripts/fixtures/cityscapes_eval_reference.py";
-  ASSERT_EQ(std::system((deeplab::testing::oracle_python() + " " + script + " " + dir.path() + "/gtFine " + dir.path() + "/pred > " +
-                         theirs).c_str()),
+  ASSERT_EQ(std::system((deeplab::testing::oracle_python() + " " + script + " " + dir.path() + "/gtFine " + dir.path() +
+                         "/pred > " + theirs)
+                            .c_str()),
             0);
   const json a = json::parse(core::read_file(ours));
   const json b = json::parse(core::read_file(theirs));

@@ -3,16 +3,17 @@
 // scores 100 %, the model's mode is restored, class counts must agree, and
 // eval.crf scores the dense CRF's labels.
 
+#include "deeplab/eval/evaluator.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/eval/evaluator.h"
 #include "deeplab/eval/semantic_metric.h"
-#include "deeplab/export/model_io.h"
-#include "deeplab/export/state_dict.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/weights/model_io.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
 
@@ -59,7 +60,7 @@ EvalOptions toy_options() {
 }
 
 // Undoes the normalisation of the red channel and decodes the class exactly.
-SegmentFn oracle(const EvalOptions& o) {
+inference::SegmentFn oracle(const EvalOptions& o) {
   return [o](const at::Tensor& x) {
     const auto red = (x.select(1, 0) * o.normalization.std[0] + o.normalization.mean[0]) * 255.0;
     const auto cls = (red / 60.0).round().clamp(0, kClasses - 1).to(torch::kLong);
@@ -68,7 +69,7 @@ SegmentFn oracle(const EvalOptions& o) {
 }
 
 // Right except that class 2 is predicted as 3.
-SegmentFn confused(const EvalOptions& o) {
+inference::SegmentFn confused(const EvalOptions& o) {
   const auto truth = oracle(o);
   return [truth](const at::Tensor& x) {
     auto logits = truth(x).clone();
@@ -80,7 +81,7 @@ SegmentFn confused(const EvalOptions& o) {
 TEST(Evaluator, PerfectPredictorScoresOneAndSkipsVoid) {
   const ToyDataset dataset(5);
   const auto options = toy_options();
-  const EvalResult r = evaluate(Predictor(oracle(options), {}), dataset, options);
+  const EvalResult r = evaluate(inference::Predictor(oracle(options), {}), dataset, options);
   EXPECT_EQ(r.images, 5);
   EXPECT_EQ(r.forward_passes, 5);
   int64_t labelled = 0;
@@ -95,7 +96,7 @@ TEST(Evaluator, ShardsMergeToTheUnshardedMatrixExactly) {
   auto options = toy_options();
   options.predictor.mode = "slide";
   options.predictor.window_h = options.predictor.window_w = 6;
-  const Predictor predictor(confused(options), options.predictor);
+  const inference::Predictor predictor(confused(options), options.predictor);
   const EvalResult whole = evaluate(predictor, dataset, options);
   EXPECT_GT(matrix_of(whole).at(2, 3), 0);
   for (int world : {2, 3}) {
@@ -122,7 +123,7 @@ TEST(Evaluator, ResultJsonRoundTripsAndHasTopLevelMiou) {
   const ToyDataset dataset(3);
   auto options = toy_options();
   options.class_names = {"a", "b", "c", "d"};
-  const EvalResult r = evaluate(Predictor(confused(options), {}), dataset, options);
+  const EvalResult r = evaluate(inference::Predictor(confused(options), {}), dataset, options);
   const auto json = eval_result_json(r);
   ASSERT_TRUE(json.contains("mIoU"));
   EXPECT_DOUBLE_EQ(json["mIoU"].get<double>(), *r.score("mIoU"));
@@ -149,7 +150,7 @@ TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
   options.crf = postprocess::DenseCrfOptions{};
   options.crf->spatial_weight = 20;  // strong smoothing: the toy labels change pixel by pixel
   options.crf->spatial_xy_std = 3;
-  const Predictor predictor(confused(options), {});
+  const inference::Predictor predictor(confused(options), {});
   const EvalResult with_crf = evaluate(predictor, dataset, options);
   ConfusionMatrix expected(kClasses);
   for (size_t i = 0; i < dataset.size(); ++i) {
@@ -160,9 +161,10 @@ TEST(Evaluator, DenseCrfRefinesTheSoftmaxThatIsScored) {
     const at::Tensor std = torch::tensor({n.std[0], n.std[1], n.std[2]}).view({3, 1, 1});
     const at::Tensor x = ((rgb.permute({2, 0, 1}).to(torch::kFloat) / 255 - mean) / std).unsqueeze(0);
     const at::Tensor labels = postprocess::dense_crf(rgb, predictor.probabilities(x)[0], *options.crf).argmax(0);
-    const at::Tensor truth = torch::from_blob(s.label.data, {s.label.rows, s.label.cols}, torch::kByte).to(torch::kLong);
-    expected.add(truth.data_ptr<int64_t>(), labels.contiguous().data_ptr<int64_t>(), static_cast<size_t>(labels.numel()),
-                 255, s.id);
+    const at::Tensor truth =
+        torch::from_blob(s.label.data, {s.label.rows, s.label.cols}, torch::kByte).to(torch::kLong);
+    expected.add(truth.data_ptr<int64_t>(), labels.contiguous().data_ptr<int64_t>(),
+                 static_cast<size_t>(labels.numel()), 255, s.id);
   }
   EXPECT_TRUE(std::equal(expected.data(), expected.data() + expected.size(), matrix_of(with_crf).data()));
   const int threads = at::get_num_threads();
@@ -184,7 +186,7 @@ TEST(Evaluator, BadShardIsAnErrorNamingTheFlags) {
   options.rank = 2;
   options.world_size = 2;
   try {
-    evaluate(Predictor(oracle(options), {}), dataset, options);
+    evaluate(inference::Predictor(oracle(options), {}), dataset, options);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("--rank 2 --world-size 2"), std::string::npos) << e.what();
@@ -218,7 +220,8 @@ TEST(Evaluator, ClassCountMismatchNamesBoth) {
     evaluate(*model, dataset, toy_options());
     FAIL() << "no error";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("model.num_classes is 5 but the dataset has 4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.num_classes is 5 but the dataset has 4"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -226,9 +229,9 @@ TEST(Evaluator, SameWeightsLoadAtAnotherOutputStride) {
   testing::TempDir dir;
   models::DeepLab os16 = testing::small_random_model(small_config(kClasses, 16), 1);
   const std::string weights = dir.file("w.pth");
-  exporting::save_module_state_dict(*os16, weights);
+  weights::save_module_state_dict(*os16, weights);
   // What eval.output_stride = 8 does to the model config.
-  models::DeepLab os8 = exporting::load_model(small_config(kClasses, 8), weights);
+  models::DeepLab os8 = weights::load_model(small_config(kClasses, 8), weights);
   EXPECT_EQ(model_output_stride(*os16), 16);
   EXPECT_EQ(model_output_stride(*os8), 8);
   os16->eval();

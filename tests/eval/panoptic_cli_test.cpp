@@ -11,12 +11,12 @@
 #include <array>
 #include <filesystem>
 #include <iostream>
-#include <set>
 #include <map>
+#include <set>
 #include <sstream>
 
-#include "tests/support/json_file.h"
 #include "deeplab/core/fs_util.h"
+#include "tests/support/json_file.h"
 #include "tests/support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -41,7 +41,8 @@ std::string tiny_panoptic_config(const testing::TempDir& dir, const std::string&
        << "  backbone: {name: mobilenet_v3_small, output_stride: 16}, head: {channels: 32},\n"
        << "  panoptic: {semantic_decoder_channels: 32, semantic_head_channels: 32,\n"
        << "             instance_decoder_channels: 32, instance_head_channels: 16}}\n"
-       << "data: {dataset: cityscapes_panoptic, root: " << root << ", crop_size: [64, 128], batch_size: 4, workers: 1,\n"
+       << "data: {dataset: cityscapes_panoptic, root: " << root
+       << ", crop_size: [64, 128], batch_size: 4, workers: 1,\n"
        << "  panoptic: {sigma: 2, small_instance_area: 32, stuff_area: 16, nms_kernel: 5, top_k: 50}}\n"
        << "train: {max_iters: 150, lr: 0.01, optimizer: {name: adamw}, log_every: 50, checkpoint_every: 1000}\n"
        << "runtime: {threads: " << testing::test_threads(2) << ", seed: " << testing::test_seed(0) << "}\n";
@@ -59,7 +60,8 @@ void expect_same_averages(const json& ours, const json& other, double tolerance,
 }
 
 // tp/fp/fn of `per_class` (keyed by category id) by class name via `names`.
-std::map<std::string, std::array<int, 3>> counts_by_name(const json& per_class, const std::map<std::string, std::string>& names) {
+std::map<std::string, std::array<int, 3>> counts_by_name(const json& per_class,
+                                                         const std::map<std::string, std::string>& names) {
   std::map<std::string, std::array<int, 3>> out;
   for (const auto& [id, c] : per_class.items()) {
     const std::string name = names.count(id) ? names.at(id) : c.value("name", id);
@@ -94,8 +96,8 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   r = testing::run_deeplab("data cityscapes-panoptic --root " + root + " --split val --output " + dir.path() + "/gt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = testing::run_deeplab("eval-panoptic --gt-json " + dir.path() + "/gt/cityscapes_panoptic_val.json --gt-dir " +
-                           dir.path() + "/gt/cityscapes_panoptic_val --pred-json " + pred + "/panoptic.json --pred-dir " +
-                           pred + "/panoptic --json " + dir.file("files.json"));
+                           dir.path() + "/gt/cityscapes_panoptic_val --pred-json " + pred +
+                           "/panoptic.json --pred-dir " + pred + "/panoptic --json " + dir.file("files.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json files = read_json_file(dir.file("files.json"));
   expect_same_averages(ours.at("panoptic"), files, 1e-9, "eval-panoptic on --save-pred");
@@ -124,7 +126,8 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
 
   // The exported file runs the same way without the config: `predict --model`
   // (NCHW on both sides here, so both run the very same kernels).
-  r = testing::run_deeplab("export -c " + config + " --weights " + dir.path() + "/run/final.pth -o " + dir.file("m.pt"));
+  r = testing::run_deeplab("export -c " + config + " --weights " + dir.path() + "/run/final.pth -o " +
+                           dir.file("m.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string val = root + "/leftImg8bit/val --no-progress --no-channels-last --out ";
   r = testing::run_deeplab("predict --model " + dir.file("m.pt") + " " + val + dir.path() + "/from_export");
@@ -152,8 +155,10 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   EXPECT_EQ(png_contents(dir.path() + "/with_crf/panoptic").size(), kValImages);
   EXPECT_NE(png_contents(dir.path() + "/with_crf"), png_contents(dir.path() + "/from_config"));
   // eval.crf does the same in `deeplab eval`: its saved panoptic PNGs are predict --crf's.
-  r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() + "/run/final.pth --set eval.crf.enabled=true"
-                           " --no-channels-last --no-progress --save-pred " + dir.path() + "/pred_crf");
+  r = testing::run_deeplab("eval -c " + config + " --weights " + dir.path() +
+                           "/run/final.pth --set eval.crf.enabled=true"
+                           " --no-channels-last --no-progress --save-pred " +
+                           dir.path() + "/pred_crf");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(png_contents(dir.path() + "/pred_crf/panoptic"), png_contents(dir.path() + "/with_crf/panoptic"));
 
@@ -162,7 +167,8 @@ TEST(PanopticCli, SavedPredictionsScoreTheSamePqWithEvalPanopticAndAnIndependent
   if (testing::run_shell(deeplab::testing::oracle_python() + " -c 'import numpy, PIL'", &out) != 0) {
     GTEST_SKIP() << deeplab::testing::oracle_python() + " with numpy + PIL not found: oracle part skipped";
   }
-  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " + source_path("scripts/fixtures/cityscapes_panoptic_reference.py") +
+  ASSERT_EQ(testing::run_shell(deeplab::testing::oracle_python() + " " +
+                                   source_path("scripts/fixtures/cityscapes_panoptic_reference.py") +
                                    " --gt-split-dir " + root + "/gtFine/val --pred-json " + pred +
                                    "/panoptic.json --pred-dir " + pred + "/panoptic > " + dir.file("oracle.json"),
                                &out),

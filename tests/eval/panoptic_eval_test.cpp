@@ -10,14 +10,14 @@
 #include "deeplab/core/error.h"
 #include "deeplab/eval/eval_result.h"
 #include "deeplab/eval/metric_table.h"
-#include "deeplab/eval/panoptic_eval.h"
 #include "deeplab/eval/panoptic_metric.h"
 #include "deeplab/eval/semantic_metric.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab::eval {
 namespace {
 
-const PanopticSegment& segment_at(const PanopticSegmentation& s, size_t pixel) {
+const postprocess::PanopticSegment& segment_at(const postprocess::PanopticSegmentation& s, size_t pixel) {
   return s.segments.at(s.ids.at(pixel) - 1);
 }
 
@@ -25,7 +25,7 @@ TEST(PanopticEval, GroundTruthFollowsCreatePanopticImgs) {
   // Row-major 2 x 4: road road | car 26000 car 26001 (touching) | crowd car | void.
   const auto label = torch::tensor({0, 0, 13, 13, 13, 255, 11, 0}, torch::kLong).view({2, 4});
   const auto instances = torch::tensor({7, 7, 26000, 26001, 26, 0, 24000, 7}, torch::kInt).view({2, 4});
-  const auto gt = ground_truth_segmentation(label, instances, {11, 13}, 255);
+  const auto gt = postprocess::ground_truth_segmentation(label, instances, {11, 13}, 255);
   ASSERT_EQ(gt.ids.size(), 8u);
   EXPECT_EQ(gt.ids[5], 0u) << "ignore is VOID";
   EXPECT_EQ(gt.ids[0], gt.ids[1]);
@@ -45,7 +45,7 @@ TEST(PanopticEval, GroundTruthFollowsCreatePanopticImgs) {
 
 TEST(PanopticEval, PredictedSegmentsNeverUseVoidsId) {
   const auto panoptic = torch::tensor({0, 0, -1, 13001, 13002, 13001, 11001, 10000}, torch::kInt).view({2, 4});
-  const auto pred = predicted_segmentation(panoptic, 1000);
+  const auto pred = postprocess::predicted_segmentation(panoptic, 1000);
   EXPECT_EQ(pred.ids[2], 0u);
   EXPECT_NE(pred.ids[0], 0u) << "road (stuff class 0) is panoptic id 0, not VOID";
   EXPECT_EQ(segment_at(pred, 0).category_id, 0);
@@ -59,7 +59,7 @@ TEST(PanopticEval, PredictedSegmentsNeverUseVoidsId) {
 }
 
 TEST(PanopticEval, ResultJsonCarriesPqAndSurvivesAShardRoundTrip) {
-  const std::vector<PanopticCategory> categories = {{0, "road", false}, {13, "car", true}};
+  const std::vector<postprocess::PanopticCategory> categories = {{0, "road", false}, {13, "car", true}};
   MetricContext context;
   context.num_classes = 14;
   context.class_names = std::vector<std::string>(14, "c");
@@ -72,8 +72,9 @@ TEST(PanopticEval, ResultJsonCarriesPqAndSurvivesAShardRoundTrip) {
   // not above 0.5: a miss and a false positive).
   const auto label = torch::tensor({0, 0, 13, 13}, torch::kLong).view({1, 4});
   const auto instances = torch::tensor({7, 7, 26000, 26000}, torch::kInt).view({1, 4});
-  const auto gt = ground_truth_segmentation(label, instances, {13}, 255);
-  const auto pred = predicted_segmentation(torch::tensor({0, 0, 13001, 0}, torch::kInt).view({1, 4}), 1000);
+  const auto gt = postprocess::ground_truth_segmentation(label, instances, {13}, 255);
+  const auto pred =
+      postprocess::predicted_segmentation(torch::tensor({0, 0, 13001, 0}, torch::kInt).view({1, 4}), 1000);
   const auto semantic = torch::tensor({0, 0, 13, 0}, torch::kLong).view({1, 4});
   a.add({"img", label, semantic, instances, 255, &gt, &pred});
   const PanopticResult expected = a.find<PanopticMetric>()->quality().result();

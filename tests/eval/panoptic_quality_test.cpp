@@ -2,18 +2,19 @@
 // derived by hand: strict IoU > 0.5, VOID out of the union, crowd never
 // matched, unmatched predictions on VOID/crowd ignored, empty classes left out.
 
+#include "deeplab/eval/panoptic_quality.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "deeplab/core/error.h"
-#include "deeplab/eval/panoptic_quality.h"
 
 namespace deeplab::eval {
 namespace {
 
 // Categories: 1 thing, 2 stuff, 3 another thing, 4 a stuff class never seen.
-std::vector<PanopticCategory> categories() {
+std::vector<postprocess::PanopticCategory> categories() {
   return {{1, "thing", true}, {2, "stuff", false}, {3, "other", true}, {4, "empty", false}};
 }
 
@@ -137,18 +138,30 @@ void expect_error(const std::function<void()>& f, const std::vector<std::string>
 TEST(PanopticQuality, MalformedInputNamesImageAndSegment) {
   PanopticQuality pq(categories());
   const auto gt = row({{1, 2}, {2, 2}});
-  const std::vector<PanopticSegment> gt_segments = {{1, 1, 2, false}, {2, 2, 2, false}};
+  const std::vector<postprocess::PanopticSegment> gt_segments = {{1, 1, 2, false}, {2, 2, 2, false}};
   const auto pred = row({{11, 2}, {12, 2}});
-  expect_error([&] { pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}}, 4, "img7"); },
-               {"img7", "12", "in the PNG but not in the JSON"});
-  expect_error([&] {
-    pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}, {12, 2, 0, false}, {13, 2, 0, false}}, 4, "img7");
-  }, {"img7", "[13]", "in the JSON but not in the PNG"});
-  expect_error([&] { pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}, {12, 99, 0, false}}, 4, "img7"); },
-               {"img7", "12", "unknown category_id 99"});
+  expect_error(
+      [&] {
+        pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}}, 4, "img7");
+      },
+      {"img7", "12", "in the PNG but not in the JSON"});
+  expect_error(
+      [&] {
+        pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}, {12, 2, 0, false}, {13, 2, 0, false}}, 4,
+               "img7");
+      },
+      {"img7", "[13]", "in the JSON but not in the PNG"});
+  expect_error(
+      [&] {
+        pq.add(gt.data(), gt_segments, pred.data(), {{11, 1, 0, false}, {12, 99, 0, false}}, 4, "img7");
+      },
+      {"img7", "12", "unknown category_id 99"});
   // panopticapi ignores this one silently; we do not.
-  expect_error([&] { pq.add(gt.data(), {{1, 1, 2, false}}, pred.data(), {{11, 1, 0, false}, {12, 2, 0, false}}, 4, "img8"); },
-               {"img8", "ground-truth segment id 2", "not in the JSON"});
+  expect_error(
+      [&] {
+        pq.add(gt.data(), {{1, 1, 2, false}}, pred.data(), {{11, 1, 0, false}, {12, 2, 0, false}}, 4, "img8");
+      },
+      {"img8", "ground-truth segment id 2", "not in the JSON"});
 }
 
 }  // namespace

@@ -12,7 +12,8 @@
 #include "deeplab/data/cityscapes_labels.h"
 #include "deeplab/data/panoptic_targets.h"
 #include "deeplab/data/synth/scene_generator.h"
-#include "deeplab/eval/panoptic_eval.h"
+#include "deeplab/eval/panoptic_quality.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 
 namespace deeplab::eval {
 namespace {
@@ -50,10 +51,10 @@ TEST(PanopticRoundTrip, GroundTruthTargetsReproduceTheGroundTruth) {
   post.thing_ids = things;
   post.stuff_area = 0;
   post.top_k = 0;
-  std::vector<PanopticCategory> categories;
+  std::vector<postprocess::PanopticCategory> categories;
   for (int c = 0; c < data::kCityscapesNumTrainClasses; ++c) {
-    categories.push_back({c, data::cityscapes_label_by_train_id(c)->name,
-                          std::find(things.begin(), things.end(), c) != things.end()});
+    categories.push_back(
+        {c, data::cityscapes_label_by_train_id(c)->name, std::find(things.begin(), things.end(), c) != things.end()});
   }
   PanopticQuality pq(categories);
   for (uint64_t seed = 0; seed < 12; ++seed) {
@@ -67,8 +68,9 @@ TEST(PanopticRoundTrip, GroundTruthTargetsReproduceTheGroundTruth) {
             .to(at::kFloat);
     const auto prediction = postprocess::panoptic_from_outputs(one_hot, tensor_of(targets.center, at::kFloat),
                                                                tensor_of(targets.offset, at::kFloat), post);
-    const auto gt = ground_truth_segmentation(label, tensor_of(sample.instances, at::kInt).squeeze(0), things, 255);
-    const auto pred = predicted_segmentation(prediction.panoptic, post.label_divisor);
+    const auto gt =
+        postprocess::ground_truth_segmentation(label, tensor_of(sample.instances, at::kInt).squeeze(0), things, 255);
+    const auto pred = postprocess::predicted_segmentation(prediction.panoptic, post.label_divisor);
     pq.add(gt.ids.data(), gt.segments, pred.ids.data(), pred.segments, gt.ids.size(), sample.id);
   }
   const PanopticResult result = pq.result();

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "deeplab/eval/predictor.h"
+#include "deeplab/inference/predictor.h"
 #include "deeplab/models/factory.h"
 #include "tests/eval/eval_test_models.h"
 
@@ -56,8 +56,9 @@ TEST(PanopticTta, ScaleOneWithoutFlipIsThePlainModel) {
   torch::NoGradGuard no_grad;
   const auto x = torch::randn({1, 3, 64, 96});
   const auto plain = model->forward_outputs(x);
-  PredictorOptions o;  // scales {1}, no flip, no padding
-  const Predictor predictor(OutputsFn([&](const at::Tensor& in) { return model->forward_outputs(in); }), o);
+  inference::PredictorOptions o;  // scales {1}, no flip, no padding
+  const inference::Predictor predictor(
+      inference::OutputsFn([&](const at::Tensor& in) { return model->forward_outputs(in); }), o);
   const auto out = predictor.outputs(x);
   EXPECT_TRUE(torch::equal(out.at("center").value, plain.at("center").value));
   EXPECT_TRUE(torch::equal(out.at("offset").value, plain.at("offset").value));
@@ -67,9 +68,9 @@ TEST(PanopticTta, ScaleOneWithoutFlipIsThePlainModel) {
 TEST(PanopticTta, FlipKeepsOffsetsAndCentersOfAnEquivariantModel) {
   const auto x = blob_image();
   const auto plain = centroid_toy(x);
-  PredictorOptions o;
+  inference::PredictorOptions o;
   o.flip = true;
-  const auto out = Predictor(OutputsFn(centroid_toy), o).outputs(x);
+  const auto out = inference::Predictor(inference::OutputsFn(centroid_toy), o).outputs(x);
   EXPECT_LE(max_diff(out.at("offset").value, plain.at("offset").value), 1e-5);
   EXPECT_LE(max_diff(out.at("center").value, plain.at("center").value), 1e-5);
   // Negative control: the flipped pass alone has dx mirrored; had the
@@ -83,9 +84,9 @@ TEST(PanopticTta, OffsetsAreRescaledAtHalfAndDoubleScale) {
   const auto plain = centroid_toy(x).at("offset").value;
   for (const double scale : {0.5, 2.0}) {
     SCOPED_TRACE(scale);
-    PredictorOptions o;
+    inference::PredictorOptions o;
     o.scales = {scale};
-    const auto out = Predictor(OutputsFn(centroid_toy), o).outputs(x).at("offset").value;
+    const auto out = inference::Predictor(inference::OutputsFn(centroid_toy), o).outputs(x).at("offset").value;
     // Bilinear resizing reproduces a linear field except where it clamps at
     // the border; compare the interior.
     const auto inner = [](const at::Tensor& t) { return t.slice(2, 2, -2).slice(3, 2, -2); };

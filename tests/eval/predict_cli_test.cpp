@@ -17,7 +17,7 @@
 #include "deeplab/core/config_io.h"
 #include "deeplab/core/fs_util.h"
 #include "deeplab/data/sample_io.h"
-#include "deeplab/export/state_dict.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/eval/eval_test_models.h"
 #include "tests/support/test_support.h"
 
@@ -39,7 +39,7 @@ struct PredictFixture {
     config = dir.write("exp.yaml", yaml.str());
     const auto model_config = core::load_config_section<models::ModelConfig>(config, "model");
     weights = dir.file("w.pth");
-    exporting::save_module_state_dict(*testing::small_random_model(model_config, 11), weights);
+    weights::save_module_state_dict(*testing::small_random_model(model_config, 11), weights);
   }
 };
 
@@ -54,8 +54,8 @@ TEST(PredictCli, VocSampleLabelPngIsTheOneEvalSavePredWrites) {
   if (samples.empty()) GTEST_SKIP() << "../shared/samples not found";
   const std::string voc = samples + "/voc2012";
   PredictFixture s(voc);
-  auto r = testing::run_deeplab("eval -c " + s.config + " --weights " + s.weights + " --save-pred " + s.dir.file("eval") +
-                                " --json " + s.dir.file("eval.json") + " --no-progress");
+  auto r = testing::run_deeplab("eval -c " + s.config + " --weights " + s.weights + " --save-pred " +
+                                s.dir.file("eval") + " --json " + s.dir.file("eval.json") + " --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + voc +
                            "/JPEGImages/2007_000063.jpg --out " + s.dir.file("out") + " --overlay --no-progress");
@@ -186,7 +186,8 @@ TEST(PredictCli, VideoFramesEqualPerFrameImagePredictions) {
   std::set<int> colours_seen;
   int t = 0;
   for (; output.read(frame); ++t) {
-    const cv::Mat expected = cv::imread(s.dir.file("images/" + std::to_string(1000 + t) + "_color.png"), cv::IMREAD_COLOR);
+    const cv::Mat expected =
+        cv::imread(s.dir.file("images/" + std::to_string(1000 + t) + "_color.png"), cv::IMREAD_COLOR);
     ASSERT_EQ(frame.size(), expected.size()) << "frame " << t;
     EXPECT_EQ(cv::norm(frame, expected, cv::NORM_INF), 0) << "frame " << t;
     for (auto it = frame.begin<cv::Vec3b>(); it != frame.end<cv::Vec3b>(); ++it) {
@@ -231,8 +232,8 @@ TEST(PredictCli, ExportedModelPredictsTheLabelsConfigAndWeightsDo) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("BN layers folded"), std::string::npos) << r.output;
   const std::string images = data.path() + "/JPEGImages";
-  r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + images + " --no-progress --out " +
-                           s.dir.file("config"));
+  r = testing::run_deeplab("predict -c " + s.config + " --weights " + s.weights + " " + images +
+                           " --no-progress --out " + s.dir.file("config"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = testing::run_deeplab("predict --model " + s.dir.file("m.pt") + " " + images + " --no-progress --overlay --out " +
                            s.dir.file("export"));
@@ -290,7 +291,8 @@ TEST(PredictCli, ModelAndConfigAreExclusiveAndABadModelFileIsNamed) {
   testing::TempDir data;
   PredictFixture s(data.path());
   const std::string image = data.write("a.jpg", "x");
-  auto r = testing::run_deeplab("predict --model " + s.weights + " -c " + s.config + " --weights " + s.weights + " " + image);
+  auto r = testing::run_deeplab("predict --model " + s.weights + " -c " + s.config + " --weights " + s.weights + " " +
+                                image);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("either -c CONFIG --weights W, or --model"), std::string::npos) << r.output;
   r = testing::run_deeplab("predict --model " + s.weights + " " + image);

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
+#include "deeplab/experiment/config.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::experiment {

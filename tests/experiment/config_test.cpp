@@ -1,11 +1,12 @@
 // Config loading: defaults, `_base_` merge order, `--set` overrides, and the
 // effective config round trip.
 
+#include "deeplab/experiment/config.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "deeplab/experiment/config.h"
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
 #include "tests/support/test_support.h"
@@ -33,10 +34,10 @@ TEST(Config, BaseFilesMergeInOrderThenFileOnTop) {
                                     "_base_: [bases/a.yaml, bases/b.yaml]\n"
                                     "train:\n  optimizer:\n    nesterov: true\n");
   const Config config = load_config(top);
-  EXPECT_DOUBLE_EQ(config.train.lr, 0.2);          // b after a
-  EXPECT_EQ(config.train.max_iters, 100);          // kept from a: maps merge deeply
+  EXPECT_DOUBLE_EQ(config.train.lr, 0.2);  // b after a
+  EXPECT_EQ(config.train.max_iters, 100);  // kept from a: maps merge deeply
   EXPECT_DOUBLE_EQ(config.train.optimizer.momentum, 0.5);
-  EXPECT_TRUE(config.train.optimizer.nesterov);    // the file itself on top
+  EXPECT_TRUE(config.train.optimizer.nesterov);  // the file itself on top
   EXPECT_EQ(config.model.num_classes, 5);
 }
 
@@ -109,11 +110,12 @@ TEST(Config, NormalisationFollowsTheBackbonesPretrainingUnlessSet) {
   EXPECT_EQ(xception.data.std, half);
   const Config resnet = load_config(testing::source_path("configs/voc/deeplabv3plus_resnet101_os16_voc.yaml"));
   EXPECT_EQ(resnet.data.mean, imagenet_mean);
-  const Config set = load_config(dir.write("x.yaml", "model:\n  backbone: {name: xception71}\ndata:\n  mean: [0.4, 0.4, 0.4]\n"));
+  const Config set =
+      load_config(dir.write("x.yaml", "model:\n  backbone: {name: xception71}\ndata:\n  mean: [0.4, 0.4, 0.4]\n"));
   EXPECT_EQ(set.data.mean, (std::vector<double>{0.4, 0.4, 0.4}));
   EXPECT_EQ(set.data.std, half);
-  const Config overridden = load_config(dir.write("y.yaml", "model:\n  backbone: {name: xception65}\n"),
-                                        {"data.std=[0.2, 0.2, 0.2]"});
+  const Config overridden =
+      load_config(dir.write("y.yaml", "model:\n  backbone: {name: xception65}\n"), {"data.std=[0.2, 0.2, 0.2]"});
   EXPECT_EQ(overridden.data.mean, half);
   EXPECT_EQ(overridden.data.std, (std::vector<double>{0.2, 0.2, 0.2}));
 }

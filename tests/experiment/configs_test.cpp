@@ -67,10 +67,10 @@ TEST_P(EveryConfig, RunsOneTrainingStep) {
     GTEST_SKIP() << "../shared/samples (COCO panoptic) not found";
   }
   const std::string root = dataset_root(original, dir);
-  const Config config = load_config(
-      path, {"data.root=" + root, "data.crop_size=[41, 41]", "data.batch_size=2", "data.workers=0",
-             "data.train_split=train", "model.backbone.pretrained=", "train.max_iters=1", "runtime.device=cpu",
-             "runtime.work_dir=" + dir.path() + "/run"});
+  const Config config =
+      load_config(path, {"data.root=" + root, "data.crop_size=[41, 41]", "data.batch_size=2", "data.workers=0",
+                         "data.train_split=train", "model.backbone.pretrained=", "train.max_iters=1",
+                         "runtime.device=cpu", "runtime.work_dir=" + dir.path() + "/run"});
   torch::manual_seed(0);
   train::Trainer trainer = make_trainer(config, models::build_model(config.model), c10::kCPU, dir.path() + "/run");
   const train::StepResult step = trainer.run_step();

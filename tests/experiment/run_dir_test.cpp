@@ -1,12 +1,13 @@
 // A run directory holds the effective config (which loads back to the same
 // values) and the run's log.
 
+#include "deeplab/experiment/run_dir.h"
+
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
 #include "deeplab/core/fs_util.h"
 #include "deeplab/experiment/config.h"
-#include "deeplab/experiment/run_dir.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::experiment {

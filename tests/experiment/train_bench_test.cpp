@@ -4,10 +4,11 @@
 // interleaving) until the driver stops, and refuses panoptic models and
 // non-positive sizes with a ConfigError.
 
+#include "deeplab/experiment/train_bench.h"
+
 #include <gtest/gtest.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/experiment/train_bench.h"
 
 namespace deeplab::experiment {
 namespace {

@@ -9,14 +9,14 @@
 
 #include "deeplab/core/config_io.h"
 #include "deeplab/core/error.h"
-#include "deeplab/export/model_io.h"
 #include "deeplab/export/torchscript.h"
-#include "deeplab/export/pretrained_import.h"
-#include "deeplab/export/torchvision_import.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/summary.h"
-#include "tests/export/export_fixtures.h"
+#include "deeplab/weights/model_io.h"
+#include "deeplab/weights/pretrained_import.h"
+#include "deeplab/weights/torchvision_import.h"
 #include "tests/support/test_support.h"
+#include "tests/weights/export_fixtures.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -34,14 +34,14 @@ TEST(DeepLabExport, ImportThenExportRunsInPythonAndCppAtOtherSizes) {
   testing::TempDir dir;
   const std::string weights = dir.file("ours.pth"), script = dir.file("model.pt");
   const std::string config = config_path("deeplabv3_mobilenet_v3_large.yaml");
-  auto result = testing::run_deeplab("import --from torchvision --arch deeplabv3_mobilenet_v3_large " + pth + " " +
-                                     weights);
+  auto result =
+      testing::run_deeplab("import --from torchvision --arch deeplabv3_mobilenet_v3_large " + pth + " " + weights);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  result = testing::run_deeplab("export -c " + config + " --weights " + weights + " -o " + script +
-                                " --input-size 97 129");
+  result =
+      testing::run_deeplab("export -c " + config + " --weights " + weights + " -o " + script + " --input-size 97 129");
   ASSERT_EQ(result.exit_code, 0) << result.output;
 
-  models::DeepLab model = load_model(core::load_config_section<models::ModelConfig>(config, "model"), weights);
+  models::DeepLab model = weights::load_model(core::load_config_section<models::ModelConfig>(config, "model"), weights);
   model->eval();
   c10::Dict<std::string, torch::Tensor> inputs;
   inputs.insert("a", torch::randn({1, 3, 65, 81}));
@@ -76,7 +76,8 @@ TEST(DeepLabExport, ImportRejectsAnotherFamilyInOneLine) {
   const std::string pth = parity_fixture("resnet50_features.pth");
   if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   testing::TempDir dir;
-  const auto result = testing::run_deeplab("import --from torchvision --arch mobilenet_v2 " + pth + " " + dir.file("x"));
+  const auto result =
+      testing::run_deeplab("import --from torchvision --arch mobilenet_v2 " + pth + " " + dir.file("x"));
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("holds ResNet ImageNet weights, but the backbone is mobilenet_v2"), std::string::npos)
       << result.output;
@@ -85,11 +86,11 @@ TEST(DeepLabExport, ImportRejectsAnotherFamilyInOneLine) {
 TEST(DeepLabExport, ImageNetBackboneFillsTheBackboneOnly) {
   const std::string pth = parity_fixture("resnet50_features.pth");
   if (pth.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
-  models::DeepLab model = models::build_model(torchvision_model_config("resnet50", 21, false));
-  const auto report = import_pretrained(*model, pth, "resnet50");
+  models::DeepLab model = models::build_model(weights::torchvision_model_config("resnet50", 21, false));
+  const auto report = weights::import_pretrained(*model, pth, "resnet50");
   EXPECT_TRUE(report.unexpected.empty()) << report.summary();
   for (const auto& key : report.missing) EXPECT_EQ(key.rfind("classifier.", 0), 0u) << key;
-  const auto source = read_state_dict(pth);
+  const auto source = weights::read_state_dict(pth);
   EXPECT_TRUE(torch::equal(model->named_parameters()["backbone.layer4.2.conv3.weight"],
                            std::find_if(source.begin(), source.end(), [](const auto& e) {
                              return e.first == "layer4.2.conv3.weight";
@@ -107,32 +108,34 @@ TEST(DeepLabExport, MobileNetV2WithoutFinalConvTakesTorchvisionWeightsUpToLayer1
   c.backbone.name = "mobilenet_v2";
   c.backbone.final_conv = false;
   models::DeepLab model = models::build_model(c);
-  const auto report = import_pretrained(*model, pth, "mobilenet_v2");
+  const auto report = weights::import_pretrained(*model, pth, "mobilenet_v2");
   EXPECT_TRUE(report.unexpected.empty()) << report.summary();
   for (const auto& key : report.missing) EXPECT_EQ(key.rfind("classifier.", 0), 0u) << key;
   const auto params = model->named_parameters();
   EXPECT_FALSE(params.contains("backbone.18.0.weight"));
-  const auto source = read_state_dict(pth);
+  const auto source = weights::read_state_dict(pth);
   const auto tensor = [&](const std::string& key) {
     return std::find_if(source.begin(), source.end(), [&](const auto& e) { return e.first == key; })->second;
   };
   EXPECT_TRUE(torch::equal(params["backbone.17.conv.2.weight"], tensor("features.17.conv.2.weight")));
   // A mismatch elsewhere is still an error: a V3 file into the V2 model.
-  EXPECT_THROW(import_pretrained(*model, parity_fixture("mobilenet_v3_large_features.pth"), "mobilenet_v2"), Error);
+  EXPECT_THROW(weights::import_pretrained(*model, parity_fixture("mobilenet_v3_large_features.pth"), "mobilenet_v2"),
+               Error);
 }
 
 // DeepLab-LargeFOV: fc6 keeps outputs 0, 4, 8 ... and kernel taps 0, 3, 6 of
 // the 7x7 window; fc7 keeps every 4th row and column.
 TEST(DeepLabExport, VggFullyConnectedLayersAreDecimatedIntoLargeFov) {
-  models::DeepLab model = models::build_model(torchvision_model_config("vgg16", 21, false));
-  StateDict vgg;
-  for (const auto& [key, tensor] : module_state_dict(model->backbone())) vgg.emplace_back("features." + key, tensor);
+  models::DeepLab model = models::build_model(weights::torchvision_model_config("vgg16", 21, false));
+  weights::StateDict vgg;
+  for (const auto& [key, tensor] : weights::module_state_dict(model->backbone()))
+    vgg.emplace_back("features." + key, tensor);
   const auto fc6 = torch::arange(4096L * 25088).to(torch::kFloat).reshape({4096, 25088});
   vgg.emplace_back("classifier.0.weight", fc6);
   vgg.emplace_back("classifier.0.bias", torch::arange(4096).to(torch::kFloat));
   vgg.emplace_back("classifier.3.weight", torch::arange(4096L * 4096).to(torch::kFloat).reshape({4096, 4096}));
   vgg.emplace_back("classifier.3.bias", torch::arange(4096).to(torch::kFloat));
-  const StateDict ours = torchvision_to_ours(vgg, TorchvisionKind::kVgg, *model);
+  const weights::StateDict ours = weights::torchvision_to_ours(vgg, weights::TorchvisionKind::kVgg, *model);
   std::map<std::string, torch::Tensor> by_name(ours.begin(), ours.end());
   const auto w6 = by_name.at("classifier.fc6.weight");
   ASSERT_EQ(w6.sizes(), torch::IntArrayRef({1024, 512, 3, 3}));
@@ -147,10 +150,10 @@ TEST(DeepLabExport, VggFullyConnectedLayersAreDecimatedIntoLargeFov) {
   const auto w7 = by_name.at("classifier.fc7.weight");
   ASSERT_EQ(w7.sizes(), torch::IntArrayRef({1024, 1024, 1, 1}));
   EXPECT_EQ(w7[3][5][0][0].item<float>(), static_cast<float>(12 * 4096 + 20));
-  LoadOptions partial;
+  weights::LoadOptions partial;
   partial.strict = false;
   partial.source = "vgg";
-  EXPECT_NO_THROW(load_state_dict(*model, ours, partial));
+  EXPECT_NO_THROW(weights::load_state_dict(*model, ours, partial));
 }
 
 // torchvision's documented parameter counts (aux heads included for r101/mbv3;
@@ -161,11 +164,11 @@ TEST(DeepLabExport, ParameterCountsEqualTorchvision) {
     bool aux;
     int64_t parameters;
   };
-  for (const Case& c : {Case{"deeplabv3_resnet50", false, 39638869}, Case{"deeplabv3_resnet50", true, 42004074},
-                        Case{"deeplabv3_resnet101", true, 60996202},
-                        Case{"deeplabv3_mobilenet_v3_large", true, 11029328}}) {
+  for (const Case& c :
+       {Case{"deeplabv3_resnet50", false, 39638869}, Case{"deeplabv3_resnet50", true, 42004074},
+        Case{"deeplabv3_resnet101", true, 60996202}, Case{"deeplabv3_mobilenet_v3_large", true, 11029328}}) {
     SCOPED_TRACE(c.arch);
-    models::DeepLab model = models::build_model(torchvision_model_config(c.arch, 21, c.aux));
+    models::DeepLab model = models::build_model(weights::torchvision_model_config(c.arch, 21, c.aux));
     int64_t count = 0;
     for (const auto& p : model->parameters()) count += p.numel();
     EXPECT_EQ(count, c.parameters);
@@ -194,7 +197,7 @@ namespace deeplab::exporting {
 namespace {
 
 TEST(LoadReportSummary, ListsAtMostTwentyKeysPerKind) {
-  LoadReport report;
+  weights::LoadReport report;
   for (int i = 0; i < 25; ++i) report.missing.push_back("backbone.key" + std::to_string(i));
   const std::string text = report.summary();
   EXPECT_NE(text.find("missing keys (25)"), std::string::npos) << text;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "tests/export/export_fixtures.h"
 #include "tests/support/test_support.h"
+#include "tests/weights/export_fixtures.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -31,7 +31,8 @@ TEST(ImportCli, BadFileIsOneLineErrorNamingIt) {
 TEST(ImportCli, AnUnknownArchNamesTheFlagAndTheChoices) {
   testing::TempDir dir;
   const std::string path = dir.write("weights.pth", "garbage");
-  const auto result = testing::run_deeplab("import --from torchvision --arch bogus " + path + " " + dir.file("out.pth"));
+  const auto result =
+      testing::run_deeplab("import --from torchvision --arch bogus " + path + " " + dir.file("out.pth"));
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("import --arch 'bogus': not a torchvision model or backbone; expected "
                                "deeplabv3_<backbone> or a backbone: "),

@@ -3,15 +3,16 @@
 // offsets' rescale is read from the input at run time, not baked in), in C++
 // and in Python; the metadata gives back the post-processing settings.
 
+#include "deeplab/export/panoptic_export.h"
+
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/export/panoptic_export.h"
 #include "deeplab/models/factory.h"
-#include "tests/export/export_fixtures.h"
 #include "tests/support/test_support.h"
+#include "tests/weights/export_fixtures.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -77,9 +78,8 @@ TEST(PanopticExport, TorchScriptReturnsTheNamedOutputsAtAnySize) {
   EXPECT_EQ(options.stuff_area, 2048);
   EXPECT_EQ(options.label_divisor, 1000);
   EXPECT_DOUBLE_EQ(options.center_threshold, 0.1);
-  const auto predictions =
-      postprocess::panoptic_from_batch(out.at("semantic").toTensor(), out.at("center").toTensor(),
-                                       out.at("offset").toTensor(), options);
+  const auto predictions = postprocess::panoptic_from_batch(out.at("semantic").toTensor(), out.at("center").toTensor(),
+                                                            out.at("offset").toTensor(), options);
   ASSERT_EQ(predictions.size(), 1u);
   EXPECT_EQ(predictions[0].panoptic.sizes(), (std::vector<int64_t>{81, 121}));
 

@@ -28,8 +28,7 @@ TEST(Resize, ScaleFloorsLikePython) {
   const auto x = torch::randn({1, 2, 65, 97});
   const auto y = resize_bilinear_scale(x, 0.75, false);
   EXPECT_EQ(y.sizes(), torch::IntArrayRef({1, 2, 48, 72}));  // floor(48.75), floor(72.75)
-  auto options =
-      F::InterpolateFuncOptions().scale_factor(std::vector<double>{0.75, 0.75}).mode(torch::kBilinear);
+  auto options = F::InterpolateFuncOptions().scale_factor(std::vector<double>{0.75, 0.75}).mode(torch::kBilinear);
   const auto expected = F::interpolate(x, options.align_corners(false));
   EXPECT_TRUE(torch::allclose(y, expected));
 }

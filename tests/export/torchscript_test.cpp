@@ -4,10 +4,10 @@
 #include <torch/script.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/export/state_dict.h"
-#include "tests/export/export_fixtures.h"
-#include "tests/export/export_test_models.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/support/test_support.h"
+#include "tests/weights/export_fixtures.h"
+#include "tests/weights/export_test_models.h"
 
 namespace deeplab::exporting {
 namespace {
@@ -88,7 +88,7 @@ TEST(TorchScript, RunsInCppJitLoadWithSameNames) {
   for (const auto& b : loaded.named_buffers()) names.push_back(b.name);
   std::sort(names.begin(), names.end());
   std::vector<std::string> ours;
-  for (const auto& e : module_state_dict(*model.net)) ours.push_back(e.first);
+  for (const auto& e : weights::module_state_dict(*model.net)) ours.push_back(e.first);
   std::sort(ours.begin(), ours.end());
   EXPECT_EQ(names, ours);
 }
@@ -103,8 +103,8 @@ TEST(TorchScript, MetadataRoundTripsAndModeIsRestored) {
   testing::ResizeNet training_net;
   ASSERT_TRUE(training_net->is_training());
   export_torchscript(
-      *training_net, [&](const torch::Tensor& x) { return training_net->forward(x); }, torch::randn({1, 3, 17, 17}),
-      {}, model.dir.file("other.pt"));
+      *training_net, [&](const torch::Tensor& x) { return training_net->forward(x); }, torch::randn({1, 3, 17, 17}), {},
+      model.dir.file("other.pt"));
   EXPECT_TRUE(training_net->is_training());
 }
 
@@ -157,10 +157,10 @@ TEST(TorchScript, ErrorsNameTheFile) {
   }
   testing::ResizeNet net;
   const std::string unwritable = dir.path() + "/no/such/dir/model.pt";
-  EXPECT_THROW(export_torchscript(
-                   *net, [&](const torch::Tensor& x) { return net->forward(x); }, torch::randn({1, 3, 8, 8}), {},
-                   unwritable),
-               IoError);
+  EXPECT_THROW(
+      export_torchscript(
+          *net, [&](const torch::Tensor& x) { return net->forward(x); }, torch::randn({1, 3, 8, 8}), {}, unwritable),
+      IoError);
   EXPECT_THROW(metadata_from_json("{\"format\": \"other\"}", "x.json"), IoError);
 }
 

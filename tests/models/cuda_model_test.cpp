@@ -82,7 +82,8 @@ Pass forward_backward(DeepLab model, const torch::Tensor& x, c10::Device device,
 TEST(CudaModel, ForwardAndBackwardEqualTheCpu) {
   SKIP_WITHOUT_GPU();
   NoTf32 exact;
-  for (const auto& [arch, backbone] : {std::pair{"deeplabv3plus", "resnet50"}, std::pair{"deeplabv3", "mobilenet_v3_large"}}) {
+  for (const auto& [arch, backbone] :
+       {std::pair{"deeplabv3plus", "resnet50"}, std::pair{"deeplabv3", "mobilenet_v3_large"}}) {
     const auto x = torch::randn({2, 3, 97, 65});
     const Pass cpu = forward_backward(seeded_model(arch, backbone), x, c10::kCPU);
     const Pass gpu = forward_backward(seeded_model(arch, backbone), x, c10::Device(c10::kCUDA, 0));

@@ -3,6 +3,8 @@
 // every norm layer folded; a folded layer refuses to train; folding a model
 // in training mode is an error.
 
+#include "deeplab/models/fold_batch_norm.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,7 +13,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
-#include "deeplab/models/fold_batch_norm.h"
 #include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
@@ -88,9 +89,8 @@ std::vector<Case> cases() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackbone, FoldBatchNorm, ::testing::ValuesIn(cases()), [](const auto& info) {
-  return std::get<0>(info.param) + "_" + std::get<1>(info.param);
-});
+INSTANTIATE_TEST_SUITE_P(EveryBackbone, FoldBatchNorm, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 TEST(FoldBatchNormErrors, TrainingModelIsRefusedAndFoldedLayerCannotTrain) {
   ModelConfig c;

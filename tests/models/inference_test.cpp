@@ -3,12 +3,13 @@
 // mostly agree on the arg-max; outputs come back contiguous NCHW; an autocast
 // mode the device cannot run is a ConfigError naming eval.amp.
 
+#include "deeplab/models/inference.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
-#include "deeplab/models/inference.h"
 #include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {

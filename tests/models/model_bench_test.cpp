@@ -3,11 +3,12 @@
 // summary's MACs, the GEMM peak is measured; bad options are an error.
 // (Speed itself is never asserted: these machines differ by 1.7x.)
 
+#include "deeplab/models/model_bench.h"
+
 #include <gtest/gtest.h>
 
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
-#include "deeplab/models/model_bench.h"
 #include "deeplab/models/summary.h"
 #include "tests/support/test_support.h"
 
@@ -66,7 +67,8 @@ TEST(ModelBenchCli, InferenceFlagsApplyAndWinOverSet) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("BN, channels-last, bf16 autocast (0 BN layers folded)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(" GHz before, "), std::string::npos) << "the core clock line: " << r.output;
-  const auto folded = testing::run_deeplab("bench model -c " + config + " --size 33x41 --iters 1 --warmup 0 --no-channels-last");
+  const auto folded =
+      testing::run_deeplab("bench model -c " + config + " --size 33x41 --iters 1 --warmup 0 --no-channels-last");
   ASSERT_EQ(folded.exit_code, 0) << folded.output;
   EXPECT_NE(folded.output.find("folded BN, NCHW, fp32"), std::string::npos) << folded.output;
 }

@@ -136,8 +136,8 @@ TEST(VggLargeFov, Pool5aIsV1sOnly) {
 TEST(AsppRates, FollowTheOutputStride) {
   ModelConfig c;
   c.arch = "deeplabv3";
-  for (const auto& [os, expected] : std::vector<std::pair<int, std::vector<int64_t>>>{
-           {8, {12, 24, 36}}, {16, {6, 12, 18}}, {32, {3, 6, 9}}}) {
+  for (const auto& [os, expected] :
+       std::vector<std::pair<int, std::vector<int64_t>>>{{8, {12, 24, 36}}, {16, {6, 12, 18}}, {32, {3, 6, 9}}}) {
     c.backbone.output_stride = os;
     EXPECT_EQ(resolve_atrous_rates(c), expected) << "OS" << os;
   }

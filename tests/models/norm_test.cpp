@@ -2,12 +2,13 @@
 // survives train(), is_norm_layer() for every norm type, and model.norm
 // selecting the mode of every norm layer a model builds.
 
+#include "deeplab/models/layers/norm.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
-#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
 namespace {

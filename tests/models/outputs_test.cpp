@@ -1,13 +1,14 @@
 // Named outputs: what a model returns in each mode, how each kind of output
 // follows a resize and a flip, and which parameters a model calls its head.
 
+#include "deeplab/models/outputs.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <set>
 
 #include "deeplab/models/factory.h"
-#include "deeplab/models/outputs.h"
 
 namespace deeplab::models {
 namespace {
@@ -55,8 +56,8 @@ TEST(ModelOutputs, OffsetsScaleWithTheSizeAndFlipTheirX) {
   // Logits and heatmaps resize by value and flip by position only.
   const ModelOutput logits{torch::arange(45.0).view({1, 1, 5, 9}), OutputKind::kLogits};
   EXPECT_TRUE(torch::equal(flip_output(logits), logits.value.flip({3})));
-  EXPECT_TRUE(torch::allclose(resize_output(logits, 9, 17, true),
-                              torch::upsample_bilinear2d(logits.value, {9, 17}, true)));
+  EXPECT_TRUE(
+      torch::allclose(resize_output(logits, 9, 17, true), torch::upsample_bilinear2d(logits.value, {9, 17}, true)));
   EXPECT_EQ(output_name::msc(0.75), "msc/0.75");
 }
 
@@ -87,9 +88,8 @@ TEST(HeadParameters, VggHeadIsFc8AloneOthersTheWholeHead) {
   EXPECT_EQ(v1->imagenet_fc_layers().size(), 1u);
   c.arch = "deeplabv2";  // four branches, each fc6 fc7 fc8
   DeepLab v2 = build_model(c);
-  EXPECT_EQ(count(v2->head_parameters()),
-            count_prefix(*v2, {"classifier.branch0.6.", "classifier.branch1.6.", "classifier.branch2.6.",
-                               "classifier.branch3.6."}));
+  EXPECT_EQ(count(v2->head_parameters()), count_prefix(*v2, {"classifier.branch0.6.", "classifier.branch1.6.",
+                                                             "classifier.branch2.6.", "classifier.branch3.6."}));
   EXPECT_EQ(v2->imagenet_fc_layers().size(), 4u);
 
   c.backbone.name = "mobilenet_v3_small";  // no ImageNet fc layers: the whole head is new

@@ -105,10 +105,10 @@ TEST(PanopticDeepLab, DeepLabV3PlusKeepsItsParameterNames) {
   c.backbone.name = "resnet50";
   DeepLab model = build_model(c);
   const auto shapes = shapes_of(*model);
-  for (const char* name : {"classifier.aspp.convs.0.0.weight", "classifier.aspp.project.0.weight",
-                           "classifier.low_level_project.0.weight", "classifier.low_level_project.1.running_mean",
-                           "classifier.fuse.0.0.weight", "classifier.fuse.1.1.weight", "classifier.classifier.weight",
-                           "classifier.classifier.bias"}) {
+  for (const char* name :
+       {"classifier.aspp.convs.0.0.weight", "classifier.aspp.project.0.weight", "classifier.low_level_project.0.weight",
+        "classifier.low_level_project.1.running_mean", "classifier.fuse.0.0.weight", "classifier.fuse.1.1.weight",
+        "classifier.classifier.weight", "classifier.classifier.bias"}) {
     EXPECT_TRUE(shapes.count(name) || model->named_buffers().contains(name)) << name;
   }
   EXPECT_EQ(shapes.at("classifier.low_level_project.0.weight"), (std::vector<int64_t>{48, 256, 1, 1}));

@@ -5,19 +5,19 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "deeplab/export/pth_reader.h"
-#include "deeplab/export/state_dict.h"
 #include "deeplab/models/backbones/mobilenet.h"
 #include "deeplab/models/backbones/resnet.h"
 #include "deeplab/models/backbones/vgg.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/weights/pth_reader.h"
+#include "deeplab/weights/state_dict.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::models {
 namespace {
 
-using exporting::LoadOptions;
-using exporting::PrefixRule;
+using weights::LoadOptions;
+using weights::PrefixRule;
 
 struct Fixture {
   std::string weights;
@@ -29,7 +29,7 @@ Fixture fixture(const std::string& name) {
   if (dir.empty()) return {};
   Fixture f;
   f.weights = dir + "/" + name + ".pth";
-  for (const auto& [key, tensor] : exporting::read_state_dict(dir + "/" + name + ".io.pt")) {
+  for (const auto& [key, tensor] : weights::read_state_dict(dir + "/" + name + ".io.pt")) {
     if (key == "input") f.input = tensor;
     if (key == "out") f.out = tensor;
     if (key == "aux") f.aux = tensor;
@@ -60,7 +60,7 @@ void expect_segmentation_parity(const std::string& name, const ModelConfig& conf
   const Fixture f = fixture(name);
   if (f.weights.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   DeepLab model = build_model(config);
-  exporting::load_state_dict_file(*model, f.weights);  // strict: every key, every shape
+  weights::load_state_dict_file(*model, f.weights);  // strict: every key, every shape
   model->eval();
   torch::NoGradGuard no_grad;
   const auto outputs = model->forward_outputs(f.input, /*training_outputs=*/true);
@@ -82,15 +82,14 @@ TEST(TorchvisionParity, DeepLabV3ResNet101WithAux) {
 }
 
 TEST(TorchvisionParity, DeepLabV3MobileNetV3LargeWithAux) {
-  expect_segmentation_parity("deeplabv3_mobilenet_v3_large_aux",
-                             torchvision_deeplabv3("mobilenet_v3_large", 16, true));
+  expect_segmentation_parity("deeplabv3_mobilenet_v3_large_aux", torchvision_deeplabv3("mobilenet_v3_large", 16, true));
 }
 
 void expect_backbone_parity(const std::string& name, BackboneImpl& backbone, LoadOptions options) {
   const Fixture f = fixture(name);
   if (f.weights.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
   options.source = f.weights;
-  const auto report = exporting::load_state_dict_file(backbone, f.weights, options);
+  const auto report = weights::load_state_dict_file(backbone, f.weights, options);
   EXPECT_TRUE(report.missing.empty()) << report.summary();
   backbone.eval();
   torch::NoGradGuard no_grad;

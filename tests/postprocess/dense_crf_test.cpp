@@ -5,6 +5,8 @@
 // mIoU; bad inputs are errors.  The 500x375 / 21-label timing is a benchmark
 // (DISABLED_, run by hand), not a timed test.
 
+#include "deeplab/postprocess/dense_crf.h"
+
 #include <gtest/gtest.h>
 #include <time.h>
 #include <torch/torch.h>
@@ -15,7 +17,6 @@
 #include "deeplab/core/bench_stats.h"
 #include "deeplab/core/runtime.h"
 #include "deeplab/data/sample_io.h"
-#include "deeplab/postprocess/dense_crf.h"
 #include "deeplab/postprocess/permutohedral_lattice.h"
 #include "tests/support/test_support.h"
 
@@ -95,7 +96,8 @@ TEST(DenseCrf, PullsBlurredBoundariesBackToTheImageEdges) {
 // Q <- softmax(log p + w D^-1/2 K D^-1/2 Q).
 at::Tensor brute_force_spatial_crf(const at::Tensor& probabilities, double weight, double std, int iterations) {
   const int64_t c = probabilities.size(0), h = probabilities.size(1), w = probabilities.size(2);
-  const auto ys = torch::arange(h, torch::kDouble).repeat_interleave(w), xs = torch::arange(w, torch::kDouble).repeat(h);
+  const auto ys = torch::arange(h, torch::kDouble).repeat_interleave(w),
+             xs = torch::arange(w, torch::kDouble).repeat(h);
   const auto dy = ys.view({-1, 1}) - ys.view({1, -1}), dx = xs.view({-1, 1}) - xs.view({1, -1});
   const double radius = std::ceil(3 * std);
   const auto kernel = torch::exp(-(dx * dx + dy * dy) / (2 * std * std)) * (dx.abs() <= radius) * (dy.abs() <= radius);
@@ -116,8 +118,8 @@ TEST(DenseCrf, SpatialTermEqualsBruteForceMeanField) {
     int64_t h, w;
     double std;
   };
-  for (const Case& t : {Case{13, 19, 1.0}, Case{13, 19, 2.0}, Case{1, 1, 1.0}, Case{1, 7, 1.0}, Case{6, 2, 1.0},
-                        Case{3, 13, 1.0}}) {
+  for (const Case& t :
+       {Case{13, 19, 1.0}, Case{13, 19, 2.0}, Case{1, 1, 1.0}, Case{1, 7, 1.0}, Case{6, 2, 1.0}, Case{3, 13, 1.0}}) {
     const Scene s = make_scene(t.h, t.w, 4);
     const auto probs = torch::softmax(torch::randn({9, t.h, t.w}) * 2, 0);
     DenseCrfOptions o;
@@ -206,24 +208,25 @@ void time_dense_crf(const std::string& what, const at::Tensor& rgb, const at::Te
   const PermutohedralLattice lattice(features, h * w, 5);
   const double build_seconds = thread_cpu_seconds() - build_start;
   at::set_num_threads(threads);
-  std::printf("bilateral lattice: %ld vertices for %ld pixels, built in %.3f s\n", static_cast<long>(lattice.vertices()),
-              static_cast<long>(h * w), build_seconds);
+  std::printf("bilateral lattice: %ld vertices for %ld pixels, built in %.3f s\n",
+              static_cast<long>(lattice.vertices()), static_cast<long>(h * w), build_seconds);
   std::printf("dense_crf %s, %ldx%ld, %ld labels, 10 iterations, 1 thread, wall s:", what.c_str(),
               static_cast<long>(rgb.size(1)), static_cast<long>(rgb.size(0)), static_cast<long>(probs.size(0)));
   for (const double t : wall) std::printf(" %.3f", t);
   std::sort(wall.begin(), wall.end());
   std::sort(cpu.begin(), cpu.end());
-  std::printf("; median %.3f s wall, %.3f s CPU; peak RSS grew by %.1f MB (from %.1f MB); core clock %.2f GHz before, "
-              "%.2f after\n",
-              wall[2], cpu[2], core::peak_rss_mib() - rss_before, rss_before, ghz_before, ghz_after);
+  std::printf(
+      "; median %.3f s wall, %.3f s CPU; peak RSS grew by %.1f MB (from %.1f MB); core clock %.2f GHz before, "
+      "%.2f after\n",
+      wall[2], cpu[2], core::peak_rss_mib() - rss_before, rss_before, ghz_before, ghz_after);
   EXPECT_LT(wall[2], 0.5);
 }
 
 TEST(DenseCrfBenchmark, DISABLED_Voc500x375With21LabelsAnd10Iterations) {
   const int64_t classes = 21;
   const Scene s = make_scene(375, 500, 4);
-  time_dense_crf("synthetic scene",
-                 s.rgb, torch::softmax(torch::randn({classes, 375, 500}) + blurred_probabilities(s.labels, classes) * 5, 0));
+  time_dense_crf("synthetic scene", s.rgb,
+                 torch::softmax(torch::randn({classes, 375, 500}) + blurred_probabilities(s.labels, classes) * 5, 0));
   // The real VOC photo (more colours, so more lattice vertices), with its
   // ground truth blurred as a stride-16 network's softmax would be.
   const std::string dir = deeplab::testing::samples_dir();

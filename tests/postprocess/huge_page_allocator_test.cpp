@@ -3,6 +3,8 @@
 // request, kept for reuse when freed (within a bound) and given back on
 // release; small blocks are ordinary memory.
 
+#include "deeplab/postprocess/huge_page_allocator.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,8 +13,6 @@
 #include <numeric>
 #include <string>
 #include <vector>
-
-#include "deeplab/postprocess/huge_page_allocator.h"
 
 namespace deeplab::postprocess {
 namespace {
@@ -31,7 +31,8 @@ std::string first_line(const std::string& path) {
 bool kernel_grants_huge_pages_on_request() {
   const std::string enabled = first_line("/sys/kernel/mm/transparent_hugepage/enabled");
   const std::string defrag = first_line("/sys/kernel/mm/transparent_hugepage/defrag");
-  const bool on_request = enabled.find("[always]") != std::string::npos || enabled.find("[madvise]") != std::string::npos;
+  const bool on_request =
+      enabled.find("[always]") != std::string::npos || enabled.find("[madvise]") != std::string::npos;
   const bool compacts = defrag.find("[always]") != std::string::npos || defrag.find("[madvise]") != std::string::npos ||
                         defrag.find("[defer+madvise]") != std::string::npos;
   return on_request && compacts;

@@ -5,15 +5,15 @@
 // file is compiled for the baseline x86-64 target: the same source the
 // AVX2 clones are made from.)
 
+#include "deeplab/postprocess/lattice_kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <vector>
-
-#include "deeplab/postprocess/lattice_kernels.h"
 
 namespace deeplab::postprocess::kernels {
 namespace {
@@ -101,7 +101,7 @@ void check_splat(int64_t c) {
   scatter_corners<kC>(in.data(), 2.0f, vertex, weight, 3, values.data(), c, first, zeros.data());
   for (int64_t k = 0; k < c; ++k) {
     EXPECT_EQ(values[k], 7.0f);
-    EXPECT_EQ(values[c + k], 1.0f * in[k]);         // written: 2 * 0.5 * in
+    EXPECT_EQ(values[c + k], 1.0f * in[k]);             // written: 2 * 0.5 * in
     EXPECT_EQ(values[2 * c + k], 7.0f + 0.5f * in[k]);  // added: 7 + 2 * 0.25 * in
     EXPECT_EQ(values[3 * c + k], 0.5f * in[k]);
   }

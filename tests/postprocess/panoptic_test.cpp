@@ -2,6 +2,8 @@
 // expectation computed by hand from deeplab2's rules; plus a by-hand
 // benchmark at Cityscapes size (disabled: tests never assert timings).
 
+#include "deeplab/postprocess/panoptic.h"
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "deeplab/core/error.h"
-#include "deeplab/postprocess/panoptic.h"
 
 namespace deeplab::postprocess {
 namespace {
@@ -211,7 +212,7 @@ TEST_F(TwoInstances, EachClassNumbersItsInstancesFromOne) {
 TEST_F(TwoInstances, AnInstanceWithoutPixelsVanishes) {
   offsets = offsets_to(4, 12, [](int64_t, int64_t) { return std::pair<int64_t, int64_t>(1, 9); });
   const PanopticPrediction p = panoptic_from_outputs(one_hot_logits(at::ones({4, 12}), 3), heat, offsets, options());
-  EXPECT_EQ(p.centers.size(0), 2);  // A stays listed
+  EXPECT_EQ(p.centers.size(0), 2);                                        // A stays listed
   EXPECT_TRUE(at::equal(p.panoptic, at::full({4, 12}, 1001, at::kInt)));  // B is instance 1
 }
 

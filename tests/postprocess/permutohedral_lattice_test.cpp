@@ -3,6 +3,8 @@
 // is an approximation, so the check is an error budget (RMS relative error
 // < 5 %), on the bilateral features the dense CRF uses and on positions alone.
 
+#include "deeplab/postprocess/permutohedral_lattice.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,8 +12,6 @@
 #include <cstdio>
 #include <map>
 #include <random>
-
-#include "deeplab/postprocess/permutohedral_lattice.h"
 
 namespace deeplab::postprocess {
 namespace {
@@ -214,8 +214,8 @@ TEST(PermutohedralLattice, BilateralFilterIsWithinFivePercentOfBruteForce) {
   const int h = 24, w = 32;
   const auto features = picture_features(h, w, 5.0f, 13.0f, true, rng);
   const Errors e = compare(features, h * w, 5);
-  std::printf("bilateral (d = 5, %d points): RMS relative error %.2f %%, max %.2f %%\n", h * w,
-              100 * e.rms_relative, 100 * e.max_relative);
+  std::printf("bilateral (d = 5, %d points): RMS relative error %.2f %%, max %.2f %%\n", h * w, 100 * e.rms_relative,
+              100 * e.max_relative);
   EXPECT_LT(e.rms_relative, 0.05);
 }
 

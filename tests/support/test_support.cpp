@@ -1,9 +1,8 @@
 #include "tests/support/test_support.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
@@ -107,8 +106,8 @@ std::string oracle_python() {
 }
 
 bool have_python_oracle() {
-  static const bool present =
-      fs::exists(deeplab::testing::oracle_python()) && run_shell(deeplab::testing::oracle_python() + " -c 'import torch, torchvision'") == 0;
+  static const bool present = fs::exists(deeplab::testing::oracle_python()) &&
+                              run_shell(deeplab::testing::oracle_python() + " -c 'import torch, torchvision'") == 0;
   return present;
 }
 

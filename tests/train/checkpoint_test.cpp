@@ -2,6 +2,8 @@
 // own key; a process dying mid-write (injected through the same write path)
 // leaves the previous checkpoint as the latest loadable one.
 
+#include "deeplab/train/checkpoint.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +11,6 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
-#include "deeplab/train/checkpoint.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::train {
@@ -83,7 +84,7 @@ TEST(Checkpoint, DyingMidWriteKeepsThePreviousCheckpoint) {
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     partial_left |= e.path().filename().string().find(".tmp") != std::string::npos;
   }
-  EXPECT_TRUE(partial_left);  // what a killed process leaves behind ...
+  EXPECT_TRUE(partial_left);                       // what a killed process leaves behind ...
   EXPECT_EQ(latest_checkpoint(dir.path()), good);  // ... is never taken for a checkpoint
   Net other;
   torch::optim::SGD sgd_other(other.parameters(), torch::optim::SGDOptions(0.1));

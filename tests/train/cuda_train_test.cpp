@@ -96,7 +96,9 @@ TEST(CudaTraining, Fp16WithTheGradScalerAndBf16Learn) {
       if (!step.skipped) losses.push_back(step.loss);
     }
     ASSERT_GE(losses.size(), 25u) << amp << ": too many skipped steps";
-    const auto mean = [](auto first, auto last) { return std::accumulate(first, last, 0.0) / std::distance(first, last); };
+    const auto mean = [](auto first, auto last) {
+      return std::accumulate(first, last, 0.0) / std::distance(first, last);
+    };
     EXPECT_LT(mean(losses.end() - 5, losses.end()), 0.8 * mean(losses.begin(), losses.begin() + 5)) << amp;
     if (amp == "fp16") {
       EXPECT_GT(trainer.scaler().current_scale(), 0.0);

@@ -87,7 +87,8 @@ TEST_F(DiskFaults, FullDiskWhileCheckpointingIsAClearErrorAndThePreviousCheckpoi
   const std::string before = core::read_file(checkpoint(4));
   std::string output;
   const int code = testing::run_shell(
-      with_file_size_limit(before.size() / 2, "train -c " + longer_ + " --work-dir " + run_dir() + " --resume"), &output);
+      with_file_size_limit(before.size() / 2, "train -c " + longer_ + " --work-dir " + run_dir() + " --resume"),
+      &output);
   EXPECT_EQ(code, 1) << output;
   EXPECT_NE(output.find("error: cannot write '" + checkpoint(6) + "': File too large (the disk is full"),
             std::string::npos)
@@ -101,17 +102,18 @@ TEST_F(DiskFaults, FullDiskWhileCheckpointingIsAClearErrorAndThePreviousCheckpoi
 TEST_F(DiskFaults, SigkillInTheMiddleOfACheckpointWriteLeavesThePreviousOneToResumeFrom) {
   // The binary stops itself (SIGSTOP) 1 MB into its first write of more than
   // 1 MB (the checkpoint of iteration 6); the script then kills it.
-  const std::string script = "DEEPLAB_FAULT_STOP_IN_WRITE=1000000 " + testing::binary_dir() + "/deeplab train -c " +
-                             longer_ + " --work-dir " + run_dir() + " --resume > " + work_.file("train.log") +
-                             " 2>&1 & pid=$!\n"
-                             "for i in $(seq 1200); do\n"
-                             "  [ \"$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)\" = T ] && break; sleep 0.1\n"
-                             "done\n"
-                             "echo \"state $(awk '{print $3}' /proc/$pid/stat)\"; kill -KILL $pid; wait $pid; echo \"exit $?\"\n";
+  const std::string script =
+      "DEEPLAB_FAULT_STOP_IN_WRITE=1000000 " + testing::binary_dir() + "/deeplab train -c " + longer_ + " --work-dir " +
+      run_dir() + " --resume > " + work_.file("train.log") +
+      " 2>&1 & pid=$!\n"
+      "for i in $(seq 1200); do\n"
+      "  [ \"$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)\" = T ] && break; sleep 0.1\n"
+      "done\n"
+      "echo \"state $(awk '{print $3}' /proc/$pid/stat)\"; kill -KILL $pid; wait $pid; echo \"exit $?\"\n";
   std::string output;
   ASSERT_EQ(testing::run_shell("bash " + work_.write("kill_mid_write.sh", script), &output), 0) << output;
   ASSERT_NE(output.find("state T"), std::string::npos) << "the write never stopped: " << output << "\n"
-                                                        << core::read_file(work_.file("train.log"));
+                                                       << core::read_file(work_.file("train.log"));
   EXPECT_NE(output.find("exit 137"), std::string::npos) << output;
   // What a kill -9 leaves: the temporary file of the write, cut at 1 MB; no iter_6.
   const auto left = unfinished_files(run_dir());

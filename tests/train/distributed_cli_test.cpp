@@ -30,11 +30,14 @@ std::string write_config(const testing::TempDir& dir, const std::string& root) {
   return dir.write("dist.yaml",
                    "model:\n  arch: deeplabv3\n  backbone:\n    name: mobilenet_v3_small\n    width_mult: 0.5\n"
                    "  head:\n    channels: 16\n    dropout: 0.1\n"
-                   "data:\n  root: " + root + "\n  crop_size: [40, 40]\n  batch_size: 2\n  workers: 0\n"
-                   "train:\n  max_iters: " + std::to_string(kIterations) +
-                   "\n  lr: 0.02\n  optimizer:\n    name: adamw\n  log_every: 1\n  checkpoint_every: 2\n"
-                   "  keep_checkpoints: 20\n  vis_samples: 2\n"
-                   "runtime:\n  threads: 1\n  seed: 3\n  device: cpu\n  log_level: info\n  dist_timeout_s: 5\n");
+                   "data:\n  root: " +
+                       root +
+                       "\n  crop_size: [40, 40]\n  batch_size: 2\n  workers: 0\n"
+                       "train:\n  max_iters: " +
+                       std::to_string(kIterations) +
+                       "\n  lr: 0.02\n  optimizer:\n    name: adamw\n  log_every: 1\n  checkpoint_every: 2\n"
+                       "  keep_checkpoints: 20\n  vis_samples: 2\n"
+                       "runtime:\n  threads: 1\n  seed: 3\n  device: cpu\n  log_level: info\n  dist_timeout_s: 5\n");
 }
 
 std::string launch(const std::string& command) {
@@ -47,7 +50,8 @@ std::map<int64_t, double> train_losses(const std::string& work_dir) {
   std::ifstream in(work_dir + "/metrics.jsonl");
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);  // a line being written
-    if (!j.is_discarded() && j.value("kind", "") == "train") out[j["iteration"].get<int64_t>()] = j["loss"].get<double>();
+    if (!j.is_discarded() && j.value("kind", "") == "train")
+      out[j["iteration"].get<int64_t>()] = j["loss"].get<double>();
   }
   return out;
 }
@@ -80,7 +84,8 @@ Interrupted interrupt_after(const std::string& command, const std::string& work_
   const std::string out_file = work_dir + ".out";
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", ("exec " + command + " > " + out_file + " 2>&1").c_str(), static_cast<char*>(nullptr));
+    ::execl("/bin/sh", "sh", "-c", ("exec " + command + " > " + out_file + " 2>&1").c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -139,7 +144,8 @@ TEST_F(DistributedCli, BestWeightsEvaluateToTheLoggedMiouInOneAndTwoProcesses) {
   EXPECT_NEAR(read_miou(dir_.path() + "/one.json"), logged, 1e-9);
   EXPECT_NEAR(read_miou(dir_.path() + "/two.json"), logged, 1e-9);  // one merged file from 2 shards
   std::ifstream two(dir_.path() + "/two.json");
-  EXPECT_EQ(nlohmann::json::parse(two)["images"].get<int64_t>(), nlohmann::json::parse(std::ifstream(dir_.path() + "/one.json"))["images"].get<int64_t>());
+  EXPECT_EQ(nlohmann::json::parse(two)["images"].get<int64_t>(),
+            nlohmann::json::parse(std::ifstream(dir_.path() + "/one.json"))["images"].get<int64_t>());
   EXPECT_TRUE(std::ifstream(straight_ + "/logs/rank1.log").good());  // every rank logs to its own file
 }
 
@@ -202,7 +208,8 @@ TEST_F(DistributedCli, TorchrunRunsTheSameTraining) {
             0)
       << output;
   expect_same_losses(train_losses(straight_), train_losses(dir_.path() + "/torchrun"));
-  ASSERT_EQ(testing::run_shell(torchrun + "--standalone " + command + dir_.path() + "/standalone", &output), 0) << output;
+  ASSERT_EQ(testing::run_shell(torchrun + "--standalone " + command + dir_.path() + "/standalone", &output), 0)
+      << output;
   expect_same_losses(train_losses(straight_), train_losses(dir_.path() + "/standalone"));
 }
 
@@ -212,8 +219,10 @@ TEST_F(DistributedCli, TorchrunRunsTheSameTraining) {
 TEST_F(DistributedCli, TorchrunElasticRestartResumesByItself) {
   if (torchrun_command().empty()) GTEST_SKIP() << testing::oracle_python() << " has no torch.distributed.run";
   const std::string work = dir_.path() + "/elastic";
-  const std::string command = torchrun_command() + " --redirects 2 --tee 2 --max_restarts 1 --no_python --nproc_per_node 2 "
-                              "--master_port " + std::to_string(testing::free_port()) + " " + testing::binary_dir() +
+  const std::string command = torchrun_command() +
+                              " --redirects 2 --tee 2 --max_restarts 1 --no_python --nproc_per_node 2 "
+                              "--master_port " +
+                              std::to_string(testing::free_port()) + " " + testing::binary_dir() +
                               "/deeplab train -c " + config_ + " --work-dir " + work;
   bool killed = false;
   const auto r = interrupt_after(command, work, 5, [&](pid_t) {

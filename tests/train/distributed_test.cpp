@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -72,11 +71,13 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
                                                data::Transform(data::TransformOptions::from_config(d, true)), options);
   TrainConfig config = sgd(spec.steps);
   config.skip_nonfinite = spec.skip_nonfinite;
-  models::DeepLab model = testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);  // masks would differ between splits
+  models::DeepLab model =
+      testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);  // masks would differ between splits
   GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   LrSchedule schedule(config.lr, config.max_iters, config.schedule);
-  LossFn loss = spec.loss ? spec.loss
-                          : SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum_over(group));
+  LossFn loss = spec.loss
+                    ? spec.loss
+                    : SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum_over(group));
   auto trainer_options = TrainerOptions::from_config(config, dir, c10::kCPU);
   trainer_options.dtype = spec.dtype;
   trainer_options.reducer.bucket_mb = 0.02;  // many buckets: in-order launching is exercised
@@ -110,7 +111,9 @@ RunResult train_run(const RunSpec& spec, const std::shared_ptr<core::ProcessGrou
   return {torch::tensor(losses, torch::kDouble), capture->gradient, flat_state(*trainer.model())};
 }
 
-void save_result(const RunResult& r, const std::string& path) { torch::save(std::vector<torch::Tensor>{r.losses, r.gradient, r.weights}, path); }
+void save_result(const RunResult& r, const std::string& path) {
+  torch::save(std::vector<torch::Tensor>{r.losses, r.gradient, r.weights}, path);
+}
 
 RunResult load_result(const std::string& path) {
   std::vector<torch::Tensor> t;
@@ -228,37 +231,43 @@ LossFn nan_on_rank(int bad_rank, int rank) {
 TEST(Distributed, NanOnOneRankSkipsOrStopsOnEveryRank) {
   testing::TempDir dir;
   // skip_nonfinite: both ranks skip step 1 (rank 1's NaN) and finish.
-  auto exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
-    auto group = join(r, 30);
-    RunSpec spec;
-    spec.dtype = c10::kFloat;
-    spec.steps = 2;
-    spec.skip_nonfinite = true;
-    spec.loss = nan_on_rank(1, r.rank);
-    Trainer trainer = rank_trainer(spec, group, dir.path());
-    const auto before = flat_state(*trainer.model());
-    const StepResult step = trainer.run_step();
-    if (!step.skipped || !torch::equal(before, flat_state(*trainer.model()))) ::_exit(2);
-    if (trainer.state().skipped_steps != 1) ::_exit(3);
-  }, 90);
+  auto exits = testing::run_ranks(
+      2,
+      [&](const core::Rendezvous& r) {
+        auto group = join(r, 30);
+        RunSpec spec;
+        spec.dtype = c10::kFloat;
+        spec.steps = 2;
+        spec.skip_nonfinite = true;
+        spec.loss = nan_on_rank(1, r.rank);
+        Trainer trainer = rank_trainer(spec, group, dir.path());
+        const auto before = flat_state(*trainer.model());
+        const StepResult step = trainer.run_step();
+        if (!step.skipped || !torch::equal(before, flat_state(*trainer.model()))) ::_exit(2);
+        if (trainer.state().skipped_steps != 1) ::_exit(3);
+      },
+      90);
   for (const auto& e : exits) {
     EXPECT_FALSE(e.timed_out);
     EXPECT_EQ(e.exit_code, 0);
   }
   // Without it: both ranks stop with the same error (exit 4), neither hangs.
-  exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
-    auto group = join(r, 30);
-    RunSpec spec;
-    spec.dtype = c10::kFloat;
-    spec.loss = nan_on_rank(1, r.rank);
-    Trainer trainer = rank_trainer(spec, group, dir.path());
-    try {
-      trainer.run_step();
-    } catch (const Error& e) {
-      if (std::string(e.what()).find("non-finite loss at iteration 1") != std::string::npos) ::_exit(4);
-      throw;
-    }
-  }, 90);
+  exits = testing::run_ranks(
+      2,
+      [&](const core::Rendezvous& r) {
+        auto group = join(r, 30);
+        RunSpec spec;
+        spec.dtype = c10::kFloat;
+        spec.loss = nan_on_rank(1, r.rank);
+        Trainer trainer = rank_trainer(spec, group, dir.path());
+        try {
+          trainer.run_step();
+        } catch (const Error& e) {
+          if (std::string(e.what()).find("non-finite loss at iteration 1") != std::string::npos) ::_exit(4);
+          throw;
+        }
+      },
+      90);
   for (const auto& e : exits) {
     EXPECT_FALSE(e.timed_out);
     EXPECT_EQ(e.exit_code, 4);
@@ -269,35 +278,39 @@ TEST(Distributed, ParametersWithoutGradientOnSomeRanksDoNotHang) {
   testing::TempDir dir;
   // The aux head is in the model on both ranks, but only rank 0's loss uses
   // it: rank 1's backward never reaches those buckets.
-  const auto exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
-    auto group = join(r, 30);
-    RunSpec spec;
-    spec.dtype = c10::kFloat;
-    spec.steps = 2;
-    spec.aux = true;
-    LossConfig config;
-    config.aux_weight = r.rank == 0 ? 0.4 : 0.0;
-    const GlobalSum global_sum = global_sum_over(group);
-    const auto loss = SegmentationLoss::as_function(config, testing::kVocClasses, 255, global_sum);
-    // The same number of collectives on both ranks: rank 1 runs the aux
-    // term's normalisation too, with weight 0 (no gradient reaches the head).
-    spec.loss = [loss, global_sum, rank = r.rank](const models::ModelOutputs& outputs, const data::Batch& batch) {
-      LossTerms terms = loss(outputs, batch);
-      if (rank == 1) terms.emplace_back("aux", global_sum(torch::zeros({})) * 0);
-      return terms;
-    };
-    Trainer trainer = rank_trainer(spec, group, dir.path());
-    trainer.run_step();
-    trainer.run_step();
-    save_result({torch::zeros({1}), torch::zeros({1}), flat_state(*trainer.model())},
-                dir.path() + "/rank" + std::to_string(r.rank) + ".pt");
-  }, 90);
+  const auto exits = testing::run_ranks(
+      2,
+      [&](const core::Rendezvous& r) {
+        auto group = join(r, 30);
+        RunSpec spec;
+        spec.dtype = c10::kFloat;
+        spec.steps = 2;
+        spec.aux = true;
+        LossConfig config;
+        config.aux_weight = r.rank == 0 ? 0.4 : 0.0;
+        const GlobalSum global_sum = global_sum_over(group);
+        const auto loss = SegmentationLoss::as_function(config, testing::kVocClasses, 255, global_sum);
+        // The same number of collectives on both ranks: rank 1 runs the aux
+        // term's normalisation too, with weight 0 (no gradient reaches the head).
+        spec.loss = [loss, global_sum, rank = r.rank](const models::ModelOutputs& outputs, const data::Batch& batch) {
+          LossTerms terms = loss(outputs, batch);
+          if (rank == 1) terms.emplace_back("aux", global_sum(torch::zeros({})) * 0);
+          return terms;
+        };
+        Trainer trainer = rank_trainer(spec, group, dir.path());
+        trainer.run_step();
+        trainer.run_step();
+        save_result({torch::zeros({1}), torch::zeros({1}), flat_state(*trainer.model())},
+                    dir.path() + "/rank" + std::to_string(r.rank) + ".pt");
+      },
+      90);
   for (const auto& e : exits) {
     EXPECT_FALSE(e.timed_out);
     EXPECT_EQ(e.exit_code, 0);
   }
   // The aux head moved identically on both ranks.
-  EXPECT_TRUE(torch::equal(load_result(dir.path() + "/rank0.pt").weights, load_result(dir.path() + "/rank1.pt").weights));
+  EXPECT_TRUE(
+      torch::equal(load_result(dir.path() + "/rank0.pt").weights, load_result(dir.path() + "/rank1.pt").weights));
 }
 
 // What made the dead-peer test flaky: gloo's write to the dead peer's socket
@@ -305,34 +318,40 @@ TEST(Distributed, ParametersWithoutGradientOnSomeRanksDoNotHang) {
 // came before gloo noticed the closed connection.  Once a rank has joined a
 // group, writing to a broken pipe must be an error (EPIPE), not a kill.
 TEST(Distributed, JoinedRankSurvivesWritesToABrokenPipe) {
-  const auto exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
-    auto group = join(r, 20);
-    // Both ranks finish joining before either exits: a peer leaving during
-    // the other's connection handshake fails that join (seen once in the suite).
-    group->barrier();
-    int ends[2];
-    if (::pipe(ends) != 0) ::_exit(3);
-    ::close(ends[0]);
-    const char byte = 'x';
-    const bool epipe = ::write(ends[1], &byte, 1) < 0 && errno == EPIPE;
-    ::_exit(epipe ? 0 : 4);
-  }, 60);
+  const auto exits = testing::run_ranks(
+      2,
+      [&](const core::Rendezvous& r) {
+        auto group = join(r, 20);
+        // Both ranks finish joining before either exits: a peer leaving during
+        // the other's connection handshake fails that join (seen once in the suite).
+        group->barrier();
+        int ends[2];
+        if (::pipe(ends) != 0) ::_exit(3);
+        ::close(ends[0]);
+        const char byte = 'x';
+        const bool epipe = ::write(ends[1], &byte, 1) < 0 && errno == EPIPE;
+        ::_exit(epipe ? 0 : 4);
+      },
+      60);
   for (const auto& e : exits) EXPECT_EQ(e.exit_code, 0) << "-1: killed by SIGPIPE";
 }
 
 TEST(Distributed, DeadPeerIsAClearErrorNotAHang) {
-  const auto exits = testing::run_ranks(2, [&](const core::Rendezvous& r) {
-    auto group = join(r, 20);
-    auto t = torch::ones({4});
-    group->all_reduce(t);
-    if (r.rank == 1) ::_exit(0);  // leaves; rank 0's next collective must fail
-    try {
-      group->all_reduce(t);
-    } catch (const core::DistributedError& e) {
-      std::cerr << e.what() << "\n";
-      ::_exit(5);
-    }
-  }, 60);
+  const auto exits = testing::run_ranks(
+      2,
+      [&](const core::Rendezvous& r) {
+        auto group = join(r, 20);
+        auto t = torch::ones({4});
+        group->all_reduce(t);
+        if (r.rank == 1) ::_exit(0);  // leaves; rank 0's next collective must fail
+        try {
+          group->all_reduce(t);
+        } catch (const core::DistributedError& e) {
+          std::cerr << e.what() << "\n";
+          ::_exit(5);
+        }
+      },
+      60);
   EXPECT_EQ(exits[0].exit_code, 5);
   EXPECT_FALSE(exits[0].timed_out);
 }

@@ -27,7 +27,8 @@ std::string config_text(const std::string& root, const std::string& backbone, in
 std::map<std::string, std::string> snapshot(const std::string& dir) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) files[fs::relative(entry.path(), dir).string()] = core::read_file(entry.path().string());
+    if (entry.is_regular_file())
+      files[fs::relative(entry.path(), dir).string()] = core::read_file(entry.path().string());
   }
   return files;
 }
@@ -86,8 +87,8 @@ std::string FailedResume::config_, FailedResume::config_longer_, FailedResume::c
 TEST_F(FailedResume, FromACheckpointCutShortChangesNothing) {
   cut_to_a_third(checkpoint(4));
   const auto before = snapshot(run_dir());
-  const auto r = testing::run_deeplab("train -c " + config_longer_ + " --work-dir " + run_dir() + " --resume " +
-                                      checkpoint(4));
+  const auto r =
+      testing::run_deeplab("train -c " + config_longer_ + " --work-dir " + run_dir() + " --resume " + checkpoint(4));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find(checkpoint(4) + "' cannot be read"), std::string::npos) << r.output;
   expect_unchanged(before, run_dir());
@@ -119,8 +120,8 @@ TEST_F(FailedResume, NoReadableCheckpointIsAnErrorNamingEachAndChangesNothing) {
 // the run continues from iteration 2 (its metrics go on at 3).
 TEST_F(FailedResume, AutomaticResumeFallsBackToTheNewestReadableCheckpoint) {
   core::write_file_atomic(checkpoint(4), "garbage");
-  const auto r = testing::run_deeplab("train -c " + config_ + " --set train.max_iters=3 --work-dir " + run_dir() +
-                                      " --resume");
+  const auto r =
+      testing::run_deeplab("train -c " + config_ + " --set train.max_iters=3 --work-dir " + run_dir() + " --resume");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("--resume skips " + checkpoint(4)), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("resumed from " + checkpoint(2) + " at iteration 2"), std::string::npos) << r.output;

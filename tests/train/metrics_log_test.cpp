@@ -3,13 +3,14 @@
 // its metric survive a reload, lines past a resume point are dropped, and the
 // files written before "score" existed still reload.
 
+#include "deeplab/train/metrics_log.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 
 #include "deeplab/core/fs_util.h"
-#include "deeplab/train/metrics_log.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::train {

@@ -4,13 +4,14 @@
 // recognised.  The end-to-end resume of that 1.x checkpoint is in
 // tests/experiment/old_checkpoint_test.cpp.
 
+#include "deeplab/train/optimizer_archive.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #include <sstream>
 
-#include "deeplab/train/optimizer_archive.h"
 #include "tests/support/test_support.h"
 
 namespace deeplab::train {

@@ -2,6 +2,8 @@
 // not by name) train at head_lr_mult, norm parameters and biases never get
 // weight decay when no_decay_norm_bias is on, for every model.norm.
 
+#include "deeplab/train/optimizer.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -10,7 +12,6 @@
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/layers/norm.h"
-#include "deeplab/train/optimizer.h"
 
 namespace deeplab::train {
 namespace {

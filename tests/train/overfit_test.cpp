@@ -69,8 +69,7 @@ TEST_P(Overfit, OneBatchReaches90PercentPixelAccuracy) {
   RecordProperty("steps", static_cast<int>(trainer.state().iteration));
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryArch, Overfit,
-                         ::testing::Values("deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"),
+INSTANTIATE_TEST_SUITE_P(EveryArch, Overfit, ::testing::Values("deeplabv1", "deeplabv2", "deeplabv3", "deeplabv3plus"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

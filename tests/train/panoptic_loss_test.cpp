@@ -3,13 +3,14 @@
 // count of non-zero weighted losses, the batch mean, the configured weights,
 // and errors when a target or an output is missing.
 
+#include "deeplab/train/panoptic_loss.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "deeplab/core/error.h"
-#include "deeplab/train/panoptic_loss.h"
 
 namespace deeplab::train {
 namespace {
@@ -51,8 +52,8 @@ LossConfig unit_weights() {
 
 TEST(PanopticLoss, CenterIsSquaredErrorOverItsNonZeroPixels) {
   Case k;
-  k.outputs["center"].value[0][0][0][0] = 0.5;    // target 1: (0.5)^2 = 0.25
-  k.outputs["center"].value[0][0][1][1] = 3.0;    // weight 0 there: left out
+  k.outputs["center"].value[0][0][0][0] = 0.5;  // target 1: (0.5)^2 = 0.25
+  k.outputs["center"].value[0][0][1][1] = 3.0;  // weight 0 there: left out
   k.batch.center[0][0][0][0] = 1.0;
   k.batch.center_weights[0][1][1] = 0.0;
   const PanopticLoss loss(unit_weights(), 2, 255);
@@ -64,11 +65,11 @@ TEST(PanopticLoss, CenterIsSquaredErrorOverItsNonZeroPixels) {
 
 TEST(PanopticLoss, OffsetIsL1MeanOfBothChannelsOnThingPixels) {
   Case k;
-  k.outputs["offset"].value[0][0][0][1] = 2.0;   // |2 - 0| and |(-4) - 0|: mean 3
+  k.outputs["offset"].value[0][0][0][1] = 2.0;  // |2 - 0| and |(-4) - 0|: mean 3
   k.outputs["offset"].value[0][1][0][1] = -4.0;
-  k.outputs["offset"].value[0][0][1][0] = 1.0;   // |1 - 3| and |0 - 0|: mean 1
+  k.outputs["offset"].value[0][0][1][0] = 1.0;  // |1 - 3| and |0 - 0|: mean 1
   k.batch.offset[0][0][1][0] = 3.0;
-  k.outputs["offset"].value[0][0][1][1] = 7.0;   // offset weight 0 (stuff): left out
+  k.outputs["offset"].value[0][0][1][1] = 7.0;  // offset weight 0 (stuff): left out
   k.batch.offset_weights[0][1][1] = 0.0;
   const PanopticLoss loss(unit_weights(), 2, 255);
   EXPECT_DOUBLE_EQ(term(loss.terms(k.outputs, k.batch), "offset"), (3.0 + 1.0) / 2);

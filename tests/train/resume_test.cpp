@@ -9,9 +9,9 @@
 #include <fstream>
 #include <map>
 
-#include "deeplab/export/pth_reader.h"
-#include "tests/support/test_support.h"
+#include "deeplab/weights/pth_reader.h"
 #include "tests/support/synthetic_data.h"
+#include "tests/support/test_support.h"
 
 namespace deeplab::train {
 namespace {
@@ -21,8 +21,8 @@ constexpr int kIterations = 12;
 std::string write_config(const testing::TempDir& dir, const std::string& root, int workers) {
   return dir.write("resume.yaml",
                    "model:\n  arch: deeplabv3\n  backbone:\n    name: mobilenet_v3_small\n"
-                   "data:\n  root: " + root + "\n  crop_size: [48, 48]\n  batch_size: 2\n  workers: " +
-                       std::to_string(workers) +
+                   "data:\n  root: " +
+                       root + "\n  crop_size: [48, 48]\n  batch_size: 2\n  workers: " + std::to_string(workers) +
                        "\ntrain:\n  max_iters: " + std::to_string(kIterations) +
                        "\n  lr: 0.01\n  optimizer:\n    name: adamw\n  schedule:\n    warmup_iters: 3\n"
                        "  log_every: 1\n  checkpoint_every: 1000\n  vis_samples: 0\n"
@@ -64,8 +64,8 @@ TEST_P(ExactResume, StopAndResumeEqualsStraightRun) {
   ASSERT_EQ(a.size(), static_cast<size_t>(kIterations));
   ASSERT_EQ(b.size(), a.size());
   for (const auto& [it, loss] : a) EXPECT_NEAR(b.at(it), loss, 1e-6) << "iteration " << it;
-  const auto wa = exporting::read_state_dict(straight + "/final.pth");
-  const auto wb = exporting::read_state_dict(resumed + "/final.pth");
+  const auto wa = weights::read_state_dict(straight + "/final.pth");
+  const auto wb = weights::read_state_dict(resumed + "/final.pth");
   ASSERT_EQ(wa.size(), wb.size());
   for (size_t i = 0; i < wa.size(); ++i) {
     EXPECT_EQ(wa[i].first, wb[i].first);

@@ -106,10 +106,8 @@ TEST(Losses, AuxAndMscOutputsAddUp) {
   LossConfig c;
   c.aux_weight = 0.5;
   const SegmentationLoss loss(c, 2, 255);
-  models::ModelOutputs out{{"semantic", {t.logits}},
-                           {"aux", {t.logits * 2}},
-                           {"msc/1", {t.logits}},
-                           {"msc/0.5", {t.logits * 0.5}}};
+  models::ModelOutputs out{
+      {"semantic", {t.logits}}, {"aux", {t.logits * 2}}, {"msc/1", {t.logits}}, {"msc/0.5", {t.logits * 0.5}}};
   data::Batch batch;
   batch.labels = t.labels;
   const LossTerms terms = loss.terms(out, batch);
@@ -117,7 +115,8 @@ TEST(Losses, AuxAndMscOutputsAddUp) {
   for (const auto& term : terms) names.push_back(term.first);
   EXPECT_EQ(names, (std::vector<std::string>{"semantic", "aux", "msc/0.5", "msc/1"}));
   EXPECT_NEAR(terms[1].second.item<double>(), 0.5 * loss(t.logits * 2, t.labels).item<double>(), 1e-6);
-  const double expected = loss(t.logits, t.labels).item<double>() * 2 + 0.5 * loss(t.logits * 2, t.labels).item<double>() +
+  const double expected = loss(t.logits, t.labels).item<double>() * 2 +
+                          0.5 * loss(t.logits * 2, t.labels).item<double>() +
                           loss(t.logits * 0.5, t.labels).item<double>();
   EXPECT_NEAR(total_loss(terms).item<double>(), expected, 1e-6);
   EXPECT_THROW(loss.terms({{"aux", {t.logits}}}, batch), ConfigError);

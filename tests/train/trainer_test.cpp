@@ -103,8 +103,10 @@ TEST(Trainer, FrozenNormLayersStayUntouched) {
   std::vector<std::pair<std::string, torch::Tensor>> before;
   for (const auto& module : model->named_modules()) {
     if (!models::is_norm_layer(*module.value())) continue;
-    for (const auto& b : module.value()->named_buffers()) before.emplace_back(module.key() + "." + b.key(), b.value().clone());
-    for (const auto& p : module.value()->named_parameters()) before.emplace_back(module.key() + "." + p.key(), p.value().clone());
+    for (const auto& b : module.value()->named_buffers())
+      before.emplace_back(module.key() + "." + b.key(), b.value().clone());
+    for (const auto& p : module.value()->named_parameters())
+      before.emplace_back(module.key() + "." + p.key(), p.value().clone());
   }
   ASSERT_FALSE(before.empty());
   Trainer trainer = make(dir, model, 2);

@@ -142,8 +142,8 @@ void draw_shape(cv::Mat& mask, Shape shape, cv::Point2d c, double r, double angl
   }
 }
 
-void paint(cv::Mat& image, cv::Mat& label, cv::Mat& instances, const cv::Mat& mask, const cv::Mat& patch,
-           int value, int instance) {
+void paint(cv::Mat& image, cv::Mat& label, cv::Mat& instances, const cv::Mat& mask, const cv::Mat& patch, int value,
+           int instance) {
   patch.copyTo(image, mask);
   label.setTo(cv::Scalar(value), mask);
   if (!instances.empty()) instances.setTo(cv::Scalar(instance), mask);

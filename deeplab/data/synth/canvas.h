@@ -14,9 +14,7 @@ namespace deeplab::data::synth {
 // around the patch's corner; kChevron is a zigzag of horizontal bands; kGrid is
 // thin lines on a plain field; kNoise is blotches of the two colours, kClouds
 // blends them smoothly (no edges).
-enum class Texture {
-  kPlain, kStripes, kColumns, kChecker, kDots, kDiagonal, kChevron, kRings, kNoise, kClouds, kGrid
-};
+enum class Texture { kPlain, kStripes, kColumns, kChecker, kDots, kDiagonal, kChevron, kRings, kNoise, kClouds, kGrid };
 enum class Shape { kEllipse, kRectangle, kTriangle, kStar, kRing, kDiamond };
 
 /// An RGB colour from the one distribution all classes and backgrounds share.
@@ -36,7 +34,7 @@ void draw_shape(cv::Mat& mask, Shape shape, cv::Point2d center, double radius, d
 
 /// Copies `patch` (same size as `image`) into `image` where `mask` is set,
 /// writes `value` into `label` there and `instance` into `instances` (if not empty).
-void paint(cv::Mat& image, cv::Mat& label, cv::Mat& instances, const cv::Mat& mask, const cv::Mat& patch,
-           int value, int instance);
+void paint(cv::Mat& image, cv::Mat& label, cv::Mat& instances, const cv::Mat& mask, const cv::Mat& patch, int value,
+           int instance);
 
 }  // namespace deeplab::data::synth

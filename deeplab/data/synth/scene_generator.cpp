@@ -65,7 +65,7 @@ Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed) {
   const int objects = rand_int(rng, 2, 6);
   for (int i = 0; i < objects; ++i) {
     const int cls = rand_int(rng, 1, num_classes);
-    const double radius = short_side * rand_real(rng, 0.1, 0.35);  // scale variation
+    const double radius = short_side * rand_real(rng, 0.1, 0.35);                     // scale variation
     add_object(s, mask, kVocStyles[static_cast<size_t>(cls - 1)], cls, radius, rng);  // later ones occlude
   }
   // VOC marks object outlines as void (255): pixels whose 3x3 neighbourhood holds another class.
@@ -104,17 +104,17 @@ struct Street {
 
 void draw_car(Street& st, cv::Point base, int w, int instance) {
   st.mask.setTo(0);
-  cv::rectangle(st.mask, cv::Rect(base.x, base.y - w / 2, w, w / 3), 255, -1);            // body
+  cv::rectangle(st.mask, cv::Rect(base.x, base.y - w / 2, w, w / 3), 255, -1);                      // body
   cv::rectangle(st.mask, cv::Rect(base.x + w / 5, base.y - w * 3 / 4, w * 3 / 5, w / 4), 255, -1);  // cabin
-  cv::circle(st.mask, cv::Point(base.x + w / 5, base.y - w / 6), w / 8, 255, -1);         // wheels
+  cv::circle(st.mask, cv::Point(base.x + w / 5, base.y - w / 6), w / 8, 255, -1);                   // wheels
   cv::circle(st.mask, cv::Point(base.x + 4 * w / 5, base.y - w / 6), w / 8, 255, -1);
   st.region(st.mask, Texture::kPlain, 4, kCar, instance);
 }
 
 void draw_person(Street& st, cv::Point feet, int h, int instance, bool fresh_mask = true) {
   if (fresh_mask) st.mask.setTo(0);
-  cv::ellipse(st.mask, cv::Point(feet.x, feet.y - h * 45 / 100), cv::Size(std::max(1, h / 8), std::max(1, h * 45 / 100)),
-              0, 0, 360, 255, -1);
+  cv::ellipse(st.mask, cv::Point(feet.x, feet.y - h * 45 / 100),
+              cv::Size(std::max(1, h / 8), std::max(1, h * 45 / 100)), 0, 0, 360, 255, -1);
   cv::circle(st.mask, cv::Point(feet.x, feet.y - h * 95 / 100), std::max(1, h / 10), 255, -1);
   if (fresh_mask) st.region(st.mask, Texture::kStripes, std::max(2, h / 12), kPerson, instance);
 }
@@ -161,7 +161,8 @@ void draw_background(Street& st, int H, int W, int horizon) {
   for (int i = rand_int(st.rng, 1, 3); i > 0; --i) {  // trees
     st.mask.setTo(0);
     const cv::Point c(rand_int(st.rng, 0, W), horizon - rand_int(st.rng, 0, H / 10));
-    cv::ellipse(st.mask, c, cv::Size(rand_int(st.rng, W / 16, W / 6), rand_int(st.rng, H / 10, H / 5)), 0, 0, 360, 255, -1);
+    cv::ellipse(st.mask, c, cv::Size(rand_int(st.rng, W / 16, W / 6), rand_int(st.rng, H / 10, H / 5)), 0, 0, 360, 255,
+                -1);
     st.region(st.mask, Texture::kNoise, H / 30.0, kVegetation, kVegetation);
   }
   st.rect(kSidewalk, Texture::kChecker, H / 40.0, cv::Rect(0, horizon, W, H - horizon));

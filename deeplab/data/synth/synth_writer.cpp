@@ -46,7 +46,8 @@ bool is_val(const SynthOptions& o, int i) {
 
 SynthReport write_voc(const SynthOptions& o) {
   const fs::path root(o.out);
-  for (const char* dir : {"JPEGImages", "SegmentationClass", "ImageSets/Segmentation"}) fs::create_directories(root / dir);
+  for (const char* dir : {"JPEGImages", "SegmentationClass", "ImageSets/Segmentation"})
+    fs::create_directories(root / dir);
   const auto palette = voc_colormap();
   std::string train, val;
   SynthReport report;
@@ -94,8 +95,8 @@ SynthReport write_synthetic_dataset(const SynthOptions& o) {
                       " images of " + std::to_string(o.height) + "x" + std::to_string(o.width));
   }
   if (o.num_classes < 1 || o.num_classes > kMaxVocObjectClasses) {
-    throw ConfigError("synthetic dataset: --classes must be in [1, " + std::to_string(kMaxVocObjectClasses) + "], got " +
-                      std::to_string(o.num_classes));
+    throw ConfigError("synthetic dataset: --classes must be in [1, " + std::to_string(kMaxVocObjectClasses) +
+                      "], got " + std::to_string(o.num_classes));
   }
   if (o.layout != "voc" && o.layout != "cityscapes") {
     throw ConfigError("synthetic dataset: --layout must be voc or cityscapes, got '" + o.layout + "'");

@@ -10,12 +10,12 @@ namespace deeplab::data::synth {
 struct SynthOptions {
   std::string layout = "voc";  // voc | cityscapes
   std::string out;
-  int num = 40;                // images in total (train + val)
+  int num = 40;  // images in total (train + val)
   int height = 128, width = 128;
   uint64_t seed = 0;
   double val_fraction = 0.25;
-  int num_classes = 6;         // VOC layout: foreground classes 1..num_classes (<= kMaxVocObjectClasses)
-  bool force = false;          // rewrite even if the dataset on disk is up to date
+  int num_classes = 6;  // VOC layout: foreground classes 1..num_classes (<= kMaxVocObjectClasses)
+  bool force = false;   // rewrite even if the dataset on disk is up to date
 };
 
 /// Counts of what was written.

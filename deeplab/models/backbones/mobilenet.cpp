@@ -28,12 +28,12 @@ const StageV2 kStagesV2[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 6
 // (in, kernel, expanded, out, SE, activation, stride) of the MobileNetV3 paper,
 // Tables 1 and 2 (dilation is decided by the output stride).
 const std::vector<BlockV3Config> kLargeV3 = {
-    {16, 3, 16, 16, false, "relu", 1, 1},      {16, 3, 64, 24, false, "relu", 2, 1},
-    {24, 3, 72, 24, false, "relu", 1, 1},      {24, 5, 72, 40, true, "relu", 2, 1},
-    {40, 5, 120, 40, true, "relu", 1, 1},      {40, 5, 120, 40, true, "relu", 1, 1},
-    {40, 3, 240, 80, false, "hardswish", 2, 1}, {80, 3, 200, 80, false, "hardswish", 1, 1},
-    {80, 3, 184, 80, false, "hardswish", 1, 1}, {80, 3, 184, 80, false, "hardswish", 1, 1},
-    {80, 3, 480, 112, true, "hardswish", 1, 1}, {112, 3, 672, 112, true, "hardswish", 1, 1},
+    {16, 3, 16, 16, false, "relu", 1, 1},        {16, 3, 64, 24, false, "relu", 2, 1},
+    {24, 3, 72, 24, false, "relu", 1, 1},        {24, 5, 72, 40, true, "relu", 2, 1},
+    {40, 5, 120, 40, true, "relu", 1, 1},        {40, 5, 120, 40, true, "relu", 1, 1},
+    {40, 3, 240, 80, false, "hardswish", 2, 1},  {80, 3, 200, 80, false, "hardswish", 1, 1},
+    {80, 3, 184, 80, false, "hardswish", 1, 1},  {80, 3, 184, 80, false, "hardswish", 1, 1},
+    {80, 3, 480, 112, true, "hardswish", 1, 1},  {112, 3, 672, 112, true, "hardswish", 1, 1},
     {112, 5, 672, 160, true, "hardswish", 2, 1}, {160, 5, 960, 160, true, "hardswish", 1, 1},
     {160, 5, 960, 160, true, "hardswish", 1, 1}};
 const std::vector<BlockV3Config> kSmallV3 = {
@@ -95,7 +95,8 @@ void MobileNetImpl::build_v2(StrideTracker& tracker) {
 
 void MobileNetImpl::build_v3(bool large, StrideTracker& tracker) {
   const double width = options_.width_mult();
-  auto first = ConvBnActOptions(3, make_divisible(16 * width), 3).activation("hardswish").bn_eps(1e-3).bn_momentum(0.01);
+  auto first =
+      ConvBnActOptions(3, make_divisible(16 * width), 3).activation("hardswish").bn_eps(1e-3).bn_momentum(0.01);
   add_layer(nn::AnyModule(conv_bn_act(first.stride(tracker.next(2).stride))), first.out_channels(), tracker.stride());
   is_downsampling_.push_back(false);
   int64_t in = first.out_channels();
@@ -113,9 +114,9 @@ void MobileNetImpl::build_v3(bool large, StrideTracker& tracker) {
   }
   if (!options_.final_conv()) return;
   const int64_t last = 6 * in;
-  add_layer(nn::AnyModule(conv_bn_act(
-                ConvBnActOptions(in, last, 1).activation("hardswish").bn_eps(1e-3).bn_momentum(0.01))),
-            last, tracker.stride());
+  add_layer(
+      nn::AnyModule(conv_bn_act(ConvBnActOptions(in, last, 1).activation("hardswish").bn_eps(1e-3).bn_momentum(0.01))),
+      last, tracker.stride());
   is_downsampling_.push_back(false);
 }
 

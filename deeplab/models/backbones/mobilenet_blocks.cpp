@@ -47,8 +47,7 @@ torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
   return x * scale;
 }
 
-InvertedResidualV3Impl::InvertedResidualV3Impl(const BlockV3Config& c)
-    : residual_(c.stride == 1 && c.in == c.out) {
+InvertedResidualV3Impl::InvertedResidualV3Impl(const BlockV3Config& c) : residual_(c.stride == 1 && c.in == c.out) {
   nn::Sequential block;
   if (c.expanded != c.in) block->push_back(conv_bn_act(v3_conv(c.in, c.expanded, 1).activation(c.activation)));
   // A dilated block drops its stride (torchvision: stride 1 whenever dilation > 1).

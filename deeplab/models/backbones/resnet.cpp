@@ -68,16 +68,16 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   for (int64_t k = 0; k < options.cascade_blocks(); ++k) {
     stages_.push_back(
         register_module("layer" + std::to_string(5 + k), make_stage(512, blocks[3], 2, tracker, /*last_stage=*/true)));
-    specs_.push_back({k + 1 == options.cascade_blocks() ? "out" : "res" + std::to_string(6 + k), in_channels_,
-                      tracker.stride()});
+    specs_.push_back(
+        {k + 1 == options.cascade_blocks() ? "out" : "res" + std::to_string(6 + k), in_channels_, tracker.stride()});
   }
 }
 
 void ResNetImpl::build_stem() {
   if (options_.deep_stem()) {
-    deep_stem_ = register_module("conv1", nn::Sequential(conv_bn_act(ConvBnActOptions(3, 64, 3).stride(2)),
-                                                         conv_bn_act(ConvBnActOptions(64, 64, 3)),
-                                                         same_conv(64, 128, 3)));
+    deep_stem_ =
+        register_module("conv1", nn::Sequential(conv_bn_act(ConvBnActOptions(3, 64, 3).stride(2)),
+                                                conv_bn_act(ConvBnActOptions(64, 64, 3)), same_conv(64, 128, 3)));
     in_channels_ = 128;
   } else {
     conv1_ = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));

@@ -3,7 +3,6 @@
 // Bottleneck conv1/conv2/conv3, downsample.0/1), output stride 8/16/32, two
 // dilation rules, DeepLab's deep stem and DeepLabv3's cascaded blocks.
 
-#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "deeplab/models/backbones/backbone.h"
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
 

@@ -85,7 +85,8 @@ XceptionImpl::XceptionImpl(const XceptionOptions& options) {
     }
     if (stride_before == 4 && tracker.stride() == 8) low_level_unit_ = i;
     if (configs[i].skip == SkipType::kSum) aux_unit_ = i;
-    units_.push_back(register_module("block" + std::to_string(i + 1), XceptionUnit(in, configs[i], step.stride, rates)));
+    units_.push_back(
+        register_module("block" + std::to_string(i + 1), XceptionUnit(in, configs[i], step.stride, rates)));
     in = configs[i].depths[2];
     if (i == low_level_unit_ && stride_before == 4) {
       specs_.push_back({"low_level", configs[i].depths[1], 4});

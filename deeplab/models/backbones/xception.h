@@ -5,13 +5,13 @@
 // depthwise and pointwise, except the last exit-flow unit (BN + ReLU after
 // both); output stride 8/16/32 by exit-flow (and entry-flow) atrous rates.
 
-#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/conv.h>
 
 #include <string>
 #include <vector>
 
 #include "deeplab/models/backbones/backbone.h"
+#include "deeplab/models/layers/norm.h"
 #include "deeplab/models/layers/separable_conv.h"
 
 namespace deeplab::models {
@@ -30,7 +30,7 @@ struct XceptionUnitConfig {
   std::vector<int64_t> depths;  // three separable convs
   int64_t stride = 1;           // on the third conv
   SkipType skip = SkipType::kConv;
-  bool relu_inside = false;     // BN+ReLU after each conv instead of ReLU before
+  bool relu_inside = false;  // BN+ReLU after each conv instead of ReLU before
 };
 
 /// One Xception module: three separable convs plus a shortcut.

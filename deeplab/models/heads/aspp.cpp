@@ -26,13 +26,13 @@ AsppImpl::AsppImpl(const AsppOptions& o) {
     }
   }
   // Image pooling: global context, broadcast back over the feature map.
-  pooling_ = nn::Sequential(nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)), same_conv(in, ch, 1),
-                            make_norm(ch), nn::ReLU(nn::ReLUOptions(true)));
+  pooling_ = nn::Sequential(nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)), same_conv(in, ch, 1), make_norm(ch),
+                            nn::ReLU(nn::ReLUOptions(true)));
   convs_->push_back(pooling_);
   const int64_t branches = static_cast<int64_t>(o.rates().size()) + 2;
-  project_ = register_module("project", nn::Sequential(same_conv(branches * ch, ch, 1), make_norm(ch),
-                                                       nn::ReLU(nn::ReLUOptions(true)),
-                                                       nn::Dropout(nn::DropoutOptions(o.dropout()))));
+  project_ = register_module(
+      "project", nn::Sequential(same_conv(branches * ch, ch, 1), make_norm(ch), nn::ReLU(nn::ReLUOptions(true)),
+                                nn::Dropout(nn::DropoutOptions(o.dropout()))));
 }
 
 torch::Tensor AsppImpl::forward(const torch::Tensor& x) {

@@ -15,7 +15,7 @@ struct AsppOptions {
   TORCH_ARG(int64_t, in_channels);
   TORCH_ARG(std::vector<int64_t>, rates);
   TORCH_ARG(int64_t, channels) = 256;
-  TORCH_ARG(double, dropout) = 0.1;   // after the projection
+  TORCH_ARG(double, dropout) = 0.1;    // after the projection
   TORCH_ARG(bool, separable) = false;  // atrous separable 3x3 branches (v3+)
 };
 

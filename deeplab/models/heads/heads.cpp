@@ -36,9 +36,8 @@ LargeFovHeadImpl::LargeFovHeadImpl(const FeatureSpec& in, int64_t num_classes, i
     : feature_(in.name), fc_from_imagenet_(fc_from_imagenet) {
   auto fc6 = nn::Conv2d(nn::Conv2dOptions(in.channels, hidden, 3).padding(12).dilation(12));
   auto fc7 = nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1));
-  layers_ = nn::Sequential(fc6, nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), fc7,
-                           nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5),
-                           caffe_init(classifier_conv(hidden, num_classes)));
+  layers_ = nn::Sequential(fc6, nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.5), fc7, nn::ReLU(nn::ReLUOptions(true)),
+                           nn::Dropout(0.5), caffe_init(classifier_conv(hidden, num_classes)));
   // Registered by role (so eval() reaches the dropouts too): fc6 relu6 drop6 fc7 relu7 drop7 fc8.
   const char* names[] = {"fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"};
   for (size_t i = 0; i < layers_->size(); ++i) register_module(names[i], layers_->ptr(i));
@@ -56,8 +55,7 @@ std::vector<std::pair<std::string, std::string>> LargeFovHeadImpl::imagenet_fc_l
   return {{"fc6", "fc7"}};
 }
 
-AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates,
-                                 int64_t hidden)
+AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std::vector<int64_t> rates, int64_t hidden)
     : feature_(in.name), has_fc_(hidden > 0) {
   for (size_t i = 0; i < rates.size(); ++i) {
     const int64_t r = rates[i];
@@ -68,8 +66,8 @@ AsppSumHeadImpl::AsppSumHeadImpl(const FeatureSpec& in, int64_t num_classes, std
                               nn::Conv2d(nn::Conv2dOptions(hidden, hidden, 1)), nn::ReLU(nn::ReLUOptions(true)),
                               nn::Dropout(0.5), caffe_init(classifier_conv(hidden, num_classes)));
     } else {
-      branch = nn::Sequential(
-          caffe_init(nn::Conv2d(nn::Conv2dOptions(in.channels, num_classes, 3).padding(r).dilation(r))));
+      branch =
+          nn::Sequential(caffe_init(nn::Conv2d(nn::Conv2dOptions(in.channels, num_classes, 3).padding(r).dilation(r))));
     }
     branches_.push_back(register_module("branch" + std::to_string(i), branch));
   }
@@ -104,7 +102,8 @@ std::vector<std::pair<std::string, std::string>> AsppSumHeadImpl::imagenet_fc_la
 
 DeepLabV3HeadImpl::DeepLabV3HeadImpl(const DeepLabV3HeadOptions& o) : feature_(o.in().name) {
   const int64_t ch = o.channels();
-  nn::Sequential seq(Aspp(AsppOptions(o.in().channels, o.rates()).channels(ch).dropout(o.dropout()).separable(o.separable())));
+  nn::Sequential seq(
+      Aspp(AsppOptions(o.in().channels, o.rates()).channels(ch).dropout(o.dropout()).separable(o.separable())));
   if (o.torchvision_style()) {
     seq->push_back(same_conv(ch, ch, 3));
     seq->push_back(make_norm(ch));

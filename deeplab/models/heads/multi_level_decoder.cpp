@@ -62,7 +62,9 @@ torch::Tensor MultiLevelDecoderImpl::decode(const Features& features) {
   return x;
 }
 
-torch::Tensor MultiLevelDecoderImpl::forward(const Features& features) { return heads_.front()->forward(decode(features)); }
+torch::Tensor MultiLevelDecoderImpl::forward(const Features& features) {
+  return heads_.front()->forward(decode(features));
+}
 
 ModelOutputs MultiLevelDecoderImpl::forward_outputs(const Features& features) {
   const torch::Tensor x = decode(features);

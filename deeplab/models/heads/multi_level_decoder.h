@@ -28,8 +28,8 @@ namespace deeplab::models {
 /// One fusion step: which backbone feature it reads and how it is fused.
 struct DecoderLevel {
   FeatureSpec feature;
-  int64_t projection = 48;             // 1x1 projection width of the feature
-  int64_t channels = 256;              // width of the fused map
+  int64_t projection = 48;  // 1x1 projection width of the feature
+  int64_t channels = 256;   // width of the fused map
   std::string project_name = "low_level_project";
   std::string fuse_name = "fuse";
 };
@@ -44,16 +44,16 @@ struct FuseConvOptions {
 /// A prediction head on the fused map: [k x k separable conv to `hidden`] -> 1x1 conv.
 struct PredictionHead {
   std::string module_name = "classifier";
-  std::string output = "semantic";     // its name in the model's outputs
+  std::string output = "semantic";  // its name in the model's outputs
   OutputKind kind = OutputKind::kLogits;
   int64_t out_channels = 21;
-  int64_t hidden = 0;                  // 0: the 1x1 conv alone (v3+'s classifier)
+  int64_t hidden = 0;  // 0: the 1x1 conv alone (v3+'s classifier)
   int64_t kernel = 5;
 };
 
 struct MultiLevelDecoderOptions {
   MultiLevelDecoderOptions(FeatureSpec in, AsppOptions aspp) : in_(std::move(in)), aspp_(std::move(aspp)) {}
-  TORCH_ARG(FeatureSpec, in);          // the feature ASPP reads
+  TORCH_ARG(FeatureSpec, in);  // the feature ASPP reads
   TORCH_ARG(AsppOptions, aspp);
   TORCH_ARG(std::vector<DecoderLevel>, levels) = std::vector<DecoderLevel>{};  // coarse to fine
   TORCH_ARG(FuseConvOptions, fuse) = FuseConvOptions{};

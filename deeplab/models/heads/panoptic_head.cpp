@@ -22,8 +22,8 @@ ModelOutputs PanopticHeadImpl::forward_outputs(const Features& features) {
 namespace {
 
 // Levels named by their stride: project_s8 / fuse_s8, project_s4 / fuse_s4.
-std::vector<DecoderLevel> panoptic_levels(const std::vector<FeatureSpec>& levels, const std::vector<int64_t>& projections,
-                                          int64_t channels) {
+std::vector<DecoderLevel> panoptic_levels(const std::vector<FeatureSpec>& levels,
+                                          const std::vector<int64_t>& projections, int64_t channels) {
   if (projections.size() != levels.size()) {
     throw ConfigError("panoptic decoder: " + std::to_string(projections.size()) + " projection widths for " +
                       std::to_string(levels.size()) + " levels");
@@ -48,14 +48,13 @@ PanopticHead make_panoptic_head(const FeatureSpec& in, const std::vector<Feature
                       .heads({{"semantic_head", output_name::kSemantic, OutputKind::kLogits, num_classes,
                                w.semantic_head, w.head_kernel}})
                       .align_corners(align_corners);
-  auto instance = MultiLevelDecoderOptions(in, aspp_options)
-                      .levels(panoptic_levels(levels, w.instance_projections, w.instance_decoder))
-                      .fuse(fuse)
-                      .heads({{"center_head", output_name::kCenter, OutputKind::kHeatmap, 1, w.instance_head,
-                               w.head_kernel},
-                              {"offset_head", output_name::kOffset, OutputKind::kOffsets, 2, w.instance_head,
-                               w.head_kernel}})
-                      .align_corners(align_corners);
+  auto instance =
+      MultiLevelDecoderOptions(in, aspp_options)
+          .levels(panoptic_levels(levels, w.instance_projections, w.instance_decoder))
+          .fuse(fuse)
+          .heads({{"center_head", output_name::kCenter, OutputKind::kHeatmap, 1, w.instance_head, w.head_kernel},
+                  {"offset_head", output_name::kOffset, OutputKind::kOffsets, 2, w.instance_head, w.head_kernel}})
+          .align_corners(align_corners);
   return PanopticHead(semantic, instance);
 }
 

@@ -49,8 +49,7 @@ SeparableConvImpl::SeparableConvImpl(const SeparableConvOptions& o) : options_(o
   depthwise_ = register_module("depthwise", same_conv(in, in, o.kernel(), o.stride(), o.dilation(), false, in));
   bn_depthwise_ = register_module("bn_depthwise", make_norm(in, o.bn_eps()));
   pointwise_ = register_module("pointwise", same_conv(in, o.out_channels(), 1));
-  bn_pointwise_ =
-      register_module("bn_pointwise", make_norm(o.out_channels(), o.bn_eps()));
+  bn_pointwise_ = register_module("bn_pointwise", make_norm(o.out_channels(), o.bn_eps()));
 }
 
 torch::Tensor SeparableConvImpl::forward(const torch::Tensor& x) {

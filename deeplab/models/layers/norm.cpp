@@ -28,7 +28,8 @@ void Norm2dImpl::_check_input_dim(const torch::Tensor& input) {
 
 torch::Tensor Norm2dImpl::forward(const torch::Tensor& input) {
   if (folded_) {
-    TORCH_CHECK(!is_training(), "Norm2d: a layer folded into its convolution is for inference only; rebuild the model to train");
+    TORCH_CHECK(!is_training(),
+                "Norm2d: a layer folded into its convolution is for inference only; rebuild the model to train");
     return input;
   }
   if (mode_ != NormMode::kSync || !is_training()) return BatchNormImplBase::forward(input);

@@ -3,8 +3,9 @@
 // pointwise 1x1 -> BN [-> ReLU], as DeepLabv3+ and Xception use it.
 
 #include <torch/nn/module.h>
-#include "deeplab/models/layers/norm.h"
 #include <torch/nn/modules/conv.h>
+
+#include "deeplab/models/layers/norm.h"
 
 namespace deeplab::models {
 

@@ -27,7 +27,8 @@ GlobalMoments global_moments(const at::Tensor& x, core::ProcessGroup* group) {
                                  mean.to(torch::kDouble), (var.to(torch::kDouble) * local_count)});
   // [ranks, 1 + 2C]: count, mean, M2 of each rank.
   const auto all = group != nullptr ? torch::stack(group->all_gather(local)) : local.unsqueeze(0);
-  const auto counts = all.narrow(1, 0, 1), means = all.narrow(1, 1, channels), m2s = all.narrow(1, 1 + channels, channels);
+  const auto counts = all.narrow(1, 0, 1), means = all.narrow(1, 1, channels),
+             m2s = all.narrow(1, 1 + channels, channels);
   GlobalMoments g;
   g.count = counts.sum().item<double>();
   g.mean = (counts * means).sum(0) / g.count;
