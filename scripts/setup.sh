@@ -32,6 +32,7 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libmatio-dev
   clang-format            # the style check (scripts/check_format.sh)
+  python3-venv            # the checking tools' venv (tensorboard, onnxruntime) below
 )
 if [ "$TORCH" = debian ]; then
   PACKAGES+=(
@@ -39,8 +40,6 @@ if [ "$TORCH" = debian ]; then
     libopenblas0-pthread    # without it torch uses the reference BLAS (~40x slower GEMM)
     python3-torchvision python3-scipy   # test oracle only (run as /usr/bin/python3)
   )
-else
-  PACKAGES+=(python3-venv)  # the venv that holds PyPI's torch (its LibTorch and the oracle)
 fi
 
 missing=()
@@ -74,6 +73,25 @@ if [ "$TORCH" = pip ]; then
   export PATH="$PATH:/usr/local/cuda/bin"
   EXTRA_CMAKE=(-DCMAKE_PREFIX_PATH="$prefix" -DDEEPLAB_ORACLE_PYTHON="$TORCH2_VENV/bin/python")
   BUILD_DIR=${BUILD_DIR:-build-torch2}
+fi
+
+# The checking tools the tests read our TensorBoard and ONNX files with
+# (never a run-time dependency); a full build only, and best effort: without
+# PyPI those tests skip and say so.
+if [ -z "${BUILD_TARGET:-}" ]; then
+  # shellcheck source=scripts/tools_env.sh
+  source scripts/tools_env.sh
+  if [ ! -f "$TOOLS_VENV/.complete" ]; then
+    echo "setup: making $TOOLS_VENV (tensorboard, onnx, onnxruntime from PyPI)"
+    rm -rf "$TOOLS_VENV"
+    mkdir -p "$(dirname "$TOOLS_VENV")"
+    if "${PYTHON:-python3}" -m venv "$TOOLS_VENV" && "$TOOLS_VENV/bin/pip" install -q -r scripts/requirements-tools.txt; then
+      touch "$TOOLS_VENV/.complete"
+    else
+      echo "setup: could not install scripts/requirements-tools.txt; the TensorBoard and ONNX checks will skip" >&2
+      rm -rf "$TOOLS_VENV"
+    fi
+  fi
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}

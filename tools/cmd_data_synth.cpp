@@ -1,4 +1,4 @@
-// `deeplab data synth --layout voc|cityscapes --out DIR --num N --size HxW --seed S`:
+// `deeplab data synth --layout voc|cityscapes|ade20k|coco_stuff|pascal_context --out DIR --num N --size HxW --seed S`:
 // a synthetic dataset in the official on-disk layout, for offline demos and tests.
 
 #include <CLI/CLI.hpp>
@@ -30,8 +30,10 @@ void add_data_synth(CLI::App& data) {
     std::string size = "128x128";
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = data.add_subcommand("synth", "write a synthetic dataset in the official VOC or Cityscapes layout");
-  cmd->add_option("--layout", args->options.layout, "voc or cityscapes")->capture_default_str();
+  auto* cmd = data.add_subcommand(
+      "synth", "write a synthetic dataset in an official layout (VOC, Cityscapes, ADE20K, COCO-Stuff, PASCAL-Context)");
+  cmd->add_option("--layout", args->options.layout, "voc, cityscapes, ade20k, coco_stuff or pascal_context")
+      ->capture_default_str();
   cmd->add_option("--out", args->options.out, "output directory (the dataset root)")->required();
   cmd->add_option("--num", args->options.num, "images in total (train + val)")->capture_default_str();
   cmd->add_option("--size", args->size, "HEIGHTxWIDTH")->capture_default_str();

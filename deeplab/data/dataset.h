@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
+#include "deeplab/data/descriptor.h"
 #include "deeplab/data/sample.h"
 
 namespace deeplab::data {
@@ -19,6 +21,24 @@ class Dataset {
   virtual std::string id(size_t index) const = 0;
   virtual int num_classes() const = 0;
   virtual int ignore_label() const = 0;
+};
+
+/// A dataset of files listed by id (a split list or a folder's names) whose
+/// labels a descriptor describes: what VOC, the scene-parsing layouts,
+/// PASCAL-Context and custom folders share.
+class ListedDataset : public Dataset {
+ public:
+  size_t size() const override { return ids_.size(); }
+  std::string id(size_t index) const override { return ids_.at(index); }
+  int num_classes() const override { return descriptor_.num_classes(); }
+  int ignore_label() const override { return descriptor_.ignore_label; }
+  const DatasetDescriptor& descriptor() const { return descriptor_; }
+
+ protected:
+  explicit ListedDataset(DatasetDescriptor descriptor) : descriptor_(std::move(descriptor)) {}
+
+  DatasetDescriptor descriptor_;
+  std::vector<std::string> ids_;
 };
 
 }  // namespace deeplab::data

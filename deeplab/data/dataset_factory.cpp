@@ -5,6 +5,8 @@
 #include "deeplab/data/cityscapes_dataset.h"
 #include "deeplab/data/coco_panoptic_dataset.h"
 #include "deeplab/data/folder_dataset.h"
+#include "deeplab/data/pascal_context_dataset.h"
+#include "deeplab/data/scene_parsing_dataset.h"
 #include "deeplab/data/voc_dataset.h"
 
 namespace deeplab::data {
@@ -56,6 +58,21 @@ std::shared_ptr<const Dataset> make_folder(const DataConfig& config, const std::
   return std::make_shared<FolderDataset>(config.root, split, std::move(d));
 }
 
+std::shared_ptr<const Dataset> make_ade20k(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                           DatasetUse) {
+  return std::make_shared<SceneParsingDataset>(ade20k_layout(config.root, split), std::move(d));
+}
+
+std::shared_ptr<const Dataset> make_coco_stuff(const DataConfig& config, const std::string& split, DatasetDescriptor d,
+                                               DatasetUse) {
+  return std::make_shared<SceneParsingDataset>(coco_stuff_layout(config.root, split), std::move(d));
+}
+
+std::shared_ptr<const Dataset> make_pascal_context(const DataConfig& config, const std::string& split,
+                                                   DatasetDescriptor d, DatasetUse) {
+  return std::make_shared<PascalContextDataset>(config.root, split, std::move(d));
+}
+
 // The one list of dataset kinds: data.dataset validation reads its names.
 const core::NamedTable<DatasetBuilder>& dataset_table() {
   static const core::NamedTable<DatasetBuilder> table = {
@@ -64,6 +81,9 @@ const core::NamedTable<DatasetBuilder>& dataset_table() {
       {"cityscapes", make_cityscapes},
       {"cityscapes_panoptic", make_cityscapes},
       {"coco_panoptic", make_coco},
+      {"ade20k", make_ade20k},
+      {"coco_stuff", make_coco_stuff},
+      {"pascal_context", make_pascal_context},
       {"folder", make_folder},
   };
   return table;

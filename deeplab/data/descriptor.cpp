@@ -67,6 +67,21 @@ void parse_submission(const std::string& path, const YAML::Node& node, DatasetDe
   }
 }
 
+// `context_459_ids: [0, 2, 9, ...]`: one 459-class id per train id, distinct.
+void parse_context_ids(const std::string& path, const YAML::Node& node, DatasetDescriptor& d) {
+  if (!node.IsSequence() || node.size() != d.classes.size()) {
+    bad(path, node, "context_459_ids must list one id per class (" + std::to_string(d.classes.size()) + ")");
+  }
+  std::vector<bool> seen(460, false);
+  for (const auto& entry : node) {
+    const int id = entry.as<int>();
+    if (id < 0 || id > 459) bad(path, entry, "context_459_ids entry " + std::to_string(id) + " outside [0, 459]");
+    if (seen[static_cast<size_t>(id)]) bad(path, entry, "context_459_ids lists " + std::to_string(id) + " twice");
+    seen[static_cast<size_t>(id)] = true;
+    d.context_459_ids.push_back(id);
+  }
+}
+
 }  // namespace
 
 Rgb DatasetDescriptor::color(int train_id) const {
@@ -111,6 +126,7 @@ DatasetDescriptor load_descriptor(const std::string& path) {
       for (int i = 0; i < 256; ++i) d.label_map[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
     }
     parse_submission(path, root["submission"], d);
+    if (root["context_459_ids"]) parse_context_ids(path, root["context_459_ids"], d);
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

@@ -33,6 +33,10 @@ struct DatasetDescriptor {
   std::vector<Rgb> submission_palette;
   /// train id -> raw label id for label_ids submissions (256 entries).
   std::vector<uint8_t> train_to_raw;
+  /// PASCAL-Context (`context_459_ids:`): the 459-class label id of each
+  /// train id, whose labels are too wide for label_map; 0 marks the class
+  /// that collects every id not listed (background).  Empty elsewhere.
+  std::vector<int> context_459_ids;
 
   int num_classes() const { return static_cast<int>(classes.size()); }
   /// Palette colour of a train id; the ignore label (and anything unknown) is white.

@@ -21,7 +21,7 @@ bool has_any_list(const fs::path& root) {
 }  // namespace
 
 FolderDataset::FolderDataset(std::string root, std::string split, DatasetDescriptor descriptor)
-    : root_(std::move(root)), descriptor_(std::move(descriptor)) {
+    : ListedDataset(std::move(descriptor)), root_(std::move(root)) {
   require_directory(root_, "folder dataset root");
   const fs::path images = fs::path(root_) / "images";
   require_directory(images.string(), "folder dataset images directory");

@@ -10,7 +10,7 @@ namespace deeplab::data {
 namespace fs = std::filesystem;
 
 VocDataset::VocDataset(VocOptions options, DatasetDescriptor descriptor)
-    : options_(std::move(options)), descriptor_(std::move(descriptor)) {
+    : ListedDataset(std::move(descriptor)), options_(std::move(options)) {
   require_directory(options_.root, "VOC root");
   ids_ = read_id_list((fs::path(options_.root) / "ImageSets" / "Segmentation" / (options_.split + ".txt")).string());
 }

@@ -20,15 +20,11 @@ struct VocOptions {
 };
 
 /// JPEGImages/<id>.jpg + palette PNG labels (indices read, not colours).
-class VocDataset : public Dataset {
+class VocDataset : public ListedDataset {
  public:
   VocDataset(VocOptions options, DatasetDescriptor descriptor);
 
-  size_t size() const override { return ids_.size(); }
   Sample get(size_t index) const override;
-  std::string id(size_t index) const override { return ids_.at(index); }
-  int num_classes() const override { return descriptor_.num_classes(); }
-  int ignore_label() const override { return descriptor_.ignore_label; }
 
   std::string image_path(const std::string& id) const;
   /// The label file used for `id` (PNG or SBD .mat), per the lookup order above.
@@ -36,8 +32,6 @@ class VocDataset : public Dataset {
 
  private:
   VocOptions options_;
-  DatasetDescriptor descriptor_;
-  std::vector<std::string> ids_;
 };
 
 }  // namespace deeplab::data

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <deque>
 #include <memory>
 
 #include "deeplab/core/error.h"
@@ -9,6 +10,7 @@
 #include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/eval/metric_table.h"
+#include "deeplab/inference/crf_pool.h"
 #include "deeplab/inference/label_maps.h"
 #include "deeplab/inference/panoptic_writer.h"
 #include "deeplab/inference/same_size_batcher.h"
@@ -77,12 +79,10 @@ int64_t score_panoptic_batch(const inference::Predictor& predictor, const data::
   return static_cast<int64_t>(predictions.size());
 }
 
-// Gives one batch's label maps to the metrics (and writes its outputs);
-// returns the images seen.
-int64_t score_batch(const inference::Predictor& predictor, const data::Batch& batch, c10::Device device,
-                    const inference::PredictionWriter& writer, const EvalOptions& options, EvalResult& result,
-                    int ignore_label) {
-  const at::Tensor pred = inference::predict_label_maps(predictor, batch, device, options.crf, options.normalization);
+// Gives one batch's label maps `pred` to the metrics (and writes its
+// outputs); returns the images seen.
+int64_t score_labels(const data::Batch& batch, const at::Tensor& pred, const inference::PredictionWriter& writer,
+                     const EvalOptions& options, EvalResult& result, int ignore_label) {
   const at::Tensor labels = batch.labels.to(torch::kLong).contiguous();
   for (int64_t i = 0; i < pred.size(0); ++i) {
     const at::Tensor p = pred[i], g = labels[i];
@@ -164,21 +164,48 @@ EvalResult evaluate(const inference::Predictor& predictor, const data::Dataset& 
       static_cast<int64_t>((dataset.size() + options.world_size - 1 - options.rank) / options.world_size);
   core::ProgressBar progress("eval", shard, "img", options.log_every, options.progress);
   progress.update(0);
-  auto score = [&](const data::Batch& batch) {
-    result.images +=
-        options.panoptic
-            ? score_panoptic_batch(predictor, batch, device, panoptic_writer, options, result, dataset.ignore_label())
-            : score_batch(predictor, batch, device, writer, options, result, dataset.ignore_label());
+  auto count = [&](const data::Batch& batch, int64_t images) {
+    result.images += images;
     result.forward_passes += predictor.passes(batch.images.size(2), batch.images.size(3)) * batch.images.size(0);
     progress.update(result.images);
   };
-  // With the CRF (one thread per image), consecutive images of one size are
-  // scored together so that their CRFs run in parallel, one per thread.
-  inference::SameSizeBatcher batcher(options.crf ? at::get_num_threads() : 1);
-  while (auto batch = loader.next()) {
-    if (auto ready = batcher.add(std::move(*batch))) score(*ready);
+  if (options.crf && !options.panoptic) {
+    // The CRFs run on a pool of all cores beside the next images' forward,
+    // at most one batch per worker in flight; scored in order.
+    inference::CrfPool pool(*options.crf, options.normalization, at::get_num_threads());
+    std::deque<std::pair<data::Batch, inference::PendingCrf>> in_flight;
+    auto finish_oldest = [&] {
+      auto& [batch, crf] = in_flight.front();
+      count(batch, score_labels(batch, crf.get().argmax(1), writer, options, result, dataset.ignore_label()));
+      in_flight.pop_front();
+    };
+    while (auto batch = loader.next()) {
+      const at::Tensor probs =
+          inference::predict_probabilities(predictor, *batch, device, std::nullopt, options.normalization);
+      inference::PendingCrf crf = pool.refine(*batch, probs);
+      in_flight.emplace_back(std::move(*batch), std::move(crf));
+      while (static_cast<int>(in_flight.size()) > pool.threads()) finish_oldest();
+    }
+    while (!in_flight.empty()) finish_oldest();
+  } else {
+    auto score = [&](const data::Batch& batch) {
+      if (options.panoptic) {
+        count(batch,
+              score_panoptic_batch(predictor, batch, device, panoptic_writer, options, result, dataset.ignore_label()));
+      } else {
+        const at::Tensor pred =
+            inference::predict_label_maps(predictor, batch, device, std::nullopt, options.normalization);
+        count(batch, score_labels(batch, pred, writer, options, result, dataset.ignore_label()));
+      }
+    };
+    // A panoptic model's CRF runs in its batch, one thread per image: images
+    // of one size are scored together so that their CRFs run in parallel.
+    inference::SameSizeBatcher batcher(options.crf ? at::get_num_threads() : 1);
+    while (auto batch = loader.next()) {
+      if (auto ready = batcher.add(std::move(*batch))) score(*ready);
+    }
+    if (auto rest = batcher.flush()) score(*rest);
   }
-  if (auto rest = batcher.flush()) score(*rest);
   progress.finish();
   panoptic_writer.finish();
   result.seconds = progress.elapsed();

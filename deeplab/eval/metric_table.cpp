@@ -14,6 +14,8 @@ namespace deeplab::eval {
 // Metrics that live in one file each declare their make and read here.
 std::unique_ptr<Metric> make_boundary_f1_metric(const MetricContext& context);
 std::unique_ptr<Metric> read_boundary_f1_metric(const nlohmann::json& result, const std::string& source);
+std::unique_ptr<Metric> make_foreground_miou_metric(const MetricContext& context);
+std::unique_ptr<Metric> read_foreground_miou_metric(const nlohmann::json& result, const std::string& source);
 
 namespace {
 
@@ -61,6 +63,12 @@ const std::vector<MetricKind>& metric_kinds() {
        [](const MetricContext& c) { return requested(c, "boundary_f1"); },
        make_boundary_f1_metric,
        read_boundary_f1_metric},
+      {"foreground",
+       {"mIoU_fg"},
+       true,
+       [](const MetricContext& c) { return requested(c, "foreground"); },
+       make_foreground_miou_metric,
+       read_foreground_miou_metric},
   };
   return kinds;
 }

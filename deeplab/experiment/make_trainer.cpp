@@ -80,9 +80,30 @@ StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config) 
   // evaluated iteration then holds that evaluation's best score (format-1
   // checkpoints saved it one step stale).
   trainer.add_hook(hooks.progress);
+  if (config.train.ema.enabled) {
+    // The average is updated before anything evaluates or checkpoints it.
+    auto average =
+        std::make_shared<train::WeightAverage>(*trainer.model(), config.train.ema.decay, config.train.ema.start_iter);
+    hooks.ema = std::make_shared<train::EmaHook>(average);
+    train::EvalHookOptions ema_hook = eval_hook;
+    ema_hook.vis_samples = 0;
+    ema_hook.average = average;
+    hooks.eval_ema = std::make_shared<train::EvalHook>(hooks.log, val, eval_options, ema_hook);
+    hooks.best_ema = std::make_shared<train::BestCheckpointHook>(hooks.eval_ema, config.eval.best_metric, average);
+    trainer.add_hook(hooks.ema);
+  }
   trainer.add_hook(hooks.eval);
   trainer.add_hook(hooks.best);
+  if (hooks.ema) {
+    trainer.add_hook(hooks.eval_ema);
+    trainer.add_hook(hooks.best_ema);
+  }
   trainer.add_hook(hooks.plots);
+  if (config.train.tensorboard) {
+    hooks.tensorboard =
+        std::make_shared<train::TensorBoardHook>(hooks.log, hooks.eval, hooks.eval_ema, config_to_yaml(config));
+    trainer.add_hook(hooks.tensorboard);  // after plots: it sends the val_samples.png they draw
+  }
   trainer.add_hook(hooks.checkpoint);
   return hooks;
 }

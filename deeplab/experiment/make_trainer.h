@@ -12,7 +12,9 @@
 #include "deeplab/eval/evaluator.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/models/deeplab.h"
+#include "deeplab/train/ema_hook.h"
 #include "deeplab/train/hooks.h"
+#include "deeplab/train/tensorboard_hook.h"
 #include "deeplab/train/trainer.h"
 
 namespace deeplab::experiment {
@@ -40,10 +42,16 @@ struct StandardHooks {
   std::shared_ptr<train::EvalHook> eval;
   std::shared_ptr<train::BestCheckpointHook> best;
   std::shared_ptr<train::PlotHook> plots;
+  std::shared_ptr<train::TensorBoardHook> tensorboard;  // null with train.tensorboard: false
+  // train.ema: the average's hook, evaluation and best_ema.pth (null when off).
+  std::shared_ptr<train::EmaHook> ema;
+  std::shared_ptr<train::EvalHook> eval_ema;
+  std::shared_ptr<train::BestCheckpointHook> best_ema;
 };
 
 /// Adds progress + metrics.jsonl, checkpoints, periodic evaluation on
-/// data.val_split, best.pth by eval.best_metric, and curves and samples to `trainer`; call after resume() so that
+/// data.val_split, best.pth by eval.best_metric, curves and samples, and TensorBoard events
+/// (train.tensorboard) to `trainer`; call after resume() so that
 /// metrics.jsonl keeps the entries up to the resumed iteration.
 StandardHooks add_standard_hooks(train::Trainer& trainer, const Config& config);
 

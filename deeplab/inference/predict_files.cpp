@@ -17,6 +17,7 @@
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/data/sample_io.h"
+#include "deeplab/inference/crf_pool.h"
 #include "deeplab/inference/label_maps.h"
 #include "deeplab/inference/panoptic_writer.h"
 #include "deeplab/inference/same_size_batcher.h"
@@ -100,18 +101,9 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
     w.categories = options.panoptic->categories;
     panoptic_writer.emplace(std::move(w));
   }
-  auto run = [&](const data::Batch& batch) {
-    std::vector<postprocess::PanopticPrediction> panoptic;
-    at::Tensor labels;
-    if (options.panoptic) {
-      panoptic =
-          predict_panoptic(predictor, batch, device, options.panoptic->postprocess, options.crf, options.normalization);
-      std::vector<at::Tensor> semantic;
-      for (const auto& p : panoptic) semantic.push_back(p.semantic);
-      labels = torch::stack(semantic).cpu();
-    } else {
-      labels = predict_label_maps(predictor, batch, device, options.crf, options.normalization);
-    }
+  // Writes one batch's label maps (and panoptic segments) and counts them.
+  auto write_batch = [&](const data::Batch& batch, const at::Tensor& labels,
+                         const std::vector<postprocess::PanopticPrediction>& panoptic) {
     for (int64_t i = 0; i < labels.size(0); ++i) {
       const std::string name = batch.ids[static_cast<size_t>(i)];
       cv::Mat image = data::to_rgb8(batch.images[i], options.normalization);
@@ -132,11 +124,37 @@ PredictReport predict_image_files(const Predictor& predictor, const std::vector<
     }
     progress.update(static_cast<int64_t>(done.size() + loader.skipped()));
   };
+  // A semantic model's CRFs run on a pool of all cores beside the next
+  // images' forward, at most one batch per worker in flight, written in order.
+  std::optional<CrfPool> crf_pool;
+  if (options.crf && !options.panoptic) crf_pool.emplace(*options.crf, options.normalization, at::get_num_threads());
+  std::deque<std::pair<data::Batch, PendingCrf>> in_flight;
+  auto finish_oldest = [&] {
+    auto& [batch, crf] = in_flight.front();
+    write_batch(batch, crf.get().argmax(1), {});
+    in_flight.pop_front();
+  };
+  auto run = [&](const data::Batch& batch) {
+    if (options.panoptic) {
+      const auto panoptic =
+          predict_panoptic(predictor, batch, device, options.panoptic->postprocess, options.crf, options.normalization);
+      std::vector<at::Tensor> semantic;
+      for (const auto& p : panoptic) semantic.push_back(p.semantic);
+      write_batch(batch, torch::stack(semantic).cpu(), panoptic);
+    } else if (crf_pool) {
+      const at::Tensor probs = predict_probabilities(predictor, batch, device, std::nullopt, options.normalization);
+      in_flight.emplace_back(batch, crf_pool->refine(batch, probs));
+      while (static_cast<int>(in_flight.size()) > crf_pool->threads()) finish_oldest();
+    } else {
+      write_batch(batch, predict_label_maps(predictor, batch, device, std::nullopt, options.normalization), {});
+    }
+  };
   SameSizeBatcher batcher(options.batch_size);
   while (auto batch = loader.next()) {
     if (auto ready = batcher.add(std::move(*batch))) run(*ready);
   }
   if (auto rest = batcher.flush()) run(*rest);
+  while (!in_flight.empty()) finish_oldest();
   for (auto& write : pending) write.get();
   if (panoptic_writer) panoptic_writer->finish();
   progress.finish();

@@ -46,7 +46,12 @@ at::Tensor resize_output_like(const ModelOutput& output, const at::Tensor& like,
   const at::Tensor to = at::_shape_as_tensor(like).slice(0, h_dim).to(at::kDouble);
   const at::Tensor from = at::_shape_as_tensor(x).slice(0, 2).to(at::kDouble);
   at::Tensor ratios = to / from;
-  if (align_corners) ratios = at::where(from > 1, (to - 1) / (from - 1), at::ones_like(from));
+  if (align_corners) {
+    // (to - 1) / (from - 1), or 1 where from is 1; as arithmetic, not where():
+    // ONNX's exporter types where()'s branches apart (double vs float).
+    const at::Tensor wide = (from > 1).to(at::kDouble);
+    ratios = wide * (to - 1) / (from - 1).clamp_min(1) + (1 - wide);
+  }
   return resized * ratios.to(x.scalar_type()).view({1, 2, 1, 1});
 }
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "deeplab/core/bench_stats.h"
@@ -16,6 +17,7 @@
 #include "deeplab/train/checkpoint.h"
 #include "deeplab/train/plots.h"
 #include "deeplab/train/trainer.h"
+#include "deeplab/train/weight_average.h"
 #include "deeplab/weights/state_dict.h"
 
 namespace deeplab::train {
@@ -128,7 +130,10 @@ void EvalHook::evaluate(Trainer& trainer) {
     options_.outputs.vis_dir = trainer.work_dir() + "/val_samples";
     options_.outputs.vis_limit = static_cast<size_t>(hook_options_.vis_samples);
   }
+  std::optional<WeightAverage::Applied> averaged;
+  if (hook_options_.average) averaged.emplace(*hook_options_.average, *trainer.model());
   eval::EvalResult result = eval::evaluate(*trainer.model(), *val_, options_);
+  averaged.reset();
   if (trainer.process_group()) eval::sum_across_ranks(result, *trainer.process_group());
   last_result_ = std::move(result);
   last_iteration_ = it;
@@ -136,14 +141,16 @@ void EvalHook::evaluate(Trainer& trainer) {
   const double tracked = last_result_.score(hook_options_.tracked_score).value_or(0.0);
   const auto pq = last_result_.score("PQ");
   const double miou = last_result_.score("mIoU").value_or(0.0);
+  const char* of = hook_options_.average ? " (weight average)" : "";
   if (pq) {
-    spdlog::info("iteration {}: val PQ {:.2f} %, mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * *pq, 100 * miou,
+    spdlog::info("iteration {}: val PQ {:.2f} %, mIoU {:.2f} %{} ({} images, {:.1f} s)", it, 100 * *pq, 100 * miou, of,
                  last_result_.images, last_result_.seconds);
   } else {
-    spdlog::info("iteration {}: val mIoU {:.2f} % ({} images, {:.1f} s)", it, 100 * miou, last_result_.images,
+    spdlog::info("iteration {}: val mIoU {:.2f} %{} ({} images, {:.1f} s)", it, 100 * miou, of, last_result_.images,
                  last_result_.seconds);
   }
-  log_->add_eval({it, tracked, hook_options_.tracked_score}, eval::eval_result_json(last_result_).dump());
+  log_->add_eval({it, tracked, hook_options_.tracked_score, hook_options_.average ? "ema" : "model"},
+                 eval::eval_result_json(last_result_).dump());
 }
 
 // Rank 0's shard holds samples 0, w, 2w, ...; the evaluator visualised its
@@ -199,9 +206,13 @@ void BestCheckpointHook::consider(Trainer& trainer) {
   if (*score <= best_score_) return;
   best_score_ = *score;
   best_iteration_ = it;
-  if (trainer.is_main_process()) {
+  if (!trainer.is_main_process()) return;
+  if (!average_) {
     weights::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best.pth");
+    return;
   }
+  const WeightAverage::Applied averaged(*average_, *trainer.model());
+  weights::save_module_state_dict(*trainer.model(), trainer.work_dir() + "/best_ema.pth");
 }
 
 void BestCheckpointHook::after_step(Trainer& trainer) { consider(trainer); }

@@ -16,6 +16,8 @@
 
 namespace deeplab::train {
 
+class WeightAverage;
+
 /// Progress bar (TTY) or log lines with the loss by term, metrics.jsonl train
 /// entries every `log_every` steps, and the end-of-run throughput and peak memory.
 class ProgressHook : public Hook {
@@ -61,6 +63,9 @@ struct EvalHookOptions {
   int every = 0;                       // steps between evaluations; 0: only at the end
   int vis_samples = 4;                 // visualised validation images (the first ones), for val_samples.png
   std::string tracked_score = "mIoU";  // the score logged as each evaluation's "score" (eval.best_metric)
+  /// Evaluate this average of the weights (train.ema) instead of the weights
+  /// themselves; its metrics.jsonl lines say "weights": "ema".
+  std::shared_ptr<const WeightAverage> average = nullptr;
 };
 
 /// Evaluates every `every` steps and at the end (each rank its shard, summed
@@ -70,7 +75,7 @@ class EvalHook : public Hook {
  public:
   EvalHook(std::shared_ptr<MetricsLog> log, std::shared_ptr<const data::Dataset> val, eval::EvalOptions options,
            EvalHookOptions hook_options);
-  std::string name() const override { return "eval"; }
+  std::string name() const override { return hook_options_.average ? "eval_ema" : "eval"; }
   void after_step(Trainer& trainer) override;
   void after_train(Trainer& trainer, bool interrupted) override;
 
@@ -97,11 +102,16 @@ class EvalHook : public Hook {
 /// Its state (the best score and when) goes into checkpoints as hooks.best.*.
 class BestCheckpointHook : public Hook {
  public:
-  BestCheckpointHook(std::shared_ptr<const EvalHook> eval, std::string score)
-      : eval_(std::move(eval)), score_(std::move(score)) {}
-  std::string name() const override { return "best"; }
+  /// With `average` (train.ema): the hook "best_ema", keeping best_ema.pth
+  /// for the evaluations of that average.
+  BestCheckpointHook(std::shared_ptr<const EvalHook> eval, std::string score,
+                     std::shared_ptr<const WeightAverage> average = nullptr)
+      : eval_(std::move(eval)), score_(std::move(score)), average_(std::move(average)) {}
+  std::string name() const override { return average_ ? "best_ema" : "best"; }
   /// Checkpoints written before the hooks were split kept this state as hooks.eval.*.
-  std::vector<std::string> earlier_names() const override { return {"eval"}; }
+  std::vector<std::string> earlier_names() const override {
+    return average_ ? std::vector<std::string>{} : std::vector<std::string>{"eval"};
+  }
   TensorMap state_dict() const override;
   void load_state_dict(const TensorMap& state) override;
   void after_step(Trainer& trainer) override;
@@ -117,6 +127,7 @@ class BestCheckpointHook : public Hook {
 
   std::shared_ptr<const EvalHook> eval_;
   std::string score_;
+  std::shared_ptr<const WeightAverage> average_;
   int64_t seen_iteration_ = -1;
   double best_score_ = -1;
   int64_t best_iteration_ = -1;

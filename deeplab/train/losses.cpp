@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "deeplab/core/error.h"
+#include "deeplab/train/region_losses.h"
 
 namespace deeplab::train {
 
@@ -65,16 +66,45 @@ torch::Tensor SegmentationLoss::operator()(const torch::Tensor& logits, const to
   return per_image.sum() / images.clamp_min(1);
 }
 
+void SegmentationLoss::add_terms(LossTerms& terms, const std::string& name, double weight, const torch::Tensor& logits,
+                                 const torch::Tensor& labels) const {
+  const auto& c = config_;
+  if (c.cross_entropy > 0) terms.emplace_back(name, weight * c.cross_entropy * (*this)(logits, labels));
+  if (c.dice <= 0 && c.lovasz_softmax <= 0 && c.focal <= 0) return;
+  const auto x = logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat);
+  // Per-image terms are means over the global batch's images, focal a mean
+  // over its valid pixels, as cross-entropy: one process or many, one objective.
+  const auto images = global(torch::full({}, static_cast<double>(x.size(0)), x.options()));
+  if (c.dice > 0) {
+    const auto dice = dice_loss_per_image(x, labels, ignore_label_, c.dice_smooth).sum() / images;
+    terms.emplace_back(name + "/dice", weight * c.dice * dice);
+  }
+  if (c.lovasz_softmax > 0) {
+    const auto lovasz = lovasz_softmax_per_image(x, labels, ignore_label_).sum() / images;
+    terms.emplace_back(name + "/lovasz_softmax", weight * c.lovasz_softmax * lovasz);
+  }
+  if (c.focal > 0) {
+    const auto weights = class_weights_.defined() ? class_weights_.to(x.options()) : torch::Tensor();
+    const auto pixels = global(valid_weight(labels, {}, x).detach()).clamp_min(1e-12);
+    const auto focal = focal_loss_sum(x, labels, ignore_label_, c.focal_gamma, weights) / pixels;
+    terms.emplace_back(name + "/focal", weight * c.focal * focal);
+  }
+}
+
 LossTerms SegmentationLoss::terms(const models::ModelOutputs& outputs, const data::Batch& batch) const {
   const auto semantic = outputs.find(models::output_name::kSemantic);
   if (semantic == outputs.end()) throw ConfigError("the model has no 'semantic' output for the segmentation loss");
-  LossTerms terms{{semantic->first, (*this)(semantic->second.value, batch.labels)}};
+  LossTerms terms;
+  add_terms(terms, semantic->first, 1.0, semantic->second.value, batch.labels);
   const auto aux = outputs.find(models::output_name::kAux);
   if (aux != outputs.end() && config_.aux_weight > 0) {
-    terms.emplace_back(aux->first, config_.aux_weight * (*this)(aux->second.value, batch.labels));
+    add_terms(terms, aux->first, config_.aux_weight, aux->second.value, batch.labels);
   }
   for (const auto& [name, output] : outputs) {
-    if (name.rfind("msc/", 0) == 0) terms.emplace_back(name, (*this)(output.value, batch.labels));
+    if (name.rfind("msc/", 0) == 0) add_terms(terms, name, 1.0, output.value, batch.labels);
+  }
+  if (terms.empty()) {
+    throw ConfigError("train.loss: every term has weight 0 (cross_entropy, dice, lovasz_softmax, focal)");
   }
   return terms;
 }

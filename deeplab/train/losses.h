@@ -60,15 +60,20 @@ class SegmentationLoss {
   torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& pixel_weights = {}) const;
 
-  /// One term per logits output against the batch's labels: "semantic",
-  /// "aux" (x aux_weight, when > 0), then every "msc/<scale>".  ConfigError
-  /// when the outputs have no "semantic".
+  /// The terms of each logits output against the batch's labels: "semantic",
+  /// "aux" (x aux_weight, when > 0), then every "msc/<scale>"; each is the
+  /// cross-entropy (when train.loss.cross_entropy > 0, weighted by it), and
+  /// "<output>/dice", "/lovasz_softmax", "/focal" for the others with a
+  /// weight.  ConfigError when the outputs have no "semantic".
   LossTerms terms(const models::ModelOutputs& outputs, const data::Batch& batch) const;
 
   /// This loss as a trainer's LossFn.
   static LossFn as_function(LossConfig config, int num_classes, int ignore_label, GlobalSum global_sum = {});
 
  private:
+  /// The weighted terms of one output, named after it.
+  void add_terms(LossTerms& terms, const std::string& name, double weight, const torch::Tensor& logits,
+                 const torch::Tensor& labels) const;
   torch::Tensor valid_weight(const torch::Tensor& labels, const torch::Tensor& pixel_weights,
                              const torch::Tensor& like) const;
 

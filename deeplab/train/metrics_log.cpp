@@ -27,13 +27,21 @@ MetricsLog::MetricsLog(const std::string& dir, int64_t resume_iteration, bool wr
     } else if (entry.value("kind", "") == "eval") {
       // "score"/"metric" since the PQ runs; older files carry the mIoU only.
       if (entry.contains("score") && entry["score"].is_number()) {
-        eval_.push_back({it, entry["score"], entry.value("metric", "mIoU")});
+        eval_.push_back({it, entry["score"], entry.value("metric", "mIoU"), entry.value("weights", "model")});
       } else if (entry.contains("mIoU") && entry["mIoU"].is_number()) {
         eval_.push_back({it, entry["mIoU"]});
       }
     }
   }
   if (writer_) core::write_file_atomic(path_, kept);
+}
+
+std::vector<EvalPoint> MetricsLog::eval(const std::string& weights) const {
+  std::vector<EvalPoint> out;
+  for (const auto& p : eval_) {
+    if (p.weights == weights) out.push_back(p);
+  }
+  return out;
 }
 
 void MetricsLog::append(const std::string& line) {
@@ -61,6 +69,7 @@ void MetricsLog::add_eval(const EvalPoint& p, const std::string& details_json) {
   j["iteration"] = p.iteration;
   j["metric"] = p.metric;
   j["score"] = p.score;
+  j["weights"] = p.weights;
   if (!j.contains("mIoU") && p.metric == "mIoU") j["mIoU"] = p.score;
   append(j.dump());
 }

@@ -24,6 +24,8 @@ struct EvalPoint {
   int64_t iteration;
   double score;
   std::string metric = "mIoU";
+  /// "model", or "ema" for an evaluation of the weight average (train.ema).
+  std::string weights = "model";
 };
 
 class MetricsLog {
@@ -36,7 +38,9 @@ class MetricsLog {
   /// `details_json`: the evaluator's JSON object (merged into the line).
   void add_eval(const EvalPoint& point, const std::string& details_json);
   const std::vector<TrainPoint>& train() const { return train_; }
+  /// Every evaluation; eval("model") or eval("ema") only those of these weights.
   const std::vector<EvalPoint>& eval() const { return eval_; }
+  std::vector<EvalPoint> eval(const std::string& weights) const;
   const std::string& path() const { return path_; }
 
  private:

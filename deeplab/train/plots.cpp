@@ -62,14 +62,15 @@ void write_curves(const MetricsLog& log, const std::string& path) {
     loss.push_back(p.loss);
     lr.push_back(p.lr);
   }
-  for (const auto& p : log.eval()) {
+  const std::vector<EvalPoint> evaluations = log.eval("model");  // the weights themselves, not their average
+  for (const auto& p : evaluations) {
     eval_it.push_back(static_cast<double>(p.iteration));
     score.push_back(p.score);
   }
   cv::Mat canvas(300, 960, CV_8UC3, cv::Scalar(255, 255, 255));
   draw_panel(canvas, {0, 0, 320, 300}, "training loss", it, loss, cv::Scalar(180, 90, 30));
   draw_panel(canvas, {320, 0, 320, 300}, "learning rate", it, lr, cv::Scalar(40, 140, 40));
-  const std::string metric = log.eval().empty() ? "mIoU" : log.eval().back().metric;
+  const std::string metric = evaluations.empty() ? "mIoU" : evaluations.back().metric;
   draw_panel(canvas, {640, 0, 320, 300}, "val " + metric, eval_it, score, cv::Scalar(30, 30, 200));
   write_png(path, canvas);
 }

@@ -69,6 +69,15 @@ struct LossConfig {
   double label_smoothing = 0.0;
   std::vector<double> class_weights;  // empty: all 1
   double aux_weight = 0.4;
+  /// Weights of the terms each semantic output gets (train/region_losses.h);
+  /// 0 leaves a term out.  Cross-entropy carries top_k_percent,
+  /// label_smoothing and class_weights; focal carries class_weights as its alpha.
+  double cross_entropy = 1.0;
+  double dice = 0.0;
+  double lovasz_softmax = 0.0;
+  double focal = 0.0;
+  double focal_gamma = 2.0;  // Lin et al.'s best gamma
+  double dice_smooth = 1.0;
   /// Panoptic-DeepLab's term weights (deeplab2: semantic 1, center 200, offset 0.01).
   double semantic_weight = 1.0;
   double center_weight = 200.0;
@@ -81,9 +90,32 @@ struct LossConfig {
     v("label_smoothing", label_smoothing, in_half_open(0, 1));
     v("class_weights", class_weights, non_negative());
     v("aux_weight", aux_weight, non_negative());
+    v("cross_entropy", cross_entropy, non_negative());
+    v("dice", dice, non_negative());
+    v("lovasz_softmax", lovasz_softmax, non_negative());
+    v("focal", focal, non_negative());
+    v("focal_gamma", focal_gamma, non_negative());
+    v("dice_smooth", dice_smooth, non_negative());
     v("semantic_weight", semantic_weight, non_negative());
     v("center_weight", center_weight, non_negative());
     v("offset_weight", offset_weight, non_negative());
+  }
+};
+
+/// `train.ema`: an exponential moving average of the weights
+/// (train/weight_average.h), evaluated beside them (best_ema.pth,
+/// final_ema.pth) and kept in checkpoints.
+struct EmaConfig {
+  bool enabled = false;
+  double decay = 0.9998;  // per step; the average spans about 1 / (1 - decay) steps
+  int start_iter = 0;     // until then the average follows the weights
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("enabled", enabled);
+    v("decay", decay, in_half_open(0, 1));
+    v("start_iter", start_iter, non_negative());
   }
 };
 
@@ -93,6 +125,7 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   LossConfig loss;
+  EmaConfig ema;
   std::string amp = "none";     // bf16 (CPU autocast) or fp16 (CUDA, with loss scaling)
   int accumulate = 1;           // batches per optimizer step
   double clip_grad_norm = 0.0;  // 0: no clipping
@@ -102,8 +135,9 @@ struct TrainConfig {
   int log_every = 20;
   int checkpoint_every = 1000;
   int keep_checkpoints = 3;
-  int eval_every = 0;   // 0: only at the end
-  int vis_samples = 4;  // rows of val_samples.png
+  int eval_every = 0;       // 0: only at the end
+  int vis_samples = 4;      // rows of val_samples.png
+  bool tensorboard = true;  // event files beside metrics.jsonl (train/tensorboard_hook.h)
 
   template <class V>
   void fields(V& v) {
@@ -113,6 +147,7 @@ struct TrainConfig {
     v.section("optimizer", optimizer);
     v.section("schedule", schedule);
     v.section("loss", loss);
+    v.section("ema", ema);
     v("amp", amp, one_of({"none", "bf16", "fp16"}));
     v("accumulate", accumulate, at_least(1));
     v("clip_grad_norm", clip_grad_norm, non_negative());
@@ -124,6 +159,7 @@ struct TrainConfig {
     v("keep_checkpoints", keep_checkpoints, at_least(1));
     v("eval_every", eval_every, non_negative());
     v("vis_samples", vis_samples, non_negative());
+    v("tensorboard", tensorboard);
   }
 };
 

@@ -2,12 +2,14 @@
 // Small on-disk fixtures shared by the data tests (header-only: the test
 // binary globs only *_test.cpp).
 
+#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,6 +47,17 @@ inline void write_voc(const std::string& root, const std::map<std::string, cv::M
     list += id + "\n";
   }
   write_text(root + "/ImageSets/Segmentation/" + split + ".txt", list);
+}
+
+/// The message of what `f` throws; fails the test when it throws nothing.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
 }
 
 /// True when /usr/bin/python3 exists and imports every module named.

@@ -51,6 +51,24 @@ TEST(Config, FileOverridesItsBaseAndBasesNest) {
   EXPECT_EQ(config.train.max_iters, 7);
 }
 
+// "No pretrained file" is spelled null (the YAML way), ~ or "" (the old way),
+// in a file over a base that names one, or with --set.
+TEST(Config, PretrainedNullOrEmptyMeansTrainFromScratch) {
+  TempDir dir;
+  dir.write("base.yaml", "model:\n  backbone:\n    pretrained: datasets/weights/resnet101-63fe2227.pth\n");
+  for (const char* spelling : {"null", "~", "\"\"", "Null", ""}) {
+    const std::string top = dir.write(
+        "top.yaml", std::string("_base_: base.yaml\nmodel:\n  backbone:\n    pretrained: ") + spelling + "\n");
+    EXPECT_EQ(load_config(top).model.backbone.pretrained, "") << "pretrained: " << spelling;
+  }
+  const std::string base = dir.file("base.yaml");
+  EXPECT_EQ(load_config(base).model.backbone.pretrained, "datasets/weights/resnet101-63fe2227.pth");
+  for (const char* flag :
+       {"model.backbone.pretrained=null", "model.backbone.pretrained=", "model.backbone.pretrained=~"}) {
+    EXPECT_EQ(load_config(base, {flag}).model.backbone.pretrained, "") << "--set " << flag;
+  }
+}
+
 TEST(Config, ListsAreReplacedNotConcatenated) {
   TempDir dir;
   dir.write("base.yaml", "model:\n  head:\n    atrous_rates: [6, 12, 18]\n");

@@ -56,6 +56,9 @@ std::string coco_layout(const testing::TempDir& dir) {
 std::string dataset_root(const Config& config, const testing::TempDir& dir) {
   if (config.data.dataset.rfind("cityscapes", 0) == 0) return testing::synthetic_cityscapes(dir, 4);
   if (config.data.dataset == "coco_panoptic") return coco_layout(dir);
+  for (const char* layout : {"ade20k", "coco_stuff", "pascal_context"}) {
+    if (config.data.dataset == layout) return testing::synthetic_layout(dir, layout, 4, 48);
+  }
   return testing::synthetic_voc(dir, 4, 48);
 }
 
@@ -69,8 +72,9 @@ TEST_P(EveryConfig, RunsOneTrainingStep) {
   const std::string root = dataset_root(original, dir);
   const Config config =
       load_config(path, {"data.root=" + root, "data.crop_size=[41, 41]", "data.batch_size=2", "data.workers=0",
-                         "data.train_split=train", "model.backbone.pretrained=", "train.max_iters=1",
-                         "runtime.device=cpu", "runtime.work_dir=" + dir.path() + "/run"});
+                         "data.train_split=" + testing::synthetic_train_split(original.data.dataset),
+                         "model.backbone.pretrained=", "train.max_iters=1", "runtime.device=cpu",
+                         "runtime.work_dir=" + dir.path() + "/run"});
   torch::manual_seed(0);
   train::Trainer trainer = make_trainer(config, models::build_model(config.model), c10::kCPU, dir.path() + "/run");
   const train::StepResult step = trainer.run_step();

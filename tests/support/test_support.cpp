@@ -105,6 +105,15 @@ std::string oracle_python() {
   return chosen != nullptr && *chosen != '\0' ? chosen : DEEPLAB_ORACLE_PYTHON;
 }
 
+std::string tools_python() {
+  const char* chosen = std::getenv("DEEPLAB_TOOLS_PYTHON");
+  return chosen != nullptr && *chosen != '\0' ? chosen : DEEPLAB_TOOLS_PYTHON;
+}
+
+bool tools_python_has(const std::string& modules) {
+  return fs::exists(tools_python()) && run_shell(tools_python() + " -c 'import " + modules + "' 2>/dev/null") == 0;
+}
+
 bool have_python_oracle() {
   static const bool present = fs::exists(deeplab::testing::oracle_python()) &&
                               run_shell(deeplab::testing::oracle_python() + " -c 'import torch, torchvision'") == 0;

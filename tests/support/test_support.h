@@ -55,6 +55,12 @@ int run_shell(const std::string& command, std::string* output = nullptr);
 /// cache variable DEEPLAB_ORACLE_PYTHON, or $DEEPLAB_ORACLE_PYTHON at run time.
 std::string oracle_python();
 
+/// The Python of the checking tools (tensorboard, onnx, onnxruntime): the
+/// venv scripts/setup.sh makes (scripts/tools_env.sh), or $DEEPLAB_TOOLS_PYTHON.
+std::string tools_python();
+/// True when tools_python() exists and imports every module named ("onnx, onnxruntime").
+bool tools_python_has(const std::string& modules);
+
 /// True when oracle_python() imports torch and torchvision.
 bool have_python_oracle();
 

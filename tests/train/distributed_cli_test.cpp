@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -147,6 +148,12 @@ TEST_F(DistributedCli, BestWeightsEvaluateToTheLoggedMiouInOneAndTwoProcesses) {
   EXPECT_EQ(nlohmann::json::parse(two)["images"].get<int64_t>(),
             nlohmann::json::parse(std::ifstream(dir_.path() + "/one.json"))["images"].get<int64_t>());
   EXPECT_TRUE(std::ifstream(straight_ + "/logs/rank1.log").good());  // every rank logs to its own file
+  // TensorBoard events come from rank 0 alone: one file for the run.
+  int event_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(straight_)) {
+    event_files += e.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  }
+  EXPECT_EQ(event_files, 1);
 }
 
 TEST_F(DistributedCli, SigtermToTheLauncherCheckpointsAndResumesExactly) {

@@ -14,7 +14,9 @@
 #include <fstream>
 
 #include "deeplab/core/process_group.h"
+#include "deeplab/train/ema_hook.h"
 #include "deeplab/train/hook.h"
+#include "deeplab/train/weight_average.h"
 #include "tests/support/multiprocess.h"
 #include "tests/support/test_support.h"
 #include "tests/train/train_fixtures.h"
@@ -55,6 +57,7 @@ struct RunSpec {
   bool aux = false;
   LossFn loss;  // default: cross-entropy normalised over the global batch
   bool skip_nonfinite = false;
+  double ema_decay = 0;  // > 0: keep a weight average (train.ema) too
 };
 
 // One rank's trainer: this rank's shard of the same 8 scenes, batch 4 / world.
@@ -89,7 +92,7 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
 // What a run produced: the losses by step, the last all-reduced gradient,
 // the final weights and statistics.
 struct RunResult {
-  torch::Tensor losses, gradient, weights;
+  torch::Tensor losses, gradient, weights, average;  // average: the weight average's flat state, or empty
 };
 
 torch::Tensor flat_state(torch::nn::Module& model) {
@@ -103,22 +106,33 @@ RunResult train_run(const RunSpec& spec, const std::shared_ptr<core::ProcessGrou
   Trainer trainer = rank_trainer(spec, group, dir);
   auto capture = std::make_shared<GradientCapture>();
   trainer.add_hook(capture);
+  std::vector<std::shared_ptr<Hook>> hooks{capture};
+  std::shared_ptr<WeightAverage> average;
+  if (spec.ema_decay > 0) {
+    average = std::make_shared<WeightAverage>(*trainer.model(), spec.ema_decay, /*start_iter=*/0);
+    hooks.push_back(std::make_shared<EmaHook>(average));
+  }
   std::vector<double> losses;
   for (int i = 0; i < spec.steps; ++i) {
     losses.push_back(trainer.run_step().loss);
-    for (auto& h : std::vector<std::shared_ptr<Hook>>{capture}) h->after_step(trainer);
+    for (auto& h : hooks) h->after_step(trainer);
   }
-  return {torch::tensor(losses, torch::kDouble), capture->gradient, flat_state(*trainer.model())};
+  torch::Tensor averaged = torch::zeros({0}, torch::kDouble);
+  if (average) {
+    const WeightAverage::Applied applied(*average, *trainer.model());
+    averaged = flat_state(*trainer.model());
+  }
+  return {torch::tensor(losses, torch::kDouble), capture->gradient, flat_state(*trainer.model()), averaged};
 }
 
 void save_result(const RunResult& r, const std::string& path) {
-  torch::save(std::vector<torch::Tensor>{r.losses, r.gradient, r.weights}, path);
+  torch::save(std::vector<torch::Tensor>{r.losses, r.gradient, r.weights, r.average}, path);
 }
 
 RunResult load_result(const std::string& path) {
   std::vector<torch::Tensor> t;
   torch::load(t, path);
-  return {t[0], t[1], t[2]};
+  return {t[0], t[1], t[2], t[3]};
 }
 
 std::shared_ptr<core::ProcessGroup> join(const core::Rendezvous& r, double timeout_s = 60) {
@@ -218,6 +232,29 @@ TEST(Distributed, PlainBnRanksKeepRankZerosStatistics) {
   EXPECT_TRUE(torch::equal(ranks[0].weights, ranks[1].weights));
 }
 
+TEST(Distributed, WeightAverageIsTheSameOnEveryRankAndAsOneProcess) {
+  // Weights and buffers are equal on every rank after each step, so the
+  // averages are too, bit for bit; against one process with the whole batch
+  // they differ by float rounding only.
+  testing::TempDir dir;
+  RunSpec spec;
+  spec.norm = "bn";
+  spec.steps = 4;
+  spec.dtype = c10::kFloat;
+  spec.ema_decay = 0.5;
+  const auto ranks = two_ranks(spec, dir);
+  ASSERT_EQ(ranks.size(), 2u);
+  ASSERT_GT(ranks[0].average.numel(), 0);
+  EXPECT_TRUE(torch::equal(ranks[0].average, ranks[1].average));
+  EXPECT_FALSE(torch::equal(ranks[0].average, ranks[0].weights)) << "an average of several steps is not the last";
+  spec.norm = "sync_bn";
+  const auto synced = two_ranks(spec, dir);
+  ASSERT_EQ(synced.size(), 2u);
+  spec.norm = "bn";
+  const RunResult one = train_run(spec, nullptr, dir.path() + "/one");
+  EXPECT_LT(max_relative(synced[0].average, one.average), 0.05);
+}
+
 // The standard loss, times NaN on rank 1 only.
 LossFn nan_on_rank(int bad_rank, int rank) {
   auto loss = SegmentationLoss::as_function(LossConfig(), testing::kVocClasses, 255);
@@ -300,7 +337,7 @@ TEST(Distributed, ParametersWithoutGradientOnSomeRanksDoNotHang) {
         Trainer trainer = rank_trainer(spec, group, dir.path());
         trainer.run_step();
         trainer.run_step();
-        save_result({torch::zeros({1}), torch::zeros({1}), flat_state(*trainer.model())},
+        save_result({torch::zeros({1}), torch::zeros({1}), flat_state(*trainer.model()), torch::zeros({0})},
                     dir.path() + "/rank" + std::to_string(r.rank) + ".pt");
       },
       90);

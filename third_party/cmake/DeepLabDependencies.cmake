@@ -29,6 +29,21 @@ message(STATUS "LibTorch ${Torch_VERSION} (${TORCH_INSTALL_PREFIX})")
 set(DEEPLAB_ORACLE_PYTHON "/usr/bin/python3" CACHE FILEPATH "Python with torch + torchvision for the oracle tests")
 message(STATUS "Oracle Python: ${DEEPLAB_ORACLE_PYTHON}")
 
+# The Python of the checking tools (TensorBoard's event reader, ONNX and ONNX
+# Runtime): the venv scripts/setup.sh makes from scripts/requirements-tools.txt,
+# named by that file's hash as scripts/tools_env.sh names it.  The tests that
+# need it skip (and say so) where it is missing.
+if(NOT DEEPLAB_TOOLS_PYTHON)
+  file(SHA256 "${PROJECT_SOURCE_DIR}/scripts/requirements-tools.txt" _tools_hash)
+  string(SUBSTRING "${_tools_hash}" 0 12 _tools_hash)
+  set(_venv_root "$ENV{HOME}/.cache/deeplab-cpp")
+  if(DEFINED ENV{DEEPLAB_VENV_ROOT})
+    set(_venv_root "$ENV{DEEPLAB_VENV_ROOT}")
+  endif()
+  set(DEEPLAB_TOOLS_PYTHON "${_venv_root}/venv-tools-${_tools_hash}/bin/python")
+endif()
+message(STATUS "Tools Python: ${DEEPLAB_TOOLS_PYTHON}")
+
 # NCCL process groups (deeplab/core/process_group.cpp): LibTorch's own
 # headers compile ProcessGroupNCCL only under USE_C10D_NCCL, which its CMake
 # config does not set.  A CUDA LibTorch (official builds link NCCL in) gets it

@@ -50,7 +50,7 @@ void add_object(Scene& s, cv::Mat& mask, const ClassStyle& style, int value, dou
 
 }  // namespace
 
-Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed) {
+Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed, bool void_boundaries) {
   std::mt19937_64 rng(seed);
   num_classes = std::clamp(num_classes, 1, kMaxVocObjectClasses);
   Scene s;
@@ -69,11 +69,13 @@ Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed) {
     add_object(s, mask, kVocStyles[static_cast<size_t>(cls - 1)], cls, radius, rng);  // later ones occlude
   }
   // VOC marks object outlines as void (255): pixels whose 3x3 neighbourhood holds another class.
-  cv::Mat lo, hi;
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
-  cv::erode(s.label, lo, kernel, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
-  cv::dilate(s.label, hi, kernel, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
-  s.label.setTo(255, lo != hi);
+  if (void_boundaries) {
+    cv::Mat lo, hi;
+    const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
+    cv::erode(s.label, lo, kernel, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+    cv::dilate(s.label, hi, kernel, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+    s.label.setTo(255, lo != hi);
+  }
   cv::GaussianBlur(s.image, s.image, cv::Size(3, 3), 0.6);  // soften edges like a camera would
   return s;
 }

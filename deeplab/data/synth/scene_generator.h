@@ -24,8 +24,9 @@ struct Scene {
 constexpr int kMaxVocObjectClasses = 6;
 
 /// A VOC-layout scene: smooth background (class 0), 2-6 overlapping objects of
-/// classes 1..num_classes at varied scales, and a 255 void band on object boundaries.
-Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed);
+/// classes 1..num_classes at varied scales, and (with `void_boundaries`) a
+/// 255 void band on object boundaries, as VOC draws them.
+Scene render_voc_scene(int height, int width, int num_classes, uint64_t seed, bool void_boundaries = true);
 
 /// A Cityscapes-layout scene (labelIds): sky, buildings, vegetation, road,
 /// sidewalk, poles with signs, several cars, persons and bicycles as

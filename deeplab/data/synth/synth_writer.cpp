@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
@@ -13,17 +14,12 @@
 #include "deeplab/data/label_writer.h"
 #include "deeplab/data/sampler.h"
 #include "deeplab/data/synth/scene_generator.h"
+#include "deeplab/data/synth/scene_parsing_layouts.h"
 
 namespace deeplab::data::synth {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string numbered(const char* format, int i) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, i);
-  return buf;
-}
 
 // What synth.yaml says: everything the images depend on.
 std::string stamp(const SynthOptions& o) {
@@ -38,12 +34,6 @@ std::string stamp(const SynthOptions& o) {
   return s;
 }
 
-int num_val(const SynthOptions& o) { return static_cast<int>(o.num * o.val_fraction + 0.5); }
-
-bool is_val(const SynthOptions& o, int i) {
-  return i >= o.num - num_val(o);  // the last ones: train and val never share an index
-}
-
 SynthReport write_voc(const SynthOptions& o) {
   const fs::path root(o.out);
   for (const char* dir : {"JPEGImages", "SegmentationClass", "ImageSets/Segmentation"})
@@ -52,12 +42,12 @@ SynthReport write_voc(const SynthOptions& o) {
   std::string train, val;
   SynthReport report;
   for (int i = 0; i < o.num; ++i) {
-    const std::string id = numbered("synth_%06d", i);
+    const std::string id = synth_numbered("synth_%06d", i);
     const Scene s = render_voc_scene(o.height, o.width, o.num_classes, mix_seed(o.seed, static_cast<uint64_t>(i)));
     write_rgb_image(s.image, (root / "JPEGImages" / (id + ".jpg")).string(), {cv::IMWRITE_JPEG_QUALITY, 95});
     write_palette_label(s.label, palette, (root / "SegmentationClass" / (id + ".png")).string());
-    (is_val(o, i) ? val : train) += id + "\n";
-    ++(is_val(o, i) ? report.val : report.train);
+    (synth_is_val(o, i) ? val : train) += id + "\n";
+    ++(synth_is_val(o, i) ? report.val : report.train);
   }
   const fs::path sets = root / "ImageSets" / "Segmentation";
   core::write_file_atomic((sets / "train.txt").string(), train);
@@ -70,10 +60,10 @@ SynthReport write_cityscapes(const SynthOptions& o) {
   const fs::path root(o.out);
   SynthReport report;
   for (int i = 0; i < o.num; ++i) {
-    const bool val = is_val(o, i);
+    const bool val = synth_is_val(o, i);
     const std::string split = val ? "val" : "train";
-    const std::string city = val ? "simval" : numbered("simtrain%d", i % 2);
-    const std::string stem = city + numbered("_%06d", i) + "_000019";
+    const std::string city = val ? "simval" : synth_numbered("simtrain%d", i % 2);
+    const std::string stem = city + synth_numbered("_%06d", i) + "_000019";
     const fs::path img_dir = root / "leftImg8bit" / split / city, gt_dir = root / "gtFine" / split / city;
     fs::create_directories(img_dir);
     fs::create_directories(gt_dir);
@@ -86,7 +76,32 @@ SynthReport write_cityscapes(const SynthOptions& o) {
   return report;
 }
 
+using LayoutWriter = SynthReport (*)(const SynthOptions&);
+
+const std::map<std::string, LayoutWriter>& layout_writers() {
+  static const std::map<std::string, LayoutWriter> writers = {
+      {"voc", write_voc},
+      {"cityscapes", write_cityscapes},
+      {"ade20k", write_ade20k},
+      {"coco_stuff", write_coco_stuff},
+      {"pascal_context", write_pascal_context},
+  };
+  return writers;
+}
+
+std::string synth_layout_list() {
+  std::string list;
+  for (const auto& [name, write] : layout_writers()) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
 }  // namespace
+
+std::vector<std::string> synth_layouts() {
+  std::vector<std::string> names;
+  for (const auto& [name, write] : layout_writers()) names.push_back(name);
+  return names;
+}
 
 SynthReport write_synthetic_dataset(const SynthOptions& o) {
   if (o.out.empty()) throw ConfigError("synthetic dataset: no output directory given");
@@ -98,20 +113,21 @@ SynthReport write_synthetic_dataset(const SynthOptions& o) {
     throw ConfigError("synthetic dataset: --classes must be in [1, " + std::to_string(kMaxVocObjectClasses) +
                       "], got " + std::to_string(o.num_classes));
   }
-  if (o.layout != "voc" && o.layout != "cityscapes") {
-    throw ConfigError("synthetic dataset: --layout must be voc or cityscapes, got '" + o.layout + "'");
+  const auto writer = layout_writers().find(o.layout);
+  if (writer == layout_writers().end()) {
+    throw ConfigError("synthetic dataset: --layout must be one of " + synth_layout_list() + ", got '" + o.layout + "'");
   }
   const std::string stamp_path = (fs::path(o.out) / "synth.yaml").string();
   const std::string wanted = stamp(o);
   if (!o.force && fs::is_regular_file(stamp_path) && core::read_file(stamp_path) == wanted) {
     SynthReport report;
     report.up_to_date = true;
-    report.val = num_val(o);
+    report.val = synth_num_val(o);
     report.train = o.num - report.val;
     return report;
   }
   fs::remove(stamp_path);  // an interrupted rewrite must not look up to date
-  const SynthReport report = o.layout == "voc" ? write_voc(o) : write_cityscapes(o);
+  const SynthReport report = writer->second(o);
   core::write_file_atomic(stamp_path, wanted);
   return report;
 }

@@ -3,12 +3,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace deeplab::data::synth {
 
 /// What `deeplab data synth` is asked for.
 struct SynthOptions {
-  std::string layout = "voc";  // voc | cityscapes
+  std::string layout = "voc";  // synth_layouts()
   std::string out;
   int num = 40;  // images in total (train + val)
   int height = 128, width = 128;
@@ -28,11 +29,15 @@ struct SynthReport {
 /// so datasets written by an older version are regenerated, never reused.
 constexpr int kGeneratorVersion = 6;
 
+/// The --layout names: voc, cityscapes, ade20k, coco_stuff, pascal_context.
+std::vector<std::string> synth_layouts();
+
 /// VOC: JPEGImages/*.jpg, SegmentationClass/*.png (VOC palette, 255 boundaries),
 /// ImageSets/Segmentation/{train,val,trainval}.txt.
 /// Cityscapes: leftImg8bit/{train,val}/<city>/*_leftImg8bit.png, gtFine/... *_gtFine_labelIds.png
 /// (8-bit) and *_gtFine_instanceIds.png (16-bit). Image i depends only on (seed, i).
-/// Both layouts get `synth.yaml` (generator version + options), written last:
+/// ADE20K, COCO-Stuff and PASCAL-Context: synth/scene_parsing_layouts.h.
+/// Every layout gets `synth.yaml` (generator version + options), written last:
 /// when it already says exactly this, the call writes nothing (unless `force`).
 SynthReport write_synthetic_dataset(const SynthOptions& options);
 
