@@ -2,7 +2,8 @@
 // (pydensecrf's C++ copy) on the same image, unary and DeepLab v2 parameters
 // as postprocess::dense_crf.  Built and run by
 // tests/postprocess/dense_crf_test.cpp's DISABLED_ ratio benchmark:
-//   g++ -O3 -march=native -DNDEBUG -I $DENSECRF/include densecrf_reference.cpp $DENSECRF/src/*.cpp
+//   g++ -O3 -march=native -DNDEBUG -I $DENSECRF/include densecrf_reference.cpp $DENSECRF/src/{densecrf,
+//       labelcompatibility,objective,pairwise,permutohedral,unary,util}.cpp
 //   densecrf_reference RGB.u8 PROBS.f32 WIDTH HEIGHT LABELS OUT.u8
 // RGB: H x W x 3 bytes; PROBS: C x H x W floats (a softmax).  Prints the
 // seconds of setup + 10 mean-field iterations; writes the argmax labels.

@@ -63,11 +63,13 @@ TEST(CrfPool, ACrfErrorReachesGet) {
 }
 
 // 20 photos of VOC's sizes (500x375 and 375x500 alternating, 5 of 333x500):
-// a DeepLabv3+ MobileNet-V2 forward and the v2 CRF, one image at a time on
-// one thread each after the other, against the pool of `threads` workers
-// beside the forward.  Run with --gtest_also_run_disabled_tests.
+// a DeepLabv3+ MobileNet-V2 forward on 2 threads and the v2 CRF, one image at
+// a time (the CRF of a one-image batch on one thread, as before the pool),
+// against the pool of 2 workers beside the forward.  Run with
+// --gtest_also_run_disabled_tests.
 TEST(CrfPool, DISABLED_BenchmarkTwentyPhotosBesideTheForward) {
-  const int threads = at::get_num_threads();
+  const int threads = 2, before = at::get_num_threads();
+  at::set_num_threads(threads);  // the forward's threads, and the pool's workers
   models::ModelConfig config;
   config.arch = "deeplabv3plus";
   config.num_classes = 21;
@@ -100,8 +102,11 @@ TEST(CrfPool, DISABLED_BenchmarkTwentyPhotosBesideTheForward) {
     for (auto& p : in_flight) p.get();
   }
   const double pooled = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("20 photos, forward + CRF: one image at a time %.1f s, pool of %d beside the forward %.1f s: %.2fx\n",
-              serial, threads, pooled, serial / pooled);
+  at::set_num_threads(before);
+  std::printf(
+      "20 photos, forward + CRF on %d threads: one image at a time %.1f s, pool of %d beside the forward %.1f s: "
+      "%.2fx\n",
+      threads, serial, threads, pooled, serial / pooled);
 }
 
 }  // namespace
