@@ -35,6 +35,13 @@ bool synth_is_val(const SynthOptions& o, int i) {
   return i >= o.num - synth_num_val(o);  // the last ones: train and val never share an index
 }
 
+void write_split_lists(const std::string& dir, const std::string& train, const std::string& val) {
+  const fs::path sets(dir);
+  core::write_file_atomic((sets / "train.txt").string(), train);
+  core::write_file_atomic((sets / "val.txt").string(), val);
+  core::write_file_atomic((sets / "trainval.txt").string(), train + val);
+}
+
 std::string synth_numbered(const char* format, int i) {
   char buf[64];
   std::snprintf(buf, sizeof buf, format, i);
@@ -112,10 +119,7 @@ SynthReport write_pascal_context(const SynthOptions& o) {
     (synth_is_val(o, i) ? val : train) += id + "\n";
     ++(synth_is_val(o, i) ? report.val : report.train);
   }
-  const fs::path sets = root / "ImageSets" / "Main";
-  core::write_file_atomic((sets / "train.txt").string(), train);
-  core::write_file_atomic((sets / "val.txt").string(), val);
-  core::write_file_atomic((sets / "trainval.txt").string(), train + val);
+  write_split_lists((root / "ImageSets" / "Main").string(), train, val);
   return report;
 }
 

@@ -43,5 +43,7 @@ SynthReport write_pascal_context(const SynthOptions& options);
 int synth_num_val(const SynthOptions& options);
 bool synth_is_val(const SynthOptions& options, int index);
 std::string synth_numbered(const char* format, int index);
+/// <dir>/{train,val,trainval}.txt, one id a line (VOC's ImageSets lists).
+void write_split_lists(const std::string& dir, const std::string& train, const std::string& val);
 
 }  // namespace deeplab::data::synth

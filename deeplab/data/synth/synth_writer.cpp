@@ -49,10 +49,7 @@ SynthReport write_voc(const SynthOptions& o) {
     (synth_is_val(o, i) ? val : train) += id + "\n";
     ++(synth_is_val(o, i) ? report.val : report.train);
   }
-  const fs::path sets = root / "ImageSets" / "Segmentation";
-  core::write_file_atomic((sets / "train.txt").string(), train);
-  core::write_file_atomic((sets / "val.txt").string(), val);
-  core::write_file_atomic((sets / "trainval.txt").string(), train + val);
+  write_split_lists((root / "ImageSets" / "Segmentation").string(), train, val);
   return report;
 }
 
