@@ -1,0 +1,147 @@
+#include "deeplab/postprocess/mask_panoptic.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <unordered_map>
+
+#include "deeplab/core/error.h"
+
+namespace deeplab::postprocess {
+namespace {
+
+struct SlotClasses {
+  std::vector<int64_t> cls;
+  std::vector<double> confidence;
+};
+
+SlotClasses slot_classes(const at::Tensor& class_logits) {
+  const at::Tensor probs = torch::softmax(class_logits.to(torch::kDouble), 1);
+  const auto best = probs.slice(1, 0, probs.size(1) - 1).max(1);  // void dropped
+  const at::Tensor cls = std::get<1>(best).contiguous(), conf = std::get<0>(best).contiguous();
+  SlotClasses out;
+  out.cls.assign(cls.data_ptr<int64_t>(), cls.data_ptr<int64_t>() + cls.numel());
+  out.confidence.assign(conf.data_ptr<double>(), conf.data_ptr<double>() + conf.numel());
+  return out;
+}
+
+// Pixels whose value's region (all pixels of that value) is smaller than
+// `limit` become 0; 0 itself stays 0.
+void drop_small_regions(std::vector<int64_t>& values, int64_t limit) {
+  if (limit <= 0) return;
+  std::unordered_map<int64_t, int64_t> count;  // value -> pixels
+  for (const int64_t v : values) ++count[v];
+  for (int64_t& v : values) {
+    if (v != 0 && count[v] < limit) v = 0;
+  }
+}
+
+}  // namespace
+
+PanopticPrediction mask_panoptic(const at::Tensor& mask_logits, const at::Tensor& class_logits,
+                                 const MaskPanopticOptions& o) {
+  if (mask_logits.dim() != 3 || class_logits.dim() != 2 || class_logits.size(0) != mask_logits.size(0) ||
+      class_logits.size(1) < 2) {
+    throw DataError("mask_panoptic: expected mask logits [S, H, W] and class logits [S, K + 1], got " +
+                    std::to_string(mask_logits.dim()) + "-D and " + std::to_string(class_logits.dim()) + "-D");
+  }
+  const int64_t slots = mask_logits.size(0), h = mask_logits.size(1), w = mask_logits.size(2), pixels = h * w;
+  const SlotClasses classes = slot_classes(class_logits);
+  const int64_t num_classes = class_logits.size(1) - 1;
+  std::vector<bool> is_thing(static_cast<size_t>(num_classes), false);
+  for (const int t : o.thing_ids) {
+    if (t >= 0 && t < num_classes) is_thing[static_cast<size_t>(t)] = true;
+  }
+  // The slots' probabilities at each pixel, and each slot's binary mask.
+  const at::Tensor probs = torch::softmax(mask_logits.to(torch::kDouble).reshape({slots, pixels}), 0).contiguous();
+  const double* p = probs.data_ptr<double>();
+  std::vector<double> score(static_cast<size_t>(slots), 0.0);
+  for (int64_t s = 0; s < slots; ++s) {
+    double sum = 0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < pixels; ++i) {
+      const double v = p[s * pixels + i];
+      if (v > o.pixel_confidence_threshold) {
+        sum += v;
+        ++n;
+      }
+    }
+    const double mask_score = n > 0 ? sum / static_cast<double>(n) : 0.0;
+    score[static_cast<size_t>(s)] = std::pow(classes.confidence[static_cast<size_t>(s)], o.reorder_class_weight) *
+                                    std::pow(mask_score, o.reorder_mask_weight);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(slots));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)]; });
+
+  // Paint: slot_of[i] = the slot that owns pixel i, -1 for none.
+  std::vector<int64_t> slot_of(static_cast<size_t>(pixels), -1);
+  for (const int64_t s : order) {
+    const int64_t c = classes.cls[static_cast<size_t>(s)];
+    const double threshold = is_thing[static_cast<size_t>(c)] ? o.class_threshold_thing : o.class_threshold_stuff;
+    if (classes.confidence[static_cast<size_t>(s)] < threshold) continue;
+    int64_t original = 0, unpainted = 0;
+    for (int64_t i = 0; i < pixels; ++i) {
+      if (p[s * pixels + i] > o.pixel_confidence_threshold) {
+        ++original;
+        unpainted += slot_of[static_cast<size_t>(i)] < 0;
+      }
+    }
+    if (!(static_cast<double>(unpainted) > static_cast<double>(original) * o.overlap_threshold)) continue;
+    for (int64_t i = 0; i < pixels; ++i) {
+      if (p[s * pixels + i] > o.pixel_confidence_threshold && slot_of[static_cast<size_t>(i)] < 0) {
+        slot_of[static_cast<size_t>(i)] = s;
+      }
+    }
+  }
+
+  // Area limits: thing instances by slot, stuff by class (1-based, 0 = none).
+  std::vector<int64_t> thing_slot(static_cast<size_t>(pixels), 0), stuff_class(static_cast<size_t>(pixels), 0);
+  for (int64_t i = 0; i < pixels; ++i) {
+    const int64_t s = slot_of[static_cast<size_t>(i)];
+    if (s < 0) continue;
+    const int64_t c = classes.cls[static_cast<size_t>(s)];
+    (is_thing[static_cast<size_t>(c)] ? thing_slot : stuff_class)[static_cast<size_t>(i)] =
+        is_thing[static_cast<size_t>(c)] ? s + 1 : c + 1;
+  }
+  drop_small_regions(thing_slot, o.thing_area_limit);
+  drop_small_regions(stuff_class, o.stuff_area_limit);
+
+  // Instance numbers k = 1, 2 ... per class, in painting order.
+  std::vector<int64_t> instance(static_cast<size_t>(slots), 0);
+  std::vector<int64_t> next(static_cast<size_t>(num_classes), 1);
+  std::vector<bool> present(static_cast<size_t>(slots), false);
+  for (const int64_t s : thing_slot) {
+    if (s > 0) present[static_cast<size_t>(s - 1)] = true;
+  }
+  for (const int64_t s : order) {
+    if (present[static_cast<size_t>(s)]) {
+      instance[static_cast<size_t>(s)] = next[static_cast<size_t>(classes.cls[static_cast<size_t>(s)])]++;
+    }
+  }
+  PanopticPrediction out;
+  out.panoptic = torch::full({h, w}, -1, torch::kInt);
+  out.semantic = torch::full({h, w}, -1, torch::kLong);
+  int32_t* pan = out.panoptic.data_ptr<int32_t>();
+  int64_t* sem = out.semantic.data_ptr<int64_t>();
+  for (int64_t i = 0; i < pixels; ++i) {
+    if (thing_slot[static_cast<size_t>(i)] > 0) {
+      const int64_t s = thing_slot[static_cast<size_t>(i)] - 1, c = classes.cls[static_cast<size_t>(s)];
+      pan[i] = static_cast<int32_t>(c * o.label_divisor + instance[static_cast<size_t>(s)]);
+      sem[i] = c;
+    } else if (stuff_class[static_cast<size_t>(i)] > 0) {
+      const int64_t c = stuff_class[static_cast<size_t>(i)] - 1;
+      pan[i] = static_cast<int32_t>(c * o.label_divisor);
+      sem[i] = c;
+    }
+  }
+  out.centers = torch::zeros({0, 2}, torch::kLong);
+  out.center_scores = torch::zeros({0}, torch::kFloat);
+  return out;
+}
+
+}  // namespace deeplab::postprocess

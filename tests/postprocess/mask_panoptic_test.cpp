@@ -1,0 +1,136 @@
+// Mask-wise panoptic post-processing (MaX/kMaX-DeepLab, deeplab2's
+// evaluator.proto settings) on constructed slot outputs: overlapping slots
+// (the more confident paints first; one that would mostly repaint is
+// dropped), a slot below every threshold, all-void, the area limits, and a
+// round trip that gives back the ground truth segment for segment.
+
+#include "deeplab/postprocess/mask_panoptic.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <set>
+
+namespace deeplab::postprocess {
+namespace {
+
+constexpr int64_t kH = 64, kW = 64, kClasses = 4;  // classes 0, 1 stuff; 2, 3 things
+
+MaskPanopticOptions options() {
+  MaskPanopticOptions o;
+  o.thing_ids = {2, 3};
+  return o;  // Cityscapes' settings: 0.4 pixel, 0.5 / 0.3 class, overlap 0.9, areas 256 / 2048
+}
+
+// Slot logits: high inside `mask` (bool [H, W]), low outside.
+at::Tensor slot_logits(const at::Tensor& mask) { return torch::where(mask, 10.0, -10.0).to(torch::kDouble); }
+
+// Class logits of one slot: `confident` logit on class `c`, 0 elsewhere (void included).
+at::Tensor class_row(int64_t c, double confident) {
+  auto row = torch::zeros({kClasses + 1}, torch::kDouble);
+  row[c] = confident;
+  return row;
+}
+
+at::Tensor box(int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+  auto m = torch::zeros({kH, kW}, torch::kBool);
+  m.slice(0, y0, y1).slice(1, x0, x1).fill_(true);
+  return m;
+}
+
+// Slots that own nothing: uniform logits everywhere, void class.
+at::Tensor background_slot() { return torch::zeros({kH, kW}, torch::kDouble); }
+
+std::map<int32_t, int64_t> areas(const at::Tensor& panoptic) {
+  std::map<int32_t, int64_t> out;
+  const auto p = panoptic.contiguous();
+  for (int64_t i = 0; i < p.numel(); ++i) ++out[p.data_ptr<int32_t>()[i]];
+  return out;
+}
+
+TEST(MaskPanoptic, TheMoreConfidentSlotPaintsFirstAndARepaintingOneIsDropped) {
+  // Stuff 0 everywhere; thing A (class 2, very confident) on rows 0-31, thing B
+  // (class 3, less) on rows 16-39: half of B is A's, so B is dropped (0.5 <= 0.9).
+  const auto everything = torch::ones({kH, kW}, torch::kBool);
+  auto a = box(0, 32, 0, 64), b = box(16, 40, 0, 64);
+  at::Tensor masks = torch::stack({slot_logits(everything) - 15, slot_logits(a), slot_logits(b)});
+  at::Tensor classes = torch::stack({class_row(0, 8), class_row(2, 9), class_row(3, 6)});
+  PanopticPrediction out = mask_panoptic(masks, classes, options());
+  auto got = areas(out.panoptic);
+  EXPECT_EQ(got[2001], 32 * 64) << "A";
+  EXPECT_EQ(got.count(3001), 0u) << "B repaints half of A";
+  // B on rows 30-63 overlaps A by 2 of 34 rows: more than 90 % is new, so it
+  // paints the rest.
+  b = box(30, 64, 0, 64);
+  masks = torch::stack({slot_logits(a), slot_logits(b)});
+  classes = torch::stack({class_row(2, 9), class_row(3, 6)});
+  got = areas(mask_panoptic(masks, classes, options()).panoptic);
+  EXPECT_EQ(got[2001], 32 * 64);
+  EXPECT_EQ(got[3001], 32 * 64);
+}
+
+TEST(MaskPanoptic, ASlotBelowEveryThresholdAndAllVoidPaintNothing) {
+  const auto a = box(0, 32, 0, 64);
+  // Class confidence of a 3-way tie over 4 classes + void is about 0.3: below the thing threshold 0.5.
+  auto classes = torch::stack({class_row(2, 0.5), class_row(0, 9)});
+  auto masks = torch::stack({slot_logits(a), slot_logits(~a)});
+  auto got = areas(mask_panoptic(masks, classes, options()).panoptic);
+  EXPECT_EQ(got[-1], 32 * 64) << "the unconfident thing's pixels are void";
+  EXPECT_EQ(got[0], 32 * 64) << "the confident stuff slot still paints";
+  // Every slot's void logit wins: the whole image is void.
+  auto all_void = torch::zeros({2, kClasses + 1}, torch::kDouble);
+  all_void.select(1, kClasses).fill_(9);
+  const PanopticPrediction none = mask_panoptic(masks, all_void, options());
+  EXPECT_EQ(areas(none.panoptic), (std::map<int32_t, int64_t>{{-1, kH * kW}}));
+  EXPECT_EQ(none.semantic.min().item<int64_t>(), -1);
+}
+
+TEST(MaskPanoptic, SmallInstancesAndSmallStuffBecomeVoid) {
+  const auto small_thing = box(0, 10, 0, 10);      // 100 px < 256
+  const auto small_stuff = box(20, 40, 0, 50);     // 1000 px < 2048
+  const auto rest = ~(small_thing | small_stuff);  // 2996 px of stuff 0
+  auto masks = torch::stack({slot_logits(small_thing), slot_logits(small_stuff), slot_logits(rest)});
+  auto classes = torch::stack({class_row(2, 9), class_row(1, 9), class_row(0, 9)});
+  auto got = areas(mask_panoptic(masks, classes, options()).panoptic);
+  EXPECT_EQ(got[-1], 100 + 1000);
+  EXPECT_EQ(got[0], kH * kW - 1100);
+  EXPECT_EQ(got.size(), 2u);
+}
+
+TEST(MaskPanoptic, IdealSlotsGiveBackTheGroundTruth) {
+  // Ground truth: stuff 0 (top), stuff 1 (bottom), three things of class 2
+  // and one of class 3, each above the area limits; 8 slots, 2 of them unused.
+  std::vector<std::pair<at::Tensor, int64_t>> segments = {{box(0, 16, 0, 64), 0},   {box(48, 64, 0, 64), 1},
+                                                          {box(16, 48, 0, 20), 2},  {box(16, 48, 20, 40), 2},
+                                                          {box(16, 32, 40, 64), 2}, {box(32, 48, 40, 64), 3}};
+  std::vector<at::Tensor> masks, classes;
+  for (const auto& [mask, cls] : segments) {
+    masks.push_back(slot_logits(mask));
+    classes.push_back(class_row(cls, 9));
+  }
+  for (int unused = 0; unused < 2; ++unused) {
+    masks.push_back(background_slot() - 20);
+    auto row = torch::zeros({kClasses + 1}, torch::kDouble);
+    row[kClasses] = 9;  // void
+    classes.push_back(row);
+  }
+  MaskPanopticOptions o = options();
+  o.stuff_area_limit = 1000;  // the stuff segments have 1024 px each, the things 384-640
+  const PanopticPrediction out = mask_panoptic(torch::stack(masks), torch::stack(classes), o);
+  // Every ground-truth segment is exactly one predicted segment of its class.
+  std::set<int32_t> seen;
+  for (const auto& [mask, cls] : segments) {
+    const at::Tensor ids = out.panoptic.masked_select(mask);
+    const int32_t id = ids[0].item<int32_t>();
+    EXPECT_TRUE(torch::equal(ids, torch::full_like(ids, id))) << "one id over the segment";
+    EXPECT_EQ((out.panoptic == id).sum().item<int64_t>(), mask.sum().item<int64_t>()) << "and nowhere else";
+    EXPECT_EQ(id / 1000, cls);
+    EXPECT_TRUE(seen.insert(id).second) << "distinct segments";
+  }
+  EXPECT_EQ((out.panoptic == -1).sum().item<int64_t>(), 0);
+  EXPECT_TRUE(seen.count(2001) && seen.count(2002) && seen.count(2003) && seen.count(3001));
+}
+
+}  // namespace
+}  // namespace deeplab::postprocess
