@@ -80,6 +80,18 @@ INSTANTIATE_TEST_SUITE_P(AllArchsAndBackbones, ModelShapes, ::testing::ValuesIn(
                                   std::to_string(std::get<2>(info.param));
                          });
 
+// deeplab2's own constant (model/pixel_encoder/axial_resnet_test.py): its
+// ResNet-50 pixel encoder, the classification head left out, has 23,508,032
+// trainable weights; ours, BN statistics (buffers) not counted, the same.
+TEST(Deeplab2Constants, ResNet50EncoderParameters) {
+  models::BackboneConfig config;
+  config.name = "resnet50";
+  const auto backbone = models::build_backbone(config);
+  int64_t count = 0;
+  for (const auto& p : backbone->parameters()) count += p.numel();
+  EXPECT_EQ(count, 23508032);
+}
+
 TEST(ModelBackward, EveryTrainableParameterGetsAFiniteGradient) {
   for (const char* backbone : {"resnet50", "mobilenet_v3_large", "xception65", "vgg16"}) {
     for (const char* arch : kArchs) {
