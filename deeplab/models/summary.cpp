@@ -41,7 +41,9 @@ double count_conv_macs(DeepLabImpl& model, int64_t height, int64_t width) {
   g_conv_macs = 0;
   auto handle = at::addThreadLocalCallback(
       at::RecordFunctionCallback(on_op_start, on_op_end).needsInputs(true).needsOutputs(true));
-  model.forward(torch::zeros({1, 3, height, width}));
+  // On the model's device: a CUDA model cannot take a CPU input.
+  const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
+  model.forward(torch::zeros({1, 3, height, width}, torch::TensorOptions().device(device)));
   at::removeCallback(handle);
   model.train(was_training);
   return static_cast<double>(g_conv_macs.load());

@@ -251,25 +251,34 @@ Trainer::BatchLoss Trainer::forward_backward(data::Batch batch, bool last_of_ste
   return result;
 }
 
-void Trainer::apply_step(bool finite) {
+bool Trainer::apply_step(bool loss_finite) {
   auto params = optimizer_.optimizer().param_groups();
   std::vector<torch::Tensor> all;
   for (auto& group : params) all.insert(all.end(), group.params().begin(), group.params().end());
-  if (options_.amp == "fp16") {
-    finite = scaler_.unscale(all) && finite;
-    scaler_.update(finite);
-  }
-  if (!finite) {
+  if (!loss_finite) {
     if (!options_.skip_nonfinite) {
       throw Error("non-finite loss at iteration " + std::to_string(state_.iteration + 1) +
                   "; the last checkpoint is in " + options_.work_dir +
                   "/checkpoints (set train.skip_nonfinite: true to skip such steps)");
     }
+    if (options_.amp == "fp16") scaler_.update(false);
     ++state_.skipped_steps;
-    return;
+    return false;
+  }
+  if (options_.amp == "fp16") {
+    // Scaled fp16 gradients overflow now and then, the first steps above all
+    // (the scale starts at 2^16): as PyTorch's GradScaler, the step is
+    // skipped and the scale halved; it is no error.
+    const bool grads_finite = scaler_.unscale(all);
+    scaler_.update(grads_finite);
+    if (!grads_finite) {
+      ++state_.skipped_steps;
+      return false;
+    }
   }
   if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(all, options_.clip_grad_norm);
   optimizer_.optimizer().step();
+  return true;
 }
 
 StepResult Trainer::run_step() {
@@ -304,14 +313,14 @@ StepResult Trainer::run_step() {
   }
   agree_across_ranks(result, finite);
   for (auto& hook : hooks_) hook->after_backward(*this);
-  apply_step(finite);
+  const bool applied = apply_step(finite);
   // As torch DDP's broadcast_buffers, but after the step so that hooks
   // (evaluation, checkpoints) see the same model on every rank: rank 0's
   // buffers (plain BN's running statistics would drift apart per rank, and
   // a sharded evaluation would score a mix of models).
   if (group_) group_->broadcast(model_->buffers(), 0);
   result.times.update = seconds_since(update_start);
-  result.skipped = !finite;
+  result.skipped = !applied;
   ++state_.iteration;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   last_step_ = result;

@@ -128,7 +128,9 @@ class Trainer {
   void move_to_device(data::Batch& batch) const;
   BatchLoss forward_backward(data::Batch batch, bool last_of_step, StepTimes& times);
   void agree_across_ranks(StepResult& result, bool& finite);
-  void apply_step(bool finite);
+  /// The optimizer step; false when it was skipped (fp16 gradients overflowed,
+  /// or a non-finite loss under train.skip_nonfinite).
+  bool apply_step(bool loss_finite);
   void reseed_for_new_world(int64_t saved_world_size);
   TensorMap state_dict() const;
   void load_state_dict(const TensorMap& state);

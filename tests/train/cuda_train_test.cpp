@@ -26,27 +26,31 @@ namespace {
 
 const c10::Device kGpu(c10::kCUDA, 0);
 
-TrainConfig small_train(int max_iters, const std::string& amp = "none") {
+TrainConfig small_train(int max_iters, const std::string& amp = "none", const std::string& optimizer = "adamw") {
   TrainConfig t;
   t.max_iters = max_iters;
   t.lr = 0.01;
-  t.optimizer.name = "adamw";
+  t.optimizer.name = optimizer;
   t.amp = amp;
   return t;
 }
 
 // The head's dropout (0.5) draws from the CUDA generator every step, so a
 // resume that lost the generator's state would differ at once.
-Trainer make(const testing::TempDir& dir, int max_iters, c10::Device device, const std::string& amp = "none") {
+Trainer make(const testing::TempDir& dir, int max_iters, c10::Device device, const std::string& amp = "none",
+             const std::string& optimizer = "adamw") {
   return testing::trainer_from_parts(testing::tiny_deeplab("bn", /*aux=*/false, /*dropout=*/0.5),
                                      testing::memory_loader(testing::memory_voc(6, 40), 2, 32, true, 0,
                                                             /*pin_memory=*/device.is_cuda()),
-                                     small_train(max_iters, amp), dir.path(), device);
+                                     small_train(max_iters, amp, optimizer), dir.path(), device);
 }
 
 // Bilinear upsampling's backward adds with atomics on the GPU, so two runs of
 // the same steps differ in the last bits; a lost generator state changes the
-// loss by orders of magnitude more (the dropout masks).
+// loss by orders of magnitude more (the dropout masks).  The run uses SGD:
+// Adam's first steps move every weight by about lr * sign(gradient), so a
+// gradient that is zero but for those last bits would move by lr either way
+// (on an H200, 1e-3 of the loss after one step).
 constexpr double kSameRunTolerance = 1e-4;
 
 TEST(CudaTraining, ResumedRunContinuesAsTheStraightOne) {
@@ -54,16 +58,16 @@ TEST(CudaTraining, ResumedRunContinuesAsTheStraightOne) {
   at::globalContext().setDeterministicCuDNN(true);
   testing::TempDir dir;
   torch::manual_seed(11);
-  Trainer straight = make(dir, 6, kGpu);
+  Trainer straight = make(dir, 6, kGpu, "none", "sgd");
   std::vector<double> expected;
   for (int i = 0; i < 6; ++i) expected.push_back(straight.run_step().loss);
 
   torch::manual_seed(11);
-  Trainer stopped = make(dir, 6, kGpu);
+  Trainer stopped = make(dir, 6, kGpu, "none", "sgd");
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(stopped.run_step().loss, expected[i], kSameRunTolerance * expected[i]);
   const std::string path = stopped.save_checkpoint(dir.file("ckpt"));
   torch::manual_seed(999);  // the resume must restore the generators, not rely on this process's
-  Trainer resumed = make(dir, 6, kGpu);
+  Trainer resumed = make(dir, 6, kGpu, "none", "sgd");
   resumed.resume(path);
   for (int i = 3; i < 6; ++i) EXPECT_NEAR(resumed.run_step().loss, expected[i], kSameRunTolerance * expected[i]) << i;
   at::globalContext().setDeterministicCuDNN(false);
@@ -95,7 +99,9 @@ TEST(CudaTraining, Fp16WithTheGradScalerAndBf16Learn) {
       const StepResult step = trainer.run_step();
       if (!step.skipped) losses.push_back(step.loss);
     }
-    ASSERT_GE(losses.size(), 25u) << amp << ": too many skipped steps";
+    // fp16: the scale starts at 2^16 and halves at each overflow until the
+    // gradients fit (6 skipped steps on an H200); bf16 needs no scaler.
+    ASSERT_GE(losses.size(), amp == "fp16" ? 20u : 30u) << amp << ": too many skipped steps";
     const auto mean = [](auto first, auto last) {
       return std::accumulate(first, last, 0.0) / std::distance(first, last);
     };
