@@ -4,6 +4,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/named_table.h"
+#include "deeplab/models/backbones/axial_resnet.h"
 #include "deeplab/models/backbones/mobilenet.h"
 #include "deeplab/models/backbones/resnet.h"
 #include "deeplab/models/backbones/vgg.h"
@@ -40,6 +41,11 @@ std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c, const std::st
                                           .cascade_blocks(c.cascade_blocks));
 }
 
+std::shared_ptr<BackboneImpl> make_axial_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
+  return std::make_shared<AxialResNetImpl>(
+      AxialResNetOptions().width_multiplier(c.name == "axial_resnet_s" ? 0.5 : 1.0).output_stride(c.output_stride));
+}
+
 std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::string& /*arch*/) {
   return std::make_shared<XceptionImpl>(XceptionOptions(c.name == "xception65" ? 65 : 71)
                                             .output_stride(c.output_stride)
@@ -69,6 +75,8 @@ const core::NamedTable<BackboneBuilder>& backbone_table() {
       {"mobilenet_v2", make_mobilenet},
       {"mobilenet_v3_large", make_mobilenet},
       {"mobilenet_v3_small", make_mobilenet},
+      {"axial_resnet_s", make_axial_resnet},
+      {"axial_resnet_l", make_axial_resnet},
   };
   return table;
 }
