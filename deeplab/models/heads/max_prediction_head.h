@@ -1,0 +1,74 @@
+#pragma once
+// MaX-DeepLab's prediction head (deeplab2's MaXDeepLab decoder without its
+// semantic branch), shared by kMaX-DeepLab's final output and by each of its
+// transformer layers' auxiliary outputs:
+//   pixel embedding  5x5 depthwise-BN-GELU -> 1x1-BN-GELU (head_channels) ->
+//                    1x1 + bias (embedding_channels) -> BN -> L2-normalised;
+//   mask kernels     a 1x1-BN projection of the slots' mask features;
+//   mask logits      embedding . kernel per pixel and slot, then one batch
+//                    norm over all of them (a single channel, gamma 0.1);
+//   class logits     a 1x1 + bias projection of the slots' class features,
+//                    the last class void, with log((K - 1) * 0.9 / 0.1)
+//                    added to it on every pass (a 0.9 prior towards void).
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+#include "deeplab/models/layers/conv_bn_act.h"
+#include "deeplab/models/layers/norm.h"
+
+namespace deeplab::models {
+
+/// A 1x1 projection over a sequence [B, N, in] -> [B, N, out], bias-free,
+/// with a batch norm over (B, N) per channel: deeplab2's Conv1D(use_bn).
+class SequenceProjectionImpl : public torch::nn::Module {
+ public:
+  /// `kernel_std` > 0: truncated-normal kernel of that std, else He normal.
+  SequenceProjectionImpl(int64_t in, int64_t out, bool zero_gamma = false, double kernel_std = 0);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Linear linear_{nullptr};
+  Norm2d norm_{nullptr};
+};
+TORCH_MODULE(SequenceProjection);
+
+/// Batch norm over the channels of a [B, N, C] sequence (statistics over B and N).
+torch::Tensor norm_sequence(Norm2d& norm, const torch::Tensor& x);
+
+struct MaXHeadOptions {
+  MaXHeadOptions(int64_t pixel_channels, int64_t num_classes)
+      : pixel_channels_(pixel_channels), num_classes_(num_classes) {}
+  TORCH_ARG(int64_t, pixel_channels);
+  /// Classes including the trailing void.
+  TORCH_ARG(int64_t, num_classes);
+  TORCH_ARG(int64_t, slot_channels) = 256;
+  TORCH_ARG(int64_t, head_channels) = 256;
+  TORCH_ARG(int64_t, embedding_channels) = 128;
+};
+
+struct MaXHeadOutputs {
+  torch::Tensor pixel_embedding;  // [B, E, h, w], unit length over E
+  torch::Tensor mask_logits;      // [B, N, h, w]
+  torch::Tensor class_logits;     // [B, N, K]
+};
+
+class MaXHeadImpl : public torch::nn::Module {
+ public:
+  explicit MaXHeadImpl(const MaXHeadOptions& options);
+  /// pixels [B, pixel_channels, h, w]; class and mask features [B, N, slot_channels].
+  MaXHeadOutputs forward(const torch::Tensor& pixels, const torch::Tensor& class_features,
+                         const torch::Tensor& mask_features);
+
+ private:
+  MaXHeadOptions options_;
+  Chain pixel_head_{nullptr};
+  torch::nn::Conv2d pixel_final_{nullptr};
+  Norm2d pixel_norm_{nullptr}, mask_logit_norm_{nullptr};
+  SequenceProjection mask_head_{nullptr};
+  torch::nn::Linear class_head_{nullptr};
+};
+TORCH_MODULE(MaXHead);
+
+}  // namespace deeplab::models
