@@ -38,6 +38,7 @@ std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c, const std::st
                                           .dilation_rule(c.dilation_rule)
                                           .multi_grid(multi_grid_or(c, {1, 2, 4}))
                                           .deep_stem(c.deep_stem)
+                                          .stem_pool(c.stem_pool)
                                           .cascade_blocks(c.cascade_blocks));
 }
 

@@ -25,6 +25,9 @@ struct BackboneConfig {
   /// (ResNet paper rule (1, 2, 4), Xception (1, 1, 1)).
   std::vector<int> multi_grid;
   bool deep_stem = false;
+  /// ResNet: false drops the max-pool after the stem and strides layer1's
+  /// first unit instead (kMaX-DeepLab's ResNet, deeplab2's "resnet").
+  bool stem_pool = true;
   int cascade_blocks = 0;           // DeepLabv3 cascaded copies of ResNet block4
   std::string layout = "largefov";  // VGG: largefov (DeepLab) or torchvision
   double width_mult = 1.0;
@@ -43,6 +46,7 @@ struct BackboneConfig {
     v("dilation_rule", dilation_rule, one_of({"torchvision", "paper"}));
     v("multi_grid", multi_grid, at_least(1));
     v("deep_stem", deep_stem);
+    v("stem_pool", stem_pool);
     v("cascade_blocks", cascade_blocks, in_range(0, 3));
     v("layout", layout, one_of({"largefov", "torchvision"}));
     v("width_mult", width_mult, positive());

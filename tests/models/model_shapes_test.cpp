@@ -92,6 +92,34 @@ TEST(Deeplab2Constants, ResNet50EncoderParameters) {
   EXPECT_EQ(count, 23508032);
 }
 
+// kMaX-DeepLab's ResNet-50 (deeplab2's "resnet"): no max-pool, layer1's
+// first unit strided; the same 23,508,032 weights under torchvision's names,
+// and the stem's output as a stride-2 feature for Cityscapes' stride-2 stage.
+TEST(Deeplab2Constants, KMaXResNet50StridesLayer1InsteadOfPooling) {
+  models::BackboneConfig pooled, strided;
+  pooled.name = strided.name = "resnet50";
+  pooled.output_stride = strided.output_stride = 32;
+  strided.stem_pool = false;
+  const auto a = models::build_backbone(pooled), b = models::build_backbone(strided);
+  const auto names = [](const std::shared_ptr<models::BackboneImpl>& net) {
+    std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+    for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
+    return out;
+  };
+  EXPECT_EQ(names(a), names(b));
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"stem", 2}, {"low_level", 4}, {"mid_level", 8}, {"aux", 16}, {"out", 32}};
+  b->eval();
+  const auto features = b->forward(torch::randn({1, 3, 64, 96}));
+  for (const auto& [name, stride] : expected) {
+    EXPECT_EQ(b->spec(name).stride, stride) << name;
+    EXPECT_EQ(features.at(name).size(2), 64 / stride) << name;
+    EXPECT_EQ(features.at(name).size(3), 96 / stride) << name;
+  }
+  EXPECT_EQ(b->spec("stem").channels, 64);
+  EXPECT_EQ(a->feature_specs().size(), 4u) << "the pooled ResNet has no stem feature";
+}
+
 TEST(ModelBackward, EveryTrainableParameterGetsAFiniteGradient) {
   for (const char* backbone : {"resnet50", "mobilenet_v3_large", "xception65", "vgg16"}) {
     for (const char* arch : kArchs) {

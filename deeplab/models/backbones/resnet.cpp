@@ -54,14 +54,19 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   build_stem();
   StrideTracker tracker(os);
   tracker.next(2);  // stem conv
-  tracker.next(2);  // max-pool
+  if (options.stem_pool()) {
+    tracker.next(2);  // max-pool
+  } else {
+    specs_.push_back({"stem", in_channels_, tracker.stride()});
+  }
   const auto blocks = blocks_per_stage(options.depth());
   const int64_t planes[] = {64, 128, 256, 512};
   const char* names[] = {"low_level", "mid_level", "aux", "out"};
   for (int i = 0; i < 4; ++i) {
     const bool last = i == 3 && options.cascade_blocks() == 0;
-    stages_.push_back(register_module("layer" + std::to_string(i + 1),
-                                      make_stage(planes[i], blocks[i], i == 0 ? 1 : 2, tracker, i == 3)));
+    stages_.push_back(
+        register_module("layer" + std::to_string(i + 1),
+                        make_stage(planes[i], blocks[i], i == 0 && options.stem_pool() ? 1 : 2, tracker, i == 3)));
     specs_.push_back({last || i < 3 ? names[i] : "res5", in_channels_, tracker.stride()});
   }
   // Cascaded copies of block4: each doubles the rate (v3 paper, Sec. 3.2).
@@ -83,7 +88,9 @@ void ResNetImpl::build_stem() {
     conv1_ = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   }
   bn1_ = register_module("bn1", make_norm(in_channels_));
-  maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
+  if (options_.stem_pool()) {
+    maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
+  }
 }
 
 nn::Sequential ResNetImpl::make_stage(int64_t planes, int64_t blocks, int64_t stride, StrideTracker& tracker,
@@ -112,11 +119,17 @@ nn::Sequential ResNetImpl::make_stage(int64_t planes, int64_t blocks, int64_t st
 
 Features ResNetImpl::forward(const torch::Tensor& x) {
   auto y = options_.deep_stem() ? deep_stem_->forward(x) : conv1_->forward(x);
-  y = maxpool_->forward(bn1_->forward(y).relu_());
+  y = bn1_->forward(y).relu_();
   Features features;
+  size_t spec = 0;
+  if (options_.stem_pool()) {
+    y = maxpool_->forward(y);
+  } else {
+    features[specs_[spec++].name] = y;
+  }
   for (size_t i = 0; i < stages_.size(); ++i) {
     y = stages_[i]->forward(y);
-    features[specs_[i].name] = y;
+    features[specs_[spec++].name] = y;
   }
   return features;
 }

@@ -28,6 +28,11 @@ struct ResNetOptions {
   TORCH_ARG(bool, deep_stem) = false;
   /// DeepLabv3 cascade: copies of block4 (layer5..) with doubling rates.
   TORCH_ARG(int64_t, cascade_blocks) = 0;
+  /// false: kMaX-DeepLab's ResNet (deeplab2's "resnet"): no max-pool after
+  /// the stem, the first unit of layer1 strided instead, and the stem's
+  /// activated output as a stride-2 feature "stem".  The parameters and
+  /// their names stay torchvision's, so its ImageNet weights load.
+  TORCH_ARG(bool, stem_pool) = true;
 };
 
 /// Bottleneck residual unit (stride on the 3x3 conv, as torchvision's v1.5).
@@ -43,7 +48,8 @@ class BottleneckImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
-/// Features: low_level (layer1, /4), mid_level (layer2, /8), aux (layer3), out (last stage).
+/// Features: low_level (layer1, /4), mid_level (layer2, /8), aux (layer3), out
+/// (last stage); without the stem pool also "stem" (/2).
 class ResNetImpl : public BackboneImpl {
  public:
   explicit ResNetImpl(const ResNetOptions& options);
