@@ -16,6 +16,7 @@
 #include "deeplab/inference/same_size_batcher.h"
 #include "deeplab/models/deeplab.h"
 #include "deeplab/models/inference.h"
+#include "deeplab/models/summary.h"
 
 namespace deeplab::eval {
 namespace {
@@ -217,8 +218,7 @@ EvalResult evaluate(models::DeepLabImpl& model, const data::Dataset& dataset, co
     throw ConfigError("model.num_classes is " + std::to_string(model.options().num_classes()) +
                       " but the dataset has " + std::to_string(dataset.num_classes()) + " classes");
   }
-  const auto params = model.parameters();
-  const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+  const c10::Device device = models::module_device(model);
   const bool was_training = model.is_training();
   model.eval();
   const inference::Predictor predictor(inference::OutputsFn([&model, &options](const at::Tensor& x) {

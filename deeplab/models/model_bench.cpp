@@ -70,7 +70,7 @@ ModelBenchResult benchmark_model(DeepLabImpl& model, const ModelBenchOptions& o)
   r.macs_per_image = summarize(model, o.height, o.width, 0).conv_macs;
   r.folded_bn = prepare_for_inference(model, o.inference).folded;
   torch::NoGradGuard no_grad;
-  const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
+  const auto device = module_device(model);
   const auto input = torch::randn({o.batch, 3, o.height, o.width}).to(device);
   auto forward = [&] { return infer_outputs(model, input, o.inference).at(output_name::kSemantic).value; };
   core::reset_peak_device_memory(device);

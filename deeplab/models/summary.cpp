@@ -42,8 +42,7 @@ double count_conv_macs(DeepLabImpl& model, int64_t height, int64_t width) {
   auto handle = at::addThreadLocalCallback(
       at::RecordFunctionCallback(on_op_start, on_op_end).needsInputs(true).needsOutputs(true));
   // On the model's device: a CUDA model cannot take a CPU input.
-  const auto device = model.parameters().empty() ? torch::Device(torch::kCPU) : model.parameters().front().device();
-  model.forward(torch::zeros({1, 3, height, width}, torch::TensorOptions().device(device)));
+  model.forward(torch::zeros({1, 3, height, width}, torch::TensorOptions().device(module_device(model))));
   at::removeCallback(handle);
   model.train(was_training);
   return static_cast<double>(g_conv_macs.load());
@@ -51,10 +50,8 @@ double count_conv_macs(DeepLabImpl& model, int64_t height, int64_t width) {
 
 void add_tree_lines(const torch::nn::Module& module, const std::string& name, int level, int depth,
                     std::ostringstream& out) {
-  int64_t count = 0;
-  for (const auto& p : module.parameters()) count += p.numel();
   out << std::string(2 * level, ' ') << std::left << std::setw(44 - 2 * level) << name << std::right << std::setw(14)
-      << with_thousands(count) << "\n";
+      << with_thousands(count_parameters(module)) << "\n";
   if (level + 1 >= depth) return;
   for (const auto& child : module.named_children()) {
     add_tree_lines(*child.value(), child.key(), level + 1, depth, out);
@@ -62,6 +59,17 @@ void add_tree_lines(const torch::nn::Module& module, const std::string& name, in
 }
 
 }  // namespace
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+torch::Device module_device(const torch::nn::Module& module) {
+  const auto parameters = module.parameters();
+  return parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+}
 
 std::string with_thousands(int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);

@@ -26,6 +26,12 @@ ModelSummary summarize(DeepLabImpl& model, int64_t height, int64_t width, int de
 /// Human-readable rendering of a summary.
 std::string format_summary(const ModelSummary& summary, const std::string& title);
 
+/// The number of weights in `module`'s parameters (BN statistics are buffers, not counted).
+int64_t count_parameters(const torch::nn::Module& module);
+
+/// The device of `module`'s first parameter; the CPU for a module without any.
+torch::Device module_device(const torch::nn::Module& module);
+
 /// 39638869 -> "39,638,869".
 std::string with_thousands(int64_t value);
 

@@ -11,6 +11,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/core/fs_util.h"
+#include "deeplab/models/summary.h"
 #include "deeplab/train/optimizer_archive.h"
 
 namespace deeplab::train {
@@ -189,9 +190,7 @@ void check_model_fits(torch::serialize::InputArchive& archive, torch::nn::Module
 RunState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   // Tensors land on the model's device, whichever one the run that saved
   // them used: a GPU run resumes on a CPU machine and the other way round.
-  const auto parameters = model.parameters();
-  const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters.front().device();
-  torch::serialize::InputArchive archive = open_checkpoint(path, device);
+  torch::serialize::InputArchive archive = open_checkpoint(path, models::module_device(model));
   check_model_fits(archive, model, path);
   try {
     torch::NoGradGuard no_grad;

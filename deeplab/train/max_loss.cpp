@@ -75,10 +75,10 @@ torch::Tensor segment_sums(const ImageTruth& truth, const torch::Tensor& per_slo
 
 // What the final output's matching fixes for every output of one image.
 struct Matching {
-  std::vector<int64_t> segment, slot;  // matched pairs
-  torch::Tensor slot_dice;             // [N]: a matched slot's dice with its segment
-  torch::Tensor segment_class_prob;    // [pairs]: the matched slot's probability of the segment's class
-  torch::Tensor void_share;            // [N]: share of each slot's mask on void pixels
+  torch::Tensor segment, slot, segment_class;  // [pairs] long: the matched pairs and the segments' classes
+  torch::Tensor slot_dice;                     // [N]: a matched slot's dice with its segment (0 elsewhere)
+  torch::Tensor segment_class_prob;            // [pairs]: the matched slot's probability of the segment's class
+  torch::Tensor void_share;                    // [N]: share of each slot's mask on void pixels
 };
 
 Matching match(const MaXPrediction& p, int64_t b, const ImageTruth& truth) {
@@ -87,10 +87,12 @@ Matching match(const MaXPrediction& p, int64_t b, const ImageTruth& truth) {
   const torch::Tensor non_void = truth.non_void.to(probs.device());
   const torch::Tensor masked = probs * non_void;
   const int64_t slots = probs.size(0);
+  const auto index_options = torch::TensorOptions().dtype(torch::kLong).device(probs.device());
   Matching out;
   out.slot_dice = torch::zeros({slots}, probs.options());
   out.void_share = ((probs * (1 - non_void)).sum(1) / (probs.sum(1) + kEps));
   if (truth.present.empty()) {
+    out.segment = out.slot = out.segment_class = torch::zeros({0}, index_options);
     out.segment_class_prob = torch::zeros({0}, probs.options());
     return out;
   }
@@ -104,14 +106,12 @@ Matching match(const MaXPrediction& p, int64_t b, const ImageTruth& truth) {
   const torch::Tensor cost = (-(dice * class_similarity)).to(torch::kDouble).cpu().contiguous();
   const std::vector<double> costs(cost.data_ptr<double>(), cost.data_ptr<double>() + cost.numel());
   const core::Assignment a = core::solve_assignment(costs, cost.size(0), cost.size(1));
-  std::vector<double> class_prob;
-  for (size_t k = 0; k < a.row_of.size(); ++k) {
-    out.segment.push_back(truth.present[a.row_of[k]]);
-    out.slot.push_back(a.col_of[k]);
-    out.slot_dice[a.col_of[k]] = dice[a.row_of[k]][a.col_of[k]];
-    class_prob.push_back(class_similarity[a.row_of[k]][a.col_of[k]].item<double>());
-  }
-  out.segment_class_prob = torch::tensor(class_prob, torch::TensorOptions().dtype(torch::kDouble)).to(probs.options());
+  const torch::Tensor row = torch::tensor(a.row_of, index_options), col = torch::tensor(a.col_of, index_options);
+  out.segment = rows.index_select(0, row);
+  out.segment_class = classes.index_select(0, row);
+  out.slot = col;
+  out.slot_dice.index_put_({col}, dice.index({row, col}));
+  out.segment_class_prob = class_similarity.index({row, col});
   return out;
 }
 
@@ -132,28 +132,25 @@ ImageTerms image_terms(const MaXPrediction& p, int64_t b, const ImageTruth& trut
   const torch::Tensor probs = log_probs.exp();
   const int64_t slots = probs.size(0);
   const torch::Tensor has_segment = (truth.pixel_segment >= 0).to(options.dtype()).to(options.device());
-  const auto segment_index = torch::tensor(m.segment, torch::kLong).to(options.device());
-  const auto slot_index = torch::tensor(m.slot, torch::kLong).to(options.device());
   ImageTerms terms;
 
   // Mask dice of each matched slot with its segment (prediction on segment pixels only).
-  if (m.segment.empty()) {
+  if (m.segment.numel() == 0) {
     terms.pq_mask_dice = torch::zeros({}, options);
   } else {
-    const torch::Tensor intersection = segment_sums(truth, probs).index({segment_index, slot_index});
-    const torch::Tensor predicted = (probs * has_segment).sum(1).index_select(0, slot_index);
-    const torch::Tensor area = truth.area.to(options.device()).index_select(0, segment_index).to(options.dtype());
+    const torch::Tensor intersection = segment_sums(truth, probs).index({m.segment, m.slot});
+    const torch::Tensor predicted = (probs * has_segment).sum(1).index_select(0, m.slot);
+    const torch::Tensor area = truth.area.to(options.device()).index_select(0, m.segment).to(options.dtype());
     const torch::Tensor dice_loss = 1 - (2 * intersection + 1) / (predicted + area + 1);
     terms.pq_mask_dice = (m.segment_class_prob.clamp_min(kEps) * dice_loss).sum() * (o.focal_alpha / slots);
   }
 
   // Mask-id cross-entropy: each pixel towards its segment's slot.
-  torch::Tensor slot_of_segment = torch::full({truth.area.size(0)}, -1, torch::kLong);
-  for (size_t k = 0; k < m.segment.size(); ++k) slot_of_segment[m.segment[k]] = m.slot[k];
-  const torch::Tensor pixel_slot =
-      torch::where(truth.pixel_segment >= 0, slot_of_segment.index({truth.pixel_segment.clamp_min(0)}),
-                   torch::full_like(truth.pixel_segment, -1))
-          .to(options.device());
+  const torch::Tensor pixel_segment = truth.pixel_segment.to(options.device());
+  const torch::Tensor slot_of_segment =
+      torch::full({truth.area.size(0)}, -1, m.slot.options()).index_put_({m.segment}, m.slot);
+  const torch::Tensor pixel_slot = torch::where(pixel_segment >= 0, slot_of_segment.index({pixel_segment.clamp_min(0)}),
+                                                torch::full_like(pixel_segment, -1));
   const torch::Tensor matched = pixel_slot >= 0;
   const torch::Tensor pixel_ce = -log_probs.gather(0, pixel_slot.clamp_min(0).unsqueeze(0)).squeeze(0) *
                                  matched.to(options.dtype()) * truth.non_void.to(options.device());
@@ -161,15 +158,9 @@ ImageTerms image_terms(const MaXPrediction& p, int64_t b, const ImageTruth& trut
 
   // Slot classes: matched slots towards their segment's class, the rest towards void.
   const int64_t void_class = p.class_logits.size(2) - 1;
-  torch::Tensor target = torch::full({slots}, void_class, torch::kLong);
-  torch::Tensor positive = torch::zeros({slots}, torch::kBool);
-  for (size_t k = 0; k < m.segment.size(); ++k) {
-    const auto it = std::find(truth.present.begin(), truth.present.end(), m.segment[k]);
-    target[m.slot[k]] = truth.present_class[it - truth.present.begin()];
-    positive[m.slot[k]] = true;
-  }
-  target = target.to(options.device());
-  positive = positive.to(options.device());
+  const torch::Tensor target = torch::full({slots}, void_class, m.slot.options()).index_put_({m.slot}, m.segment_class);
+  const torch::Tensor positive =
+      torch::zeros({slots}, m.slot.options().dtype(torch::kBool)).index_put_({m.slot}, torch::tensor(true));
   const torch::Tensor class_ce = -torch::log_softmax(p.class_logits[b], -1).gather(1, target.unsqueeze(1)).squeeze(1);
   const torch::Tensor alpha =
       torch::where(positive, torch::full_like(class_ce, o.focal_alpha), torch::full_like(class_ce, 1 - o.focal_alpha));

@@ -17,7 +17,8 @@ bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) const {
   if (grads.empty()) return true;
   // Fused over the list and one device-to-host read for all of them: a read
   // per parameter would stall a GPU step ~160 times.  A norm is inf or NaN
-  // exactly when its tensor holds an inf or a NaN.
+  // when its tensor holds an inf or a NaN (or finite values beyond ~1e19,
+  // whose squares overflow: a step that also wants a smaller scale).
   at::_foreach_mul_(grads, 1.0 / scale_);
   return torch::isfinite(torch::stack(at::_foreach_norm(grads, 2))).all().item<bool>();
 }

@@ -13,15 +13,10 @@
 #include "deeplab/models/backbones/axial_resnet.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/layers/axial_block.h"
+#include "deeplab/models/summary.h"
 
 namespace deeplab::models {
 namespace {
-
-int64_t count_parameters(torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
 
 // deeplab2 model/encoder/axial_resnet_instances_test.py: trainable weights
 // without the classification head.
@@ -157,7 +152,7 @@ TEST(AxialAttention2D, AttendsAlongBothAxesWithTheStride) {
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 16, 5, 4}));
   // Global along each axis: a change in one corner reaches the far corner.
   torch::Tensor x = torch::randn({1, 16, 9, 7});
-  const torch::Tensor before = AxialAttention2D(attention)->forward(x);
+  const torch::Tensor before = attention->forward(x);
   x[0][0][0][0] += 5.0;
   const torch::Tensor after = attention->forward(x);
   EXPECT_GT((after[0].select(1, 4).select(1, 3) - before[0].select(1, 4).select(1, 3)).abs().max().item<double>(), 0);

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/summary.h"
 
 namespace deeplab::models {
 namespace {
@@ -17,12 +18,6 @@ std::vector<FeatureSpec> resnet50_levels(bool with_stem) {
   std::vector<FeatureSpec> levels = {{"res5", 2048, 32}, {"res4", 1024, 16}, {"res3", 512, 8}, {"res2", 256, 4}};
   if (with_stem) levels.push_back({"stem", 64, 2});
   return levels;
-}
-
-int64_t count_parameters(torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
 }
 
 // The counts follow deeplab2's kmax.py, axial_block_groups.py and

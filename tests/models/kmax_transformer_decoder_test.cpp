@@ -12,15 +12,10 @@
 
 #include "deeplab/models/heads/kmax_pixel_decoder.h"
 #include "deeplab/models/heads/max_prediction_head.h"
+#include "deeplab/models/summary.h"
 
 namespace deeplab::models {
 namespace {
-
-int64_t count_parameters(torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
 
 // deeplab2 model/kmax_deeplab_test.py: kMaX-DeepLab with ConvNeXt-B on COCO
 // (128 slots, 134 classes with void), without the auxiliary semantic branch,

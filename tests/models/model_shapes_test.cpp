@@ -10,6 +10,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/models/summary.h"
 
 namespace deeplab::models {
 namespace {
@@ -86,10 +87,7 @@ INSTANTIATE_TEST_SUITE_P(AllArchsAndBackbones, ModelShapes, ::testing::ValuesIn(
 TEST(Deeplab2Constants, ResNet50EncoderParameters) {
   models::BackboneConfig config;
   config.name = "resnet50";
-  const auto backbone = models::build_backbone(config);
-  int64_t count = 0;
-  for (const auto& p : backbone->parameters()) count += p.numel();
-  EXPECT_EQ(count, 23508032);
+  EXPECT_EQ(models::count_parameters(*models::build_backbone(config)), 23508032);
 }
 
 // kMaX-DeepLab's ResNet-50 (deeplab2's "resnet"): no max-pool, layer1's

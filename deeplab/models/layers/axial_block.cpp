@@ -6,10 +6,17 @@
 
 namespace deeplab::models {
 
+namespace {
+void check_activation(const std::string& name) {
+  if (name != "relu" && name != "gelu") {
+    throw Error("axial block: unknown activation '" + name + "'; expected relu or gelu");
+  }
+}
+}  // namespace
+
 torch::Tensor apply_activation(const std::string& name, const torch::Tensor& x) {
-  if (name == "relu") return torch::relu(x);
-  if (name == "gelu") return torch::gelu(x);
-  throw Error("axial block: unknown activation '" + name + "'; expected relu or gelu");
+  check_activation(name);
+  return name == "relu" ? torch::relu(x) : torch::gelu(x);
 }
 
 torch::Tensor drop_path(const torch::Tensor& x, double keep, bool training) {
@@ -21,9 +28,7 @@ torch::Tensor drop_path(const torch::Tensor& x, double keep, bool training) {
 }
 
 AxialBlockImpl::AxialBlockImpl(const AxialBlockOptions& o) : options_(o) {
-  if (o.activation() != "relu" && o.activation() != "gelu") {
-    throw Error("axial block: unknown activation '" + o.activation() + "'; expected relu or gelu");
-  }
+  check_activation(o.activation());
   const int64_t width = o.axial() ? 2 * o.filters() : o.filters();
   const int64_t out = 4 * o.filters();
   conv1_ = register_module("conv1", conv_bn_act(ConvBnActOptions(o.in_channels(), width, 1).activation("")));
