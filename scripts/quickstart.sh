@@ -5,6 +5,7 @@
 # (unless its synth.yaml is stale) and starts a fresh training run.
 #   scripts/quickstart.sh              semantic: synthetic VOC layout, mIoU
 #   scripts/quickstart.sh --panoptic   Panoptic-DeepLab: synthetic Cityscapes layout, PQ + mIoU
+#   scripts/quickstart.sh --kmax       kMaX-DeepLab on the same data and budget, PQ + mIoU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-semantic}
@@ -14,18 +15,24 @@ t0=$(stamp)
 BUILD_TARGET=deeplab scripts/setup.sh   # the tool only; scripts/test.sh builds the tests
 t_setup=$(( $(stamp) - t0 ))
 
-if [ "$MODE" = "--panoptic" ]; then
+if [ "$MODE" = "--panoptic" ] || [ "$MODE" = "--kmax" ]; then
   CONFIG=configs/quickstart/synthetic_cityscapes_panoptic.yaml
-  DATA=datasets/data/synthetic_cityscapes
   WORK=work_dirs/quickstart_panoptic
+  if [ "$MODE" = "--kmax" ]; then
+    CONFIG=configs/quickstart/synthetic_cityscapes_kmax.yaml
+    WORK=work_dirs/quickstart_kmax
+  fi
+  DATA=datasets/data/synthetic_cityscapes
   SYNTH=(--layout cityscapes --num 600 --val-fraction 0.1 --size 128x256)
   BEST="best val PQ"
-else
+elif [ "$MODE" = semantic ]; then
   CONFIG=configs/quickstart/synthetic_voc.yaml
   DATA=datasets/data/synthetic_voc
   WORK=work_dirs/quickstart
   SYNTH=(--layout voc --num 1000 --val-fraction 0.1 --size 128x128)
   BEST="best val mIoU"
+else
+  echo "quickstart: unknown mode '$MODE' (expected --panoptic or --kmax, or nothing)" >&2; exit 2
 fi
 build/deeplab --version
 
@@ -45,7 +52,7 @@ t3=$(stamp)
 build/deeplab eval -c "$CONFIG" --weights "$WORK/best.pth" --json "$WORK/eval.json" --save-vis "$WORK/vis"
 t_eval=$(( $(stamp) - t3 ))
 
-if [ "$MODE" != "--panoptic" ]; then  # predict takes panoptic configs too; that run shows PQ instead
+if [ "$MODE" = semantic ]; then  # predict takes panoptic configs too; those runs show PQ instead
   echo "== predicting four val photos (label PNG, colour mask, overlay) into $WORK/predict"
   mapfile -t PHOTOS < <(head -n 4 "$DATA/ImageSets/Segmentation/val.txt" | sed "s|.*|$DATA/JPEGImages/&.jpg|")
   build/deeplab predict -c "$CONFIG" --weights "$WORK/best.pth" "${PHOTOS[@]}" --out "$WORK/predict" --overlay --no-progress

@@ -41,6 +41,34 @@ inline core::Check odd_window() {
   return c;
 }
 
+/// `data.panoptic.mask`: the mask-wise post-processing of mask transformers
+/// (kmax_deeplab; postprocess/mask_panoptic.h), evaluator.proto's names.
+/// Defaults: deeplab2's Cityscapes kMaX config; COCO: 0.7 / 0.5, 0.8, 400 /
+/// 6400, mask weight 1.  Areas are in input pixels.
+struct MaskPanopticDataConfig {
+  double pixel_confidence_threshold = 0.4;
+  double class_threshold_thing = 0.5;
+  double class_threshold_stuff = 0.3;
+  double overlap_threshold = 0.9;
+  int64_t thing_area_limit = 256;
+  int64_t stuff_area_limit = 2048;
+  double reorder_class_weight = 1.0;
+  double reorder_mask_weight = 0.0;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("pixel_confidence_threshold", pixel_confidence_threshold, in_range(0, 1));
+    v("class_threshold_thing", class_threshold_thing, in_range(0, 1));
+    v("class_threshold_stuff", class_threshold_stuff, in_range(0, 1));
+    v("overlap_threshold", overlap_threshold, in_range(0, 1));
+    v("thing_area_limit", thing_area_limit, non_negative());
+    v("stuff_area_limit", stuff_area_limit, non_negative());
+    v("reorder_class_weight", reorder_class_weight, non_negative());
+    v("reorder_mask_weight", reorder_mask_weight, non_negative());
+  }
+};
+
 /// `data.panoptic`: Panoptic-DeepLab targets and post-processing; every constant in
 /// pixels lives here. Defaults: deeplab2's Cityscapes configs.
 struct PanopticDataConfig {
@@ -53,6 +81,7 @@ struct PanopticDataConfig {
   int top_k = 400;                     // centers kept per image, <= 0 keeps all (deeplab2: 400, detectron2: 200)
   double center_threshold = 0.1;       // a center's heatmap value must exceed this (both: 0.1)
   int label_divisor = 1000;            // panoptic id = class * label_divisor + instance
+  MaskPanopticDataConfig mask;         // kmax_deeplab's post-processing instead of centers
 
   template <class V>
   void fields(V& v) {
@@ -66,6 +95,7 @@ struct PanopticDataConfig {
     v("top_k", top_k);
     v("center_threshold", center_threshold, in_range(0, 1));
     v("label_divisor", label_divisor, at_least(1));
+    v.section("mask", mask);
   }
 };
 

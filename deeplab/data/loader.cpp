@@ -191,6 +191,7 @@ Loader::Slot Loader::load_batch(size_t b) const {
     std::vector<Sample> samples;
     std::vector<PanopticTargets> targets;
     std::vector<size_t> indices;
+    std::vector<uint64_t> seeds;
     for (size_t pos = begin; pos < end; ++pos) {
       const size_t index = order_[pos];
       // Seeded by the sample's position in the global batch order (the
@@ -198,20 +199,25 @@ Loader::Slot Loader::load_batch(size_t b) const {
       // flips of 1 x 4; one process keeps its historical stream (pos * 4096).
       const uint64_t global_pos = static_cast<uint64_t>(pos) * static_cast<uint64_t>(options_.world_size) +
                                   static_cast<uint64_t>(options_.rank);
-      std::mt19937_64 rng(mix_seed(mix_seed(options_.seed, static_cast<uint64_t>(epoch_)), global_pos * 4096));
+      const uint64_t sample_key = mix_seed(options_.seed, static_cast<uint64_t>(epoch_));
+      std::mt19937_64 rng(mix_seed(sample_key, global_pos * 4096));
       try {
         Sample s = dataset_->get(index);
         transform_.apply(s, rng);
         if (panoptic_) targets.push_back((*panoptic_)(s));  // on the crop, in this worker
         samples.push_back(std::move(s));
         indices.push_back(index);
+        seeds.push_back(mix_seed(sample_key, global_pos * 4096 + 1));
       } catch (const Error& e) {
         if (!options_.skip_bad_samples) throw;
         spdlog::warn("data: skipping sample {} ({}): {}", index, dataset_->id(index), e.what());
         ++skipped_;
       }
     }
-    if (!samples.empty()) slot.batch = collate(samples, targets, indices);
+    if (!samples.empty()) {
+      slot.batch = collate(samples, targets, indices);
+      slot.batch->seeds = std::move(seeds);
+    }
   } catch (...) {
     slot.error = std::current_exception();
   }

@@ -40,6 +40,10 @@ struct Batch {
   at::Tensor semantic_weights;  // float [N, H, W]
   std::vector<std::string> ids;
   std::vector<size_t> indices;  // dataset indices
+  /// Per sample, a seed for randomness after the loader (the MaX losses'
+  /// pixel sampling), keyed like its crop by (run seed, epoch, position in
+  /// the global order): the same on any number of processes and on resume.
+  std::vector<uint64_t> seeds;
 };
 
 /// Loader settings; `from_config` maps the `data:` section.

@@ -37,12 +37,13 @@ void check_across_sections(const Config& config) {
   const bool panoptic = models::is_panoptic(config.model);
   const std::string& dataset = config.data.dataset;
   if (panoptic && dataset != "cityscapes_panoptic" && dataset != "coco_panoptic") {
-    throw ConfigError("model.arch: panoptic_deeplab needs instance maps, which data.dataset: " + dataset +
+    throw ConfigError("model.arch: " + config.model.arch + " needs instance maps, which data.dataset: " + dataset +
                       " does not give; expected cityscapes_panoptic or coco_panoptic");
   }
   if (!panoptic && config.eval.best_metric == "PQ") {
-    throw ConfigError("eval.best_metric: PQ needs model.arch: panoptic_deeplab (model.arch is " + config.model.arch +
-                      ")");
+    throw ConfigError(
+        "eval.best_metric: PQ needs a panoptic model.arch, panoptic_deeplab or kmax_deeplab (model.arch is " +
+        config.model.arch + ")");
   }
 }
 }  // namespace

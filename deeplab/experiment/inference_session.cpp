@@ -55,7 +55,8 @@ eval::EvalOptions make_eval_options(const Config& config, models::DeepLabImpl& m
   auto options = eval::EvalOptions::from_config(config.eval, config.data, config.model.align_corners,
                                                 eval::model_output_stride(model));
   if (models::is_panoptic(config.model)) {
-    options.panoptic = postprocess::panoptic_eval_options(config.data, data::load_config_descriptor(config.data));
+    options.panoptic = postprocess::panoptic_eval_options(config.data, data::load_config_descriptor(config.data),
+                                                          models::is_mask_transformer(config.model));
   }
   return options;
 }

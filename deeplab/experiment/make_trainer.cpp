@@ -7,6 +7,7 @@
 #include "deeplab/data/transforms.h"
 #include "deeplab/eval/evaluator.h"
 #include "deeplab/experiment/inference_session.h"
+#include "deeplab/train/kmax_loss.h"
 #include "deeplab/train/panoptic_loss.h"
 
 namespace deeplab::experiment {
@@ -31,6 +32,20 @@ std::unique_ptr<data::Loader> make_train_loader(const Config& config, int rank, 
   return loader;
 }
 
+namespace {
+train::LossFn make_loss(const Config& config, train::GlobalSum global_sum) {
+  const int classes = config.model.num_classes, ignore = config.data.ignore_label;
+  if (models::is_mask_transformer(config.model)) {
+    return train::KMaXLoss::as_function(config.train.loss, classes, ignore,
+                                        data::load_config_descriptor(config.data).things, std::move(global_sum));
+  }
+  if (models::is_panoptic(config.model)) {
+    return train::PanopticLoss::as_function(config.train.loss, classes, ignore, std::move(global_sum));
+  }
+  return train::SegmentationLoss::as_function(config.train.loss, classes, ignore, std::move(global_sum));
+}
+}  // namespace
+
 train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::Device device,
                             const std::string& work_dir, std::shared_ptr<core::ProcessGroup> group) {
   const int rank = group ? group->rank() : 0, world_size = group ? group->world_size() : 1;
@@ -45,11 +60,7 @@ train::Trainer make_trainer(const Config& config, models::DeepLab model, c10::De
   model->to(device);
   train::GroupedOptimizer optimizer(*model, model->head_parameters(), config.train);
   train::LrSchedule schedule(config.train.lr, config.train.max_iters, config.train.schedule);
-  auto loss = models::is_panoptic(config.model)
-                  ? train::PanopticLoss::as_function(config.train.loss, config.model.num_classes,
-                                                     config.data.ignore_label, train::global_sum_over(group))
-                  : train::SegmentationLoss::as_function(config.train.loss, config.model.num_classes,
-                                                         config.data.ignore_label, train::global_sum_over(group));
+  auto loss = make_loss(config, train::global_sum_over(group));
   auto options = train::TrainerOptions::from_config(config.train, work_dir, device);
   options.distributed(group);
   options.seed = static_cast<uint64_t>(config.runtime.seed);

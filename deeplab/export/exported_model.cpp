@@ -31,6 +31,35 @@ ExportedModel::ExportedModel(ExportedModel&&) noexcept = default;
 ExportedModel& ExportedModel::operator=(ExportedModel&&) noexcept = default;
 
 models::ModelOutputs ExportedModel::outputs(const at::Tensor& images) {
+  const int64_t height = images.size(2), width = images.size(3);
+  if (extra_or(meta_, "fixed_input_size", "false") != "true") return raw_outputs(images);
+  // Traced at one size and batch 1: one image at a time, padded to it.
+  const at::Tensor padded = pad_to_fixed_size(images);
+  models::ModelOutputs result;
+  for (int64_t i = 0; i < padded.size(0); ++i) {
+    for (auto& [name, output] : raw_outputs(padded.narrow(0, i, 1))) {
+      models::crop_padded_output(output, padded.size(2), height, width);
+      auto& joined = result[name];
+      joined.kind = output.kind;
+      joined.value = joined.value.defined() ? at::cat({joined.value, output.value}) : output.value;
+    }
+  }
+  return result;
+}
+
+at::Tensor ExportedModel::pad_to_fixed_size(const at::Tensor& images) const {
+  const int64_t fixed_h = meta_.input_size.at(0), fixed_w = meta_.input_size.at(1);
+  const int64_t height = images.size(2), width = images.size(3);
+  if (height > fixed_h || width > fixed_w) {
+    throw DataError(path_ + ": this export runs at " + std::to_string(fixed_h) + "x" + std::to_string(fixed_w) +
+                    " (its attention is traced at that size); an input of " + std::to_string(height) + "x" +
+                    std::to_string(width) + " does not fit: export again with a larger --input-size");
+  }
+  // Zero in normalised space is the mean colour, what training pads with.
+  return at::constant_pad_nd(images, {0, fixed_w - width, 0, fixed_h - height}, 0.0);
+}
+
+models::ModelOutputs ExportedModel::raw_outputs(const at::Tensor& images) {
   const c10::IValue out = module_->forward({images});
   models::ModelOutputs result;
   if (out.isTensor()) {
@@ -40,10 +69,7 @@ models::ModelOutputs ExportedModel::outputs(const at::Tensor& images) {
   if (!out.isGenericDict()) throw Error(path_ + ": the model returns neither a tensor nor a dict of tensors");
   for (const auto& item : out.toGenericDict()) {
     const std::string name = item.key().toStringRef();
-    const models::OutputKind kind = name == models::output_name::kCenter   ? models::OutputKind::kHeatmap
-                                    : name == models::output_name::kOffset ? models::OutputKind::kOffsets
-                                                                           : models::OutputKind::kLogits;
-    result[name] = {item.value().toTensor(), kind};
+    result[name] = {item.value().toTensor(), models::output_kind_of(name)};
   }
   if (!result.count(models::output_name::kSemantic)) {
     throw Error(path_ + ": the model's output dict has no \"semantic\" logits");

@@ -31,6 +31,10 @@ class ExportedModel {
   /// Every output of the file for normalised images [N, 3, H, W] as named
   /// model outputs: "semantic" (logits), and for a Panoptic-DeepLab export
   /// "center" (heatmap) and "offset".
+  /// A fixed-size export (meta.json "fixed_input_size": a mask transformer,
+  /// whose axial attention is traced at export.input_size and batch 1) runs
+  /// image by image, padded to that size, and crops the outputs back;
+  /// DataError for a larger image.
   models::ModelOutputs outputs(const at::Tensor& images);
   /// True when meta.json carries Panoptic-DeepLab's post-processing settings.
   bool is_panoptic() const;
@@ -43,6 +47,9 @@ class ExportedModel {
   bool pad_to_stride() const;
 
  private:
+  models::ModelOutputs raw_outputs(const at::Tensor& images);
+  at::Tensor pad_to_fixed_size(const at::Tensor& images) const;
+
   std::string path_;
   ExportMetadata meta_;
   std::unique_ptr<torch::jit::Module> module_;

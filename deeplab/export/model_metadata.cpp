@@ -29,7 +29,10 @@ ExportMetadata export_metadata(const models::ModelConfig& model, const data::Dat
   meta.extra["input"] = "RGB, 0..1 scaled, then (x - mean) / std, NCHW float32";
   // imagenet, inception ([-1, 1]: the TF-trained Xceptions) or custom (data.mean / data.std).
   meta.extra["normalization"] = data::normalization_name(data.mean, data.std);
-  if (models::is_panoptic(model)) add_panoptic_metadata(meta, data, descriptor);
+  if (models::is_panoptic(model)) add_panoptic_metadata(meta, data, descriptor, models::is_mask_transformer(model));
+  // Axial attention's lengths and relative positions are traced as constants:
+  // the file runs at input_size, and ExportedModel pads smaller inputs to it.
+  if (models::is_mask_transformer(model)) meta.extra["fixed_input_size"] = "true";
   return meta;
 }
 

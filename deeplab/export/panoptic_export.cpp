@@ -37,9 +37,23 @@ ExportForward export_forward(const models::ModelConfig& config, models::DeepLab 
 }
 
 void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
-                           const data::DatasetDescriptor& descriptor) {
+                           const data::DatasetDescriptor& descriptor, bool mask_wise) {
   const data::PanopticDataConfig& p = data.panoptic;
   meta.extra["outputs"] = "semantic (logits), center (heatmap), offset ((dy, dx) pixels); a dict";
+  if (mask_wise) {
+    meta.extra["outputs"] =
+        "semantic (logits), mask_logits [N, slots, h, w] and pixel_embedding [N, E, h, w] at the output stride, "
+        "class_logits [N, slots, classes + 1] (void last); a dict";
+    const data::MaskPanopticDataConfig& m = p.mask;
+    meta.extra["panoptic.mask.pixel_confidence_threshold"] = std::to_string(m.pixel_confidence_threshold);
+    meta.extra["panoptic.mask.class_threshold_thing"] = std::to_string(m.class_threshold_thing);
+    meta.extra["panoptic.mask.class_threshold_stuff"] = std::to_string(m.class_threshold_stuff);
+    meta.extra["panoptic.mask.overlap_threshold"] = std::to_string(m.overlap_threshold);
+    meta.extra["panoptic.mask.thing_area_limit"] = std::to_string(m.thing_area_limit);
+    meta.extra["panoptic.mask.stuff_area_limit"] = std::to_string(m.stuff_area_limit);
+    meta.extra["panoptic.mask.reorder_class_weight"] = std::to_string(m.reorder_class_weight);
+    meta.extra["panoptic.mask.reorder_mask_weight"] = std::to_string(m.reorder_mask_weight);
+  }
   meta.extra["panoptic.thing_ids"] = join(descriptor.things);
   meta.extra["panoptic.label_divisor"] = std::to_string(p.label_divisor);
   meta.extra["panoptic.center_threshold"] = std::to_string(p.center_threshold);
@@ -92,6 +106,20 @@ postprocess::PanopticOptions panoptic_options_from_metadata(const ExportMetadata
     o.nms_kernel = std::stoi(extra(meta, "panoptic.nms_kernel"));
     o.top_k = std::stoi(extra(meta, "panoptic.top_k"));
     o.stuff_area = std::stoll(extra(meta, "panoptic.stuff_area"));
+    if (meta.extra.count("panoptic.mask.pixel_confidence_threshold")) {
+      postprocess::MaskPanopticOptions m;
+      m.thing_ids = o.thing_ids;
+      m.label_divisor = o.label_divisor;
+      m.pixel_confidence_threshold = std::stod(extra(meta, "panoptic.mask.pixel_confidence_threshold"));
+      m.class_threshold_thing = std::stod(extra(meta, "panoptic.mask.class_threshold_thing"));
+      m.class_threshold_stuff = std::stod(extra(meta, "panoptic.mask.class_threshold_stuff"));
+      m.overlap_threshold = std::stod(extra(meta, "panoptic.mask.overlap_threshold"));
+      m.thing_area_limit = std::stoll(extra(meta, "panoptic.mask.thing_area_limit"));
+      m.stuff_area_limit = std::stoll(extra(meta, "panoptic.mask.stuff_area_limit"));
+      m.reorder_class_weight = std::stod(extra(meta, "panoptic.mask.reorder_class_weight"));
+      m.reorder_mask_weight = std::stod(extra(meta, "panoptic.mask.reorder_mask_weight"));
+      o.mask_wise = m;
+    }
   } catch (const std::logic_error& e) {  // stoi & co.
     throw DataError(std::string("export metadata: a panoptic.* value is not a number (") + e.what() + ")");
   }

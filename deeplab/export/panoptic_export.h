@@ -28,9 +28,11 @@ ExportForward export_forward(const models::ModelConfig& config, models::DeepLab 
 /// Adds the panoptic post-processing settings (`data.panoptic` and the
 /// descriptor's things) to `meta.extra` ("panoptic.*" keys), and, for a
 /// dataset with a label_map, the dataset's category id of each train id
-/// ("panoptic.category_ids").
+/// ("panoptic.category_ids").  `mask_wise` (a mask transformer) adds the
+/// mask-wise merge's settings ("panoptic.mask.*", data.panoptic.mask), which
+/// panoptic_options_from_metadata turns into PanopticOptions::mask_wise.
 void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
-                           const data::DatasetDescriptor& descriptor);
+                           const data::DatasetDescriptor& descriptor, bool mask_wise = false);
 
 /// The post-processing settings an exported panoptic model was saved with;
 /// DataError naming the key when the metadata has none.

@@ -6,6 +6,7 @@
 
 #include "deeplab/core/error.h"
 #include "deeplab/postprocess/dense_crf.h"
+#include "deeplab/postprocess/mask_panoptic.h"
 
 namespace deeplab::inference {
 
@@ -42,6 +43,16 @@ std::vector<postprocess::PanopticPrediction> predict_panoptic(const Predictor& p
                                                               const std::optional<postprocess::DenseCrfOptions>& crf,
                                                               const data::Normalization& normalization) {
   const models::ModelOutputs outputs = predictor.outputs(batch.images.to(device));
+  if (panoptic.mask_wise) {
+    if (crf) throw ConfigError("eval.crf: a mask transformer's panoptic result has no semantic softmax to refine");
+    for (const std::string& name : {models::output_name::kMaskLogits, models::output_name::kClassLogits}) {
+      if (!outputs.count(name))
+        throw DataError("predict_panoptic: mask-wise merging needs the model output '" + name + "'");
+    }
+    return postprocess::mask_panoptic_batch(outputs.at(models::output_name::kMaskLogits).value,
+                                            outputs.at(models::output_name::kClassLogits).value, *panoptic.mask_wise,
+                                            batch.images.size(2), batch.images.size(3));
+  }
   at::Tensor semantic = outputs.at(models::output_name::kSemantic).value;
   if (crf) {  // the refined softmax's log: argmax and votes as the probabilities give them
     const at::Tensor probs = semantic.to(torch::kCPU, torch::kFloat).softmax(1);

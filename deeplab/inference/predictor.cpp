@@ -108,6 +108,10 @@ models::ModelOutputs Predictor::whole(const at::Tensor& images) const {
   }
   for (auto& [name, output] : outputs) {
     at::Tensor& v = output.value;
+    if (!models::follows_input_size(output.kind)) {
+      models::crop_padded_output(output, x.size(2), h, w);
+      continue;
+    }
     if (v.dim() != 4 || v.size(0) != x.size(0) || v.size(2) != x.size(2) || v.size(3) != x.size(3)) {
       throw DataError("Predictor: the model returned '" + name + "' of shape " + c10::str(v.sizes()) + " for input " +
                       c10::str(x.sizes()) + "; expected [N, C, H, W] at the input size");
@@ -138,6 +142,10 @@ models::ModelOutputs Predictor::slide(const at::Tensor& images) const {
           images.slice(2, corners[i].first, corners[i].first + wh).slice(3, corners[i].second, corners[i].second + ww));
     }
     for (const auto& [name, output] : whole(at::cat(crops, 0))) {
+      if (!models::follows_input_size(output.kind)) {
+        throw ConfigError("eval.mode: slide stitches windows at the input size; '" + name +
+                          "' stays at the model's stride (a mask transformer's), so use mode: whole");
+      }
       const auto parts = output.value.split(images.size(0), 0);
       auto& total = sum[name];
       total.kind = output.kind;
@@ -173,6 +181,10 @@ models::ModelOutputs Predictor::outputs(const at::Tensor& images) const {
         scale == 1.0 ? images : resize(images, scaled(h, scale), scaled(w, scale), options_.align_corners);
     for (int flipped = 0; flipped <= (options_.flip ? 1 : 0); ++flipped) {
       for (auto& [name, output] : at_scale(flipped ? x.flip({3}) : x)) {
+        if (!models::follows_input_size(output.kind) && (options_.flip || options_.scales.size() > 1)) {
+          throw ConfigError("eval.scales / eval.flip: test-time augmentation averages outputs at the input size; '" +
+                            name + "' stays at the model's stride (a mask transformer's), so use one scale, no flip");
+        }
         if (flipped) output.value = models::flip_output(output);
         output.value = models::resize_output(output, h, w, options_.align_corners);
         auto& total = sum[name];

@@ -10,6 +10,7 @@
 #include "deeplab/models/backbones/vgg.h"
 #include "deeplab/models/backbones/xception.h"
 #include "deeplab/models/heads/heads.h"
+#include "deeplab/models/heads/kmax_head.h"
 #include "deeplab/models/heads/multi_level_decoder.h"
 #include "deeplab/models/heads/panoptic_head.h"
 #include "deeplab/models/layers/norm.h"
@@ -152,11 +153,46 @@ std::shared_ptr<HeadImpl> make_panoptic(const ModelConfig& c, BackboneImpl& back
       .ptr();
 }
 
+// kMaX-DeepLab on the encoder's stride-32, 16, 8, 4 (and stride-2 stem)
+// features; the choices deeplab2 makes by dataset come from model.kmax.
+std::shared_ptr<HeadImpl> make_kmax(const ModelConfig& c, BackboneImpl& backbone) {
+  if (c.backbone.output_stride != 32) {
+    throw ConfigError("model.backbone.output_stride: kmax_deeplab decodes from the stride-32 feature; got " +
+                      std::to_string(c.backbone.output_stride) + ", expected 32");
+  }
+  const KMaXModelConfig& k = c.kmax;
+  std::vector<FeatureSpec> levels = {backbone.spec(backbone.out_name()), backbone.spec(backbone.aux_name()),
+                                     backbone.spec(backbone.mid_level_name()),
+                                     backbone.spec(backbone.low_level_name())};
+  if (k.high_resolution_stride == 2) {
+    const auto specs = backbone.feature_specs();
+    const auto stem = std::find_if(specs.begin(), specs.end(), [](const FeatureSpec& s) { return s.stride == 2; });
+    if (stem == specs.end()) {
+      throw ConfigError("model.kmax.high_resolution_stride: 2 needs a stride-2 backbone feature; model.backbone '" +
+                        c.backbone.name + "' has none (ResNet: set model.backbone.stem_pool: false)");
+    }
+    levels.push_back(*stem);
+  }
+  auto options = KMaXHeadOptions(levels, c.num_classes)
+                     .high_resolution_stride(k.high_resolution_stride)
+                     .slots(k.slots)
+                     .drop_path_keep(k.drop_path_keep)
+                     .embedding_channels(k.embedding_channels)
+                     .head_channels(k.head_channels)
+                     .decoder_dims(to_int64(k.decoder_dims))
+                     .decoder_blocks(to_int64(k.decoder_blocks));
+  if (k.semantic_decoder) {
+    options.semantic_decoder(kmax_semantic_decoder_options(levels[0], levels[2], levels[3], c.num_classes,
+                                                           to_int64(k.semantic_projections), k.head_channels));
+  }
+  return std::make_shared<KMaXHeadImpl>(options);
+}
+
 // The one list of architectures: model.arch validation reads its names.
 const core::NamedTable<HeadBuilder>& arch_table() {
   static const core::NamedTable<HeadBuilder> table = {
       {"deeplabv1", make_largefov},   {"deeplabv2", make_aspp_sum},        {"deeplabv3", make_v3},
-      {"deeplabv3plus", make_v3plus}, {"panoptic_deeplab", make_panoptic},
+      {"deeplabv3plus", make_v3plus}, {"panoptic_deeplab", make_panoptic}, {"kmax_deeplab", make_kmax},
   };
   return table;
 }

@@ -112,6 +112,39 @@ struct PanopticModelConfig {
   }
 };
 
+/// `model.kmax`: kMaX-DeepLab's per-dataset choices, which deeplab2's
+/// kmax_deeplab.py takes from the dataset's name.  Defaults: COCO's (also
+/// deeplab2's choice for other datasets); Cityscapes: slots 256,
+/// high_resolution_stride 2, semantic_decoder false; ADE20K: drop_path_keep 1.
+struct KMaXModelConfig {
+  int slots = 128;                 // mask slots (cluster centers)
+  int high_resolution_stride = 4;  // the pixel decoder's last stage: 4, or 2 (a stride-2 stem feature)
+  bool semantic_decoder = true;    // the auxiliary semantic head reads an ASPP decoder (res3 64, res2 32
+                                   // projections) instead of the stride-32 feature
+  double drop_path_keep = 0.8;     // the transformer decoder's drop-path keep probability
+  int embedding_channels = 128;    // pixel and mask embeddings
+  int head_channels = 256;         // the pixel head's and the semantic head's hidden width
+  std::vector<int> semantic_projections = {64, 32};  // of the res3 and res2 features (semantic_decoder)
+  /// The pixel decoder's stage widths and units, stride 32 down; empty:
+  /// deeplab2's (512, 256, 128, 64 [, 32]) and (1, 5, 1, 1 [, 1]).
+  std::vector<int> decoder_dims;
+  std::vector<int> decoder_blocks;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("slots", slots, at_least(1));
+    v("high_resolution_stride", high_resolution_stride, one_of({"2", "4"}));
+    v("semantic_decoder", semantic_decoder);
+    v("drop_path_keep", drop_path_keep, in_range(0.01, 1));
+    v("embedding_channels", embedding_channels, at_least(1));
+    v("head_channels", head_channels, at_least(1));
+    v("semantic_projections", semantic_projections, with_length(at_least(1), 2));
+    v("decoder_dims", decoder_dims, at_least(1));
+    v("decoder_blocks", decoder_blocks, at_least(1));
+  }
+};
+
 struct ModelConfig {
   std::string arch = "deeplabv3";
   int num_classes = 21;
@@ -126,6 +159,7 @@ struct ModelConfig {
   double bn_eps = 0;
   double bn_momentum = 0;
   PanopticModelConfig panoptic;
+  KMaXModelConfig kmax;
   bool aux_loss = false;
   bool align_corners = false;
   /// DeepLabv2 multi-scale inputs (max-fused); empty: v2 uses (1, 0.75, 0.5), others none.
@@ -144,6 +178,7 @@ struct ModelConfig {
     v("bn_eps", bn_eps, in_half_open(0, 1));
     v("bn_momentum", bn_momentum, in_half_open(0, 1));
     v.section("panoptic", panoptic);
+    v.section("kmax", kmax);
     v("aux_loss", aux_loss);
     v("align_corners", align_corners);
     v("msc_scales", msc_scales, positive());
@@ -151,8 +186,14 @@ struct ModelConfig {
   }
 };
 
-/// True for model.arch panoptic_deeplab: semantic, center and offset outputs,
-/// panoptic targets, loss and evaluation.
-inline bool is_panoptic(const ModelConfig& config) { return config.arch == "panoptic_deeplab"; }
+/// True for model.arch kmax_deeplab: a mask transformer with mask and class
+/// logits per slot, MaX-DeepLab's losses and mask-wise post-processing.
+inline bool is_mask_transformer(const ModelConfig& config) { return config.arch == "kmax_deeplab"; }
+
+/// True for the panoptic models (panoptic_deeplab: semantic, center and
+/// offset outputs; kmax_deeplab): instance targets, panoptic evaluation.
+inline bool is_panoptic(const ModelConfig& config) {
+  return config.arch == "panoptic_deeplab" || is_mask_transformer(config);
+}
 
 }  // namespace deeplab::models

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "deeplab/core/jit_compat.h"
@@ -15,6 +17,20 @@ std::string output_name::msc(double scale) {
   return name.str();
 }
 
+std::string output_name::layer(int layer, const std::string& name) {
+  return "layer" + std::to_string(layer) + "/" + name;
+}
+
+bool follows_input_size(OutputKind kind) { return kind != OutputKind::kStrided && kind != OutputKind::kPerSlot; }
+
+OutputKind output_kind_of(const std::string& name) {
+  if (name == output_name::kCenter) return OutputKind::kHeatmap;
+  if (name == output_name::kOffset) return OutputKind::kOffsets;
+  if (name == output_name::kClassLogits) return OutputKind::kPerSlot;
+  if (name == output_name::kMaskLogits || name == output_name::kPixelEmbedding) return OutputKind::kStrided;
+  return OutputKind::kLogits;
+}
+
 namespace {
 // How far one output pixel moves when an h-pixel side becomes `to` pixels.
 double size_ratio(int64_t to, int64_t from, bool align_corners) {
@@ -25,7 +41,7 @@ double size_ratio(int64_t to, int64_t from, bool align_corners) {
 
 at::Tensor resize_output(const ModelOutput& output, int64_t height, int64_t width, bool align_corners) {
   const at::Tensor& x = output.value;
-  if (x.size(2) == height && x.size(3) == width) return x;
+  if (!follows_input_size(output.kind) || (x.size(2) == height && x.size(3) == width)) return x;
   at::Tensor resized = at::upsample_bilinear2d(x, {height, width}, align_corners);
   if (output.kind != OutputKind::kOffsets) return resized;
   const double ry = size_ratio(height, x.size(2), align_corners), rx = size_ratio(width, x.size(3), align_corners);
@@ -35,6 +51,7 @@ at::Tensor resize_output(const ModelOutput& output, int64_t height, int64_t widt
 
 at::Tensor resize_output_like(const ModelOutput& output, const at::Tensor& like, bool align_corners) {
   const int64_t h_dim = like.dim() - 2;
+  if (!follows_input_size(output.kind)) return output.value;
   if (!core::jit_compat::is_tracing()) {
     return resize_output(output, like.size(h_dim), like.size(h_dim + 1), align_corners);
   }
@@ -55,7 +72,22 @@ at::Tensor resize_output_like(const ModelOutput& output, const at::Tensor& like,
   return resized * ratios.to(x.scalar_type()).view({1, 2, 1, 1});
 }
 
+void crop_padded_output(ModelOutput& output, int64_t padded_height, int64_t height, int64_t width) {
+  at::Tensor& v = output.value;
+  if (output.kind == OutputKind::kPerSlot) return;
+  if (follows_input_size(output.kind)) {
+    v = v.slice(2, 0, height).slice(3, 0, width);
+    return;
+  }
+  const double stride = static_cast<double>(padded_height) / static_cast<double>(v.size(2));
+  const auto keep = [&](int64_t n, int64_t size) {
+    return std::min<int64_t>(size, static_cast<int64_t>(std::ceil(static_cast<double>(n) / stride)));
+  };
+  v = v.slice(2, 0, keep(height, v.size(2))).slice(3, 0, keep(width, v.size(3)));
+}
+
 at::Tensor flip_output(const ModelOutput& output) {
+  if (output.kind == OutputKind::kPerSlot) return output.value;
   at::Tensor flipped = output.value.flip({3});
   if (output.kind != OutputKind::kOffsets) return flipped;
   const at::Tensor signs = at::tensor({1.0, -1.0}, flipped.options()).view({1, 2, 1, 1});

@@ -144,4 +144,50 @@ PanopticPrediction mask_panoptic(const at::Tensor& mask_logits, const at::Tensor
   return out;
 }
 
+namespace {
+
+// Rows (or columns) of a `from`-long axis that each of `to` input pixels reads.
+at::Tensor nearest_index(int64_t to, int64_t from) {
+  return (torch::arange(to, torch::kLong) * from).div(to, "floor").clamp_max(from - 1);
+}
+
+at::Tensor upsample_nearest(const at::Tensor& map, int64_t height, int64_t width) {
+  if (map.size(0) == height && map.size(1) == width) return map;
+  return map.index_select(0, nearest_index(height, map.size(0))).index_select(1, nearest_index(width, map.size(1)));
+}
+
+int64_t scaled_area(int64_t limit, double ratio) {
+  return limit <= 0 ? limit : static_cast<int64_t>(std::llround(static_cast<double>(limit) * ratio));
+}
+
+}  // namespace
+
+std::vector<PanopticPrediction> mask_panoptic_batch(const at::Tensor& mask_logits, const at::Tensor& class_logits,
+                                                    const MaskPanopticOptions& options, int64_t height, int64_t width) {
+  if (mask_logits.dim() != 4 || class_logits.dim() != 3 || mask_logits.size(0) != class_logits.size(0)) {
+    throw DataError("mask_panoptic_batch: expected mask logits [N, S, h, w] and class logits [N, S, K + 1], got " +
+                    std::to_string(mask_logits.dim()) + "-D and " + std::to_string(class_logits.dim()) + "-D");
+  }
+  const at::Tensor masks = mask_logits.to(torch::kCPU), classes = class_logits.to(torch::kCPU);
+  const int64_t h = masks.size(2), w = masks.size(3);
+  const double ratio = static_cast<double>(h * w) / static_cast<double>(height * width);
+  MaskPanopticOptions at_stride = options;
+  at_stride.thing_area_limit = scaled_area(options.thing_area_limit, ratio);
+  at_stride.stuff_area_limit = scaled_area(options.stuff_area_limit, ratio);
+  std::vector<PanopticPrediction> out(static_cast<size_t>(masks.size(0)));
+  at::parallel_for(0, masks.size(0), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      PanopticPrediction p = mask_panoptic(masks[i], classes[i], at_stride);
+      // Void pixels: the class of the most likely slot, whatever its scores.
+      const at::Tensor slot_class = classes[i].slice(1, 0, classes.size(2) - 1).argmax(1);
+      const at::Tensor fallback = slot_class.index_select(0, masks[i].argmax(0).flatten()).view({h, w});
+      p.semantic = torch::where(p.semantic < 0, fallback, p.semantic);
+      p.panoptic = upsample_nearest(p.panoptic, height, width).contiguous();
+      p.semantic = upsample_nearest(p.semantic, height, width).contiguous();
+      out[static_cast<size_t>(i)] = std::move(p);
+    }
+  });
+  return out;
+}
+
 }  // namespace deeplab::postprocess

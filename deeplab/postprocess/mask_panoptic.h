@@ -25,26 +25,22 @@
 
 namespace deeplab::postprocess {
 
-/// deeplab2's defaults are its Cityscapes kMaX config's (evaluator.proto's
-/// names); COCO: thresholds 0.7 / 0.5, overlap 0.8, areas 400 / 6400, mask weight 1.
-struct MaskPanopticOptions {
-  std::vector<int> thing_ids;
-  int label_divisor = 1000;
-  double pixel_confidence_threshold = 0.4;
-  double class_threshold_thing = 0.5;
-  double class_threshold_stuff = 0.3;
-  double overlap_threshold = 0.9;
-  int64_t thing_area_limit = 256;
-  int64_t stuff_area_limit = 2048;
-  double reorder_class_weight = 1.0;
-  double reorder_mask_weight = 0.0;
-};
-
 /// One image: `mask_logits` [S, H, W] (S slots), `class_logits` [S, K + 1]
 /// (K classes, then void).  `panoptic` follows PanopticPrediction's ids
 /// (stuff class * divisor, thing class * divisor + k with k >= 1, void -1);
 /// `semantic` is the class of each pixel's slot (-1 where void).
 PanopticPrediction mask_panoptic(const at::Tensor& mask_logits, const at::Tensor& class_logits,
                                  const MaskPanopticOptions& options);
+
+/// A batch at the model's output stride: `mask_logits` [N, S, h, w],
+/// `class_logits` [N, S, K + 1] -> N predictions at height x width (the
+/// input size).  Each image is merged at h x w with the area limits scaled
+/// from input pixels by (h w) / (height width), then brought to the input
+/// size by nearest neighbour (input pixel y reads row y h / height): the
+/// full-size logits of 256 slots would be 2 GB per Cityscapes image.  Void
+/// pixels of `semantic` get the class of their most likely slot, so a
+/// semantic score sees a class everywhere.
+std::vector<PanopticPrediction> mask_panoptic_batch(const at::Tensor& mask_logits, const at::Tensor& class_logits,
+                                                    const MaskPanopticOptions& options, int64_t height, int64_t width);
 
 }  // namespace deeplab::postprocess

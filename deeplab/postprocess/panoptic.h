@@ -15,9 +15,26 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace deeplab::postprocess {
+
+/// The mask-wise post-processing of mask transformers (mask_panoptic.h).
+/// deeplab2's defaults are its Cityscapes kMaX config's (evaluator.proto's
+/// names); COCO: thresholds 0.7 / 0.5, overlap 0.8, areas 400 / 6400, mask weight 1.
+struct MaskPanopticOptions {
+  std::vector<int> thing_ids;
+  int label_divisor = 1000;
+  double pixel_confidence_threshold = 0.4;
+  double class_threshold_thing = 0.5;
+  double class_threshold_stuff = 0.3;
+  double overlap_threshold = 0.9;
+  int64_t thing_area_limit = 256;
+  int64_t stuff_area_limit = 2048;
+  double reorder_class_weight = 1.0;
+  double reorder_mask_weight = 0.0;
+};
 
 /// deeplab2's PanopticDeepLab post-processor settings (defaults: Cityscapes).
 struct PanopticOptions {
@@ -27,6 +44,9 @@ struct PanopticOptions {
   int nms_kernel = 13;            // max-pool window, odd, stride 1, zero padding
   int top_k = 400;                // keep centers strictly above the top_k-th best; <= 0 keeps all
   int64_t stuff_area = 2048;      // a stuff class with fewer pixels in the image becomes void
+  /// Set for a mask transformer (kmax_deeplab): its mask and class logits
+  /// are merged mask-wise instead (the center settings above do not apply).
+  std::optional<MaskPanopticOptions> mask_wise;
 };
 
 /// One image's result; every tensor is on the CPU.

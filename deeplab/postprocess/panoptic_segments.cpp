@@ -114,6 +114,26 @@ PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const 
   return o;
 }
 
+PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const data::DatasetDescriptor& descriptor,
+                                          bool mask_wise) {
+  PanopticEvalOptions o = panoptic_eval_options(config, descriptor);
+  if (!mask_wise) return o;
+  const data::MaskPanopticDataConfig& m = config.panoptic.mask;
+  MaskPanopticOptions mask;
+  mask.thing_ids = descriptor.things;
+  mask.label_divisor = config.panoptic.label_divisor;
+  mask.pixel_confidence_threshold = m.pixel_confidence_threshold;
+  mask.class_threshold_thing = m.class_threshold_thing;
+  mask.class_threshold_stuff = m.class_threshold_stuff;
+  mask.overlap_threshold = m.overlap_threshold;
+  mask.thing_area_limit = m.thing_area_limit;
+  mask.stuff_area_limit = m.stuff_area_limit;
+  mask.reorder_class_weight = m.reorder_class_weight;
+  mask.reorder_mask_weight = m.reorder_mask_weight;
+  o.postprocess.mask_wise = mask;
+  return o;
+}
+
 std::vector<PanopticCategory> panoptic_categories(const data::DatasetDescriptor& descriptor) {
   std::vector<PanopticCategory> out;
   for (int id = 0; id < descriptor.num_classes(); ++id) {

@@ -63,6 +63,10 @@ struct PanopticEvalOptions {
 
 /// From `data.panoptic` and the dataset's classes and things.
 PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const data::DatasetDescriptor& descriptor);
+/// The same; with `mask_wise` (a mask transformer) the post-processing
+/// merges masks by `data.panoptic.mask` instead of grouping pixels to centers.
+PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const data::DatasetDescriptor& descriptor,
+                                          bool mask_wise);
 
 /// One category per class of `descriptor` (ids = train ids), things marked.
 std::vector<PanopticCategory> panoptic_categories(const data::DatasetDescriptor& descriptor);

@@ -232,10 +232,9 @@ torch::Tensor sample_instance_pixels(const MaXTargets& targets, const MaXLossOpt
   for (int64_t b = 0; b < batch; ++b) {
     const ImageTruth truth = image_truth(targets, b, o, stuff, torch::kDouble);
     const int64_t pixels = truth.pixel_segment.numel();
-    if (k > pixels) {
-      throw ConfigError("instance_discrimination_sample_k " + std::to_string(k) + " exceeds the " +
-                        std::to_string(pixels) + " pixels at the loss resolution");
-    }
+    // A crop with fewer pixels at the loss resolution than k (a small crop,
+    // a short side) takes every pixel, in random order.
+    const int64_t draws = std::min(k, pixels);
     // Rarer segments are sampled more: log(P / area) x temperature.
     const torch::Tensor area =
         torch::where(truth.pixel_segment >= 0, truth.area.index({truth.pixel_segment.clamp_min(0)}),
@@ -246,7 +245,7 @@ torch::Tensor sample_instance_pixels(const MaXTargets& targets, const MaXLossOpt
     at::Generator generator = at::detail::createCPUGenerator(seeds[b]);
     const torch::Tensor uniform =
         torch::rand({pixels}, generator, torch::TensorOptions().dtype(torch::kDouble)).clamp(1e-12, 1 - 1e-12);
-    rows.push_back(std::get<1>(torch::topk(logits - torch::log(-torch::log(uniform)), k)));
+    rows.push_back(std::get<1>(torch::topk(logits - torch::log(-torch::log(uniform)), draws)));
   }
   return torch::stack(rows);
 }

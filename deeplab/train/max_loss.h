@@ -66,7 +66,8 @@ LossTerms max_deeplab_loss(const MaXPrediction& final_prediction, const std::vec
 
 /// deeplab2's pixel sampling for the instance term: per image, k pixels by
 /// Gumbel top-k of log(H*W / area of the pixel's segment) x temperature,
-/// never void pixels.  `seeds` gives each image its own stream (seed it by
+/// never void pixels (unless fewer are not void); every pixel, in random
+/// order, when the image has fewer than k.  `seeds` gives each image its own stream (seed it by
 /// the image's global index, so the samples do not depend on the rank).
 torch::Tensor sample_instance_pixels(const MaXTargets& targets, const MaXLossOptions& options, int64_t k,
                                      double temperature, const std::vector<uint64_t>& seeds);

@@ -90,7 +90,7 @@ GroupedOptimizer::GroupedOptimizer(torch::nn::Module& model, const std::vector<t
   Groups param_groups;
   for (auto& [key, params] : groups) {
     param_groups.emplace_back(params, kind.options(c, config.lr, key.second ? 0.0 : c.weight_decay));
-    multipliers_.push_back(key.first ? c.head_lr_mult : 1.0);
+    multipliers_.push_back(key.first ? c.head_lr_mult : c.backbone_lr_mult);
   }
   optimizer_ = kind.build(param_groups, *kind.options(c, config.lr, c.weight_decay));
 }

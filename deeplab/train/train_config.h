@@ -25,6 +25,9 @@ struct OptimizerConfig {
   /// declares as its head: DeepLabImpl::head_parameters) vs the rest; DeepLab
   /// v1/v2 train the new classifier (fc8 on VGG) at x10.
   double head_lr_mult = 1.0;
+  /// Learning-rate multiplier of the rest (the pretrained backbone);
+  /// deeplab2's kMaX configs train it at x0.1.
+  double backbone_lr_mult = 1.0;
 
   template <class V>
   void fields(V& v) {
@@ -37,6 +40,7 @@ struct OptimizerConfig {
     v("weight_decay", weight_decay, non_negative());
     v("no_decay_norm_bias", no_decay_norm_bias);
     v("head_lr_mult", head_lr_mult, positive());
+    v("backbone_lr_mult", backbone_lr_mult, positive());
   }
 };
 
@@ -82,6 +86,16 @@ struct LossConfig {
   double semantic_weight = 1.0;
   double center_weight = 200.0;
   double offset_weight = 0.01;
+  /// MaX-DeepLab's terms (kmax_deeplab; train/max_loss.h), deeplab2's
+  /// Cityscapes and COCO R50 values: the PQ-style class and dice terms, the
+  /// mask-ID cross-entropy, and instance discrimination over
+  /// instance_sample_k pixels drawn at instance_sample_temperature.
+  double pq_weight = 3.0;
+  double mask_id_weight = 0.3;
+  double instance_weight = 1.0;
+  int instance_sample_k = 4096;
+  double instance_sample_temperature = 0.6;  // deeplab2 default (Cityscapes); COCO 1.5
+  double instance_temperature = 0.3;         // of the pixel embeddings' similarities
 
   template <class V>
   void fields(V& v) {
@@ -99,6 +113,12 @@ struct LossConfig {
     v("semantic_weight", semantic_weight, non_negative());
     v("center_weight", center_weight, non_negative());
     v("offset_weight", offset_weight, non_negative());
+    v("pq_weight", pq_weight, non_negative());
+    v("mask_id_weight", mask_id_weight, non_negative());
+    v("instance_weight", instance_weight, non_negative());
+    v("instance_sample_k", instance_sample_k, at_least(1));
+    v("instance_sample_temperature", instance_sample_temperature, non_negative());
+    v("instance_temperature", instance_temperature, positive());
   }
 };
 

@@ -10,7 +10,10 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/export/exported_model.h"
+#include "deeplab/export/model_metadata.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/postprocess/mask_panoptic.h"
 #include "tests/support/test_support.h"
 #include "tests/weights/export_fixtures.h"
 
@@ -96,6 +99,72 @@ TEST(PanopticExport, TorchScriptReturnsTheNamedOutputsAtAnySize) {
   for (const char* name : {"semantic", "center", "offset"}) {
     EXPECT_TRUE(testing::close_enough(python.at(std::string("x.") + name).toTensor(), expected.at(name).value)) << name;
   }
+}
+
+// kMaX-DeepLab: its axial attention is traced at the export size, so the
+// file runs at that size (meta.json fixed_input_size) and ExportedModel pads a
+// smaller input to it; the outputs equal the model's on the padded input,
+// cropped; the metadata carries the mask-wise settings and the merged result
+// equals the model's.
+TEST(PanopticExport, KMaXExportRunsAtItsSizeWithMaskAndClassLogits) {
+  torch::manual_seed(0);
+  models::ModelConfig config;
+  config.arch = "kmax_deeplab";
+  config.num_classes = 5;
+  config.align_corners = true;
+  config.backbone.name = "mobilenet_v2";
+  config.backbone.output_stride = 32;
+  config.kmax.slots = 6;
+  config.kmax.decoder_dims = {16, 16, 8, 8};
+  config.kmax.decoder_blocks = {1, 1, 1, 1};
+  config.kmax.semantic_decoder = false;
+  models::DeepLab model = models::build_model(config);
+  model->eval();
+  data::DataConfig data;
+  data.panoptic.mask.class_threshold_thing = 0.7;
+  data.panoptic.mask.thing_area_limit = 400;
+  data::DatasetDescriptor descriptor;
+  descriptor.things = {3, 4};
+  ExportMetadata meta = panoptic_metadata();  // 64 x 96
+  add_panoptic_metadata(meta, data, descriptor, /*mask_wise=*/true);
+  meta.extra["fixed_input_size"] = "true";
+  // What `deeplab export` writes for a kMaX config says so itself.
+  models::ModelConfig cityscapes = config;
+  cityscapes.num_classes = 19;
+  data::DataConfig cityscapes_data;
+  cityscapes_data.dataset = "cityscapes_panoptic";
+  EXPECT_EQ(export_metadata(cityscapes, cityscapes_data, 64, 96).extra.at("fixed_input_size"), "true");
+  testing::TempDir dir;
+  const std::string path = dir.file("kmax.pt");
+  export_torchscript(*model, export_forward(config, model), torch::zeros({1, 3, 64, 96}), meta, path);
+
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 3, 57, 81});
+  models::ModelOutputs expected = model->forward_outputs(torch::constant_pad_nd(x, {0, 15, 0, 7}, 0.0));
+  for (auto& [name, output] : expected) models::crop_padded_output(output, 64, 57, 81);
+  ExportedModel exported(path, torch::kCPU);
+  const models::ModelOutputs out = exported.outputs(x);
+  ASSERT_EQ(out.size(), 4u);
+  for (const char* name : {"semantic", "mask_logits", "class_logits", "pixel_embedding"}) {
+    SCOPED_TRACE(name);
+    const auto& value = out.at(name).value;
+    EXPECT_EQ(value.sizes(), expected.at(name).value.sizes());
+    EXPECT_EQ(out.at(name).kind, expected.at(name).kind);
+    EXPECT_TRUE(testing::close_enough(value, expected.at(name).value));
+  }
+  EXPECT_EQ(out.at("mask_logits").value.size(2), 15);  // ceil(57 / 4)
+  EXPECT_THROW(exported.outputs(torch::zeros({1, 3, 65, 96})), DataError);
+
+  const auto options = panoptic_options_from_metadata(exported.meta());
+  ASSERT_TRUE(options.mask_wise.has_value());
+  EXPECT_DOUBLE_EQ(options.mask_wise->class_threshold_thing, 0.7);
+  EXPECT_EQ(options.mask_wise->thing_area_limit, 400);
+  EXPECT_EQ(options.mask_wise->thing_ids, descriptor.things);
+  const auto from_export = postprocess::mask_panoptic_batch(out.at("mask_logits").value, out.at("class_logits").value,
+                                                            *options.mask_wise, 57, 81);
+  const auto from_model = postprocess::mask_panoptic_batch(
+      expected.at("mask_logits").value, expected.at("class_logits").value, *options.mask_wise, 57, 81);
+  for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(torch::equal(from_export[i].panoptic, from_model[i].panoptic)) << i;
 }
 
 TEST(PanopticExport, MetadataOfASemanticModelHasNoPanopticSettings) {

@@ -14,6 +14,7 @@
 #include "deeplab/models/factory.h"
 #include "deeplab/models/layers/axial_block.h"
 #include "deeplab/models/summary.h"
+#include "tests/models/gradient_check.h"
 
 namespace deeplab::models {
 namespace {
@@ -133,6 +134,19 @@ TEST(AxialAttention, EqualsADirectRestatementInFloat64) {
     }
   }
   EXPECT_LT(worst, 1e-12);
+}
+
+// Training mode (batch statistics): autograd's input gradient equals
+// central differences; LibTorch 1.13's batch norm on the transposed
+// projection gave a gradient off by the order of the gradient itself.
+TEST(AxialAttention, TrainingGradientEqualsFiniteDifferences) {
+  torch::manual_seed(5);
+  AxialAttention attention(6, 8, 12, 2);
+  attention->to(torch::kDouble);
+  attention->train();
+  const double error = testing::finite_difference_error([&](const torch::Tensor& x) { return attention->forward(x); },
+                                                        torch::randn({2, 5, 6}, torch::kDouble));
+  EXPECT_LT(error, 1e-6);
 }
 
 TEST(AxialAttention, RelativePositionsBeyondTheSpanShareTheEdgeRows) {

@@ -13,6 +13,7 @@
 #include "deeplab/models/heads/kmax_pixel_decoder.h"
 #include "deeplab/models/heads/max_prediction_head.h"
 #include "deeplab/models/summary.h"
+#include "tests/models/gradient_check.h"
 
 namespace deeplab::models {
 namespace {
@@ -104,6 +105,34 @@ TEST(MaXHead, ClassLogitsCarryTheVoidPriorOnEveryPass) {
   EXPECT_NEAR(out.class_logits[0][0][19].item<double>(), std::log(171.0), 1e-5);
   EXPECT_NEAR(probabilities[0][0][19].item<double>(), 0.9, 1e-6);
   EXPECT_EQ(out.mask_logits.sizes(), (std::vector<int64_t>{1, 3, 4, 4}));
+}
+
+// Training mode, float64: the gradients of the head (sequence norms, the
+// one-channel mask-logit norm) and of a kMaX layer (k-means and attention
+// norms) w.r.t. the slots equal central differences.  Before the sequences
+// were made contiguous for batch norm, LibTorch 1.13 gave gradients wrong by
+// their own size, and 1e36 at the backbone of a kMaX model.
+TEST(KMaXGradients, HeadAndLayerEqualFiniteDifferences) {
+  torch::manual_seed(7);
+  MaXHead head(MaXHeadOptions(16, 5).slot_channels(256));
+  head->to(torch::kDouble);
+  head->train();
+  const torch::Tensor pixels = torch::randn({2, 16, 3, 4}, torch::kDouble);
+  const torch::Tensor features = torch::randn({2, 6, 256}, torch::kDouble);
+  EXPECT_LT(testing::finite_difference_error(
+                [&](const torch::Tensor& mask) { return head->forward(pixels, features, mask).mask_logits; }, features),
+            1e-6);
+  KMaXLayer layer(KMaXLayerOptions(16, 5).drop_path_keep(1.0));
+  layer->to(torch::kDouble);
+  layer->train();
+  // Non-zero gammas where deeplab2 starts them at 0, so every path counts.
+  for (auto& p : layer->named_parameters()) {
+    if (p.key().find("norm.weight") != std::string::npos) p.value().data().uniform_(0.5, 1.5);
+  }
+  MaXHeadOutputs aux;
+  EXPECT_LT(testing::finite_difference_error(
+                [&](const torch::Tensor& centers) { return layer->forward(pixels, centers, aux); }, features),
+            1e-6);
 }
 
 }  // namespace

@@ -132,5 +132,36 @@ TEST(MaskPanoptic, IdealSlotsGiveBackTheGroundTruth) {
   EXPECT_TRUE(seen.count(2001) && seen.count(2002) && seen.count(2003) && seen.count(3001));
 }
 
+// The batch form merges at the model's stride and brings the result to the
+// input size: each stride-2 pixel becomes a 2 x 2 block, the area limits
+// (input pixels) shrink by 4, void pixels' semantic class is their best slot's.
+TEST(MaskPanoptic, BatchMergesAtTheStrideAndUpsamplesToTheInput) {
+  const auto everything = torch::ones({kH, kW}, torch::kBool);
+  const auto car = box(0, 8, 0, 8);        // 64 pixels at the stride: 256 input pixels
+  const auto speck = box(40, 42, 40, 42);  // 4 pixels: 16 input pixels
+  at::Tensor masks = torch::stack({slot_logits(everything) - 15, slot_logits(car), slot_logits(speck)});
+  at::Tensor classes = torch::stack({class_row(0, 8), class_row(2, 9), class_row(3, 9)});
+  MaskPanopticOptions o = options();
+  o.thing_area_limit = 100;  // input pixels: the car (256) stays, the speck (16) goes
+  o.stuff_area_limit = 0;
+  const auto out = mask_panoptic_batch(masks.unsqueeze(0).to(torch::kFloat), classes.unsqueeze(0), o, 2 * kH, 2 * kW);
+  ASSERT_EQ(out.size(), 1u);
+  const at::Tensor& pan = out[0].panoptic;
+  EXPECT_EQ(pan.sizes(), (std::vector<int64_t>{2 * kH, 2 * kW}));
+  auto got = areas(pan);
+  EXPECT_EQ(got[2 * 1000 + 1], 256);             // the car: 8 x 8 at stride 2
+  EXPECT_EQ(got.count(3 * 1000 + 1), 0u);        // the speck is below the limit
+  EXPECT_EQ(got[-1], 16);                        // the speck's pixels are void (its slot owned them)
+  EXPECT_EQ(got[0], 4 * kH * kW - 256 - 16);     // stuff 0 everywhere else
+  EXPECT_EQ(pan[15][15].item<int32_t>(), 2001);  // inside the car's block
+  EXPECT_EQ(pan[16][16].item<int32_t>(), 0);     // just outside it
+  // All-void slots: panoptic void, semantic still the best slot's class.
+  at::Tensor void_classes = torch::stack({class_row(4, 9), class_row(4, 9), class_row(4, 9)});
+  void_classes.select(1, 1).fill_(1.0);  // class 1 second best for every slot
+  const auto none = mask_panoptic_batch(masks.unsqueeze(0), void_classes.unsqueeze(0), o, kH, kW);
+  EXPECT_TRUE((none[0].panoptic == -1).all().item<bool>());
+  EXPECT_TRUE((none[0].semantic == 1).all().item<bool>());
+}
+
 }  // namespace
 }  // namespace deeplab::postprocess

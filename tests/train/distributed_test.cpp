@@ -16,6 +16,7 @@
 #include "deeplab/core/process_group.h"
 #include "deeplab/train/ema_hook.h"
 #include "deeplab/train/hook.h"
+#include "deeplab/train/kmax_loss.h"
 #include "deeplab/train/weight_average.h"
 #include "tests/support/multiprocess.h"
 #include "tests/support/test_support.h"
@@ -58,6 +59,7 @@ struct RunSpec {
   LossFn loss;  // default: cross-entropy normalised over the global batch
   bool skip_nonfinite = false;
   double ema_decay = 0;  // > 0: keep a weight average (train.ema) too
+  bool kmax = false;     // kMaX-DeepLab on street scenes with its MaX losses
 };
 
 // One rank's trainer: this rank's shard of the same 8 scenes, batch 4 / world.
@@ -70,17 +72,37 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
   auto options = data::LoaderOptions::from_config(d, /*train=*/true, /*seed=*/testing::test_seed(0) + 7);
   options.rank = rank;
   options.world_size = world;
-  auto loader = std::make_unique<data::Loader>(testing::memory_voc(8, 40),
-                                               data::Transform(data::TransformOptions::from_config(d, true)), options);
+  std::shared_ptr<data::Dataset> dataset = testing::memory_voc(8, 40);
+  if (spec.kmax) {
+    d.crop_size = {64, 96};
+    options = data::LoaderOptions::from_config(d, /*train=*/true, /*seed=*/testing::test_seed(0) + 7);
+    options.rank = rank;
+    options.world_size = world;
+    data::PanopticTargetOptions targets;
+    targets.thing_ids = testing::kCityscapesThings;
+    options.panoptic = targets;
+    dataset = testing::memory_cityscapes(8, 64, 96);
+  }
+  auto loader =
+      std::make_unique<data::Loader>(dataset, data::Transform(data::TransformOptions::from_config(d, true)), options);
   TrainConfig config = sgd(spec.steps);
   config.skip_nonfinite = spec.skip_nonfinite;
-  models::DeepLab model =
-      testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);  // masks would differ between splits
+  if (spec.kmax) {
+    config.loss.top_k_percent = 0.2;  // deeplab2's Cityscapes semantic term: top-k per image
+    config.loss.instance_sample_k = 256;
+  }
+  // Dropout and drop path off: their masks would differ between splits.
+  models::DeepLab model = spec.kmax ? testing::tiny_kmax(spec.norm, /*drop_path_keep=*/1.0)
+                                    : testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);
   GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   LrSchedule schedule(config.lr, config.max_iters, config.schedule);
-  LossFn loss = spec.loss
-                    ? spec.loss
-                    : SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum_over(group));
+  LossFn loss = spec.loss;
+  if (!loss && spec.kmax) {
+    loss = KMaXLoss::as_function(config.loss, testing::kCityscapesClasses, 255, testing::kCityscapesThings,
+                                 global_sum_over(group));
+  } else if (!loss) {
+    loss = SegmentationLoss::as_function(config.loss, testing::kVocClasses, 255, global_sum_over(group));
+  }
   auto trainer_options = TrainerOptions::from_config(config, dir, c10::kCPU);
   trainer_options.dtype = spec.dtype;
   trainer_options.reducer.bucket_mb = 0.02;  // many buckets: in-order launching is exercised
@@ -179,6 +201,21 @@ TEST(Distributed, TwoByTwoGradientEqualsOneByFour) {
   const auto valid = (labels != 255).sum({1, 2});
   const int64_t rank0 = (valid[0] + valid[2]).item<int64_t>(), rank1 = (valid[1] + valid[3]).item<int64_t>();
   EXPECT_NE(rank0, rank1);
+}
+
+// kMaX-DeepLab: per-rank Hungarian matching, losses normalised by the global
+// batch, instance pixels drawn by each image's seed; frozen BN (the
+// one-channel mask-logit BN would see other statistics on a half batch).
+TEST(Distributed, KMaXTwoByTwoGradientEqualsOneByFour) {
+  testing::TempDir dir;
+  RunSpec spec;
+  spec.kmax = true;
+  const auto ranks = two_ranks(spec, dir);
+  ASSERT_EQ(ranks.size(), 2u);
+  const RunResult single = train_run(spec, nullptr, dir.path() + "/single");
+  EXPECT_TRUE(torch::equal(ranks[0].gradient, ranks[1].gradient));
+  EXPECT_LT(max_relative(ranks[0].gradient, single.gradient), 1e-10);
+  EXPECT_NEAR(ranks[0].losses[0].item<double>(), single.losses[0].item<double>(), 1e-10);
 }
 
 // Both pairs of ranks fork before this process computes anything: a child

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "deeplab/data/cityscapes_labels.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/data/memory_dataset.h"
 #include "deeplab/data/synth/scene_generator.h"
@@ -29,6 +30,41 @@ inline std::shared_ptr<data::MemoryDataset> memory_voc(int num, int size, uint64
     samples.push_back({"scene_" + std::to_string(i), scene.image, scene.label, cv::Mat()});
   }
   return std::make_shared<data::MemoryDataset>(std::move(samples), kVocClasses);
+}
+
+constexpr int kCityscapesClasses = 19;
+/// Cityscapes' thing train ids (person ... bicycle).
+inline const std::vector<int> kCityscapesThings = {11, 12, 13, 14, 15, 16, 17, 18};
+
+/// `num` Cityscapes-layout street scenes of height x width with instance maps.
+inline std::shared_ptr<data::MemoryDataset> memory_cityscapes(int num, int height, int width, uint64_t seed = 5) {
+  const auto to_train = data::cityscapes_id_to_train_id();
+  std::vector<data::Sample> samples;
+  for (int i = 0; i < num; ++i) {
+    auto scene = data::synth::render_cityscapes_scene(height, width, seed + i);
+    cv::Mat label = scene.label.clone();  // the generator writes Cityscapes label ids
+    label.forEach<uint8_t>([&](uint8_t& v, const int*) { v = to_train[v]; });
+    samples.push_back({"street_" + std::to_string(i), scene.image, label, scene.instances});
+  }
+  return std::make_shared<data::MemoryDataset>(std::move(samples), kCityscapesClasses);
+}
+
+/// A small kMaX-DeepLab (MobileNet-V2 at stride 32, 8 slots, narrow pixel
+/// decoder) for Cityscapes' 19 classes, seeded.
+inline models::DeepLab tiny_kmax(const std::string& norm = "bn", double drop_path_keep = 0.8) {
+  torch::manual_seed(testing::test_seed(0));
+  models::ModelConfig m;
+  m.arch = "kmax_deeplab";
+  m.num_classes = kCityscapesClasses;
+  m.backbone.name = "mobilenet_v2";
+  m.backbone.output_stride = 32;
+  m.kmax.slots = 8;
+  m.kmax.decoder_dims = {16, 16, 8, 8};
+  m.kmax.decoder_blocks = {1, 1, 1, 1};
+  m.kmax.semantic_decoder = false;
+  m.kmax.drop_path_keep = drop_path_keep;
+  m.norm = norm;
+  return models::build_model(m);
 }
 
 /// A loader over `dataset`: training pipeline (random scale, crop, flip) when

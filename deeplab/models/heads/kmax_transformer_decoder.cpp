@@ -58,9 +58,9 @@ torch::Tensor KMaXLayerImpl::self_attention(const torch::Tensor& memory) {
   const torch::Tensor q = split_heads(0, kKeyDepth), k = split_heads(kKeyDepth, kKeyDepth);
   const torch::Tensor v = split_heads(2 * kKeyDepth, kValueDepth);
   const torch::Tensor weights = torch::softmax(similarity_norm_->forward(torch::matmul(q, k.transpose(2, 3))), -1);
-  torch::Tensor retrieved = torch::matmul(weights, v);  // [B, h, N, d]
-  retrieved = retrieved.permute({0, 1, 3, 2}).reshape({batch, kValueDepth, slots, 1});
-  retrieved = act(retrieved_norm_->forward(retrieved)).squeeze(-1).transpose(1, 2);  // [B, N, V], head-major
+  torch::Tensor retrieved = torch::matmul(weights, v);                               // [B, h, N, d]
+  retrieved = retrieved.permute({0, 2, 1, 3}).reshape({batch, slots, kValueDepth});  // [B, N, V], head-major
+  retrieved = act(norm_sequence(retrieved_norm_, retrieved));
   return memory_conv3_->forward(retrieved);
 }
 

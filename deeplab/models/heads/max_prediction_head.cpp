@@ -19,7 +19,12 @@ void he_normal_(torch::Tensor weight, int64_t fan_in) {
 }  // namespace
 
 torch::Tensor norm_sequence(Norm2d& norm, const torch::Tensor& x) {
-  return norm->forward(x.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2);
+  // As [B x N, C, 1, 1] rows: contiguous, and so is every gradient reshaped
+  // back into it.  A transposed [B, C, N, 1] view is channels-last-strided,
+  // and LibTorch 1.13's CPU batch-norm backward gives a wrong input gradient
+  // when input and output gradient are strided differently (KMaXGradients).
+  const int64_t channels = x.size(-1);
+  return norm->forward(x.reshape({-1, channels, 1, 1})).view(x.sizes());
 }
 
 SequenceProjectionImpl::SequenceProjectionImpl(int64_t in, int64_t out, bool zero_gamma, double kernel_std) {
@@ -67,7 +72,7 @@ MaXHeadOutputs MaXHeadImpl::forward(const torch::Tensor& pixels, const torch::Te
   const torch::Tensor kernels = mask_head_->forward(mask_features);  // [B, N, E]
   const torch::Tensor logits = torch::einsum("bdhw,bnd->bnhw", {out.pixel_embedding, kernels});
   // One channel: a single mean and variance over every slot and pixel.
-  out.mask_logits = mask_logit_norm_->forward(logits.flatten(1, 2).unsqueeze(1)).reshape(logits.sizes());
+  out.mask_logits = mask_logit_norm_->forward(logits.reshape({-1, 1, 1, 1})).view(logits.sizes());
   // The void prior is a constant of the forward pass, not an initial bias.
   const int64_t k = options_.num_classes();
   const double void_bias = std::log(static_cast<double>(k - 1) * kVoidPrior / (1.0 - kVoidPrior));

@@ -12,7 +12,14 @@ constexpr int64_t kRpeRows = 2 * kMaxSpan - 1;  // relative positions -254..254
 constexpr int64_t kSimilarityTerms = 3, kRetrievedTerms = 2;
 
 // A batch norm over the channels of a [B, C, L] tensor (as Norm2d on [B, C, L, 1]).
-torch::Tensor norm_channels(Norm2d& norm, const torch::Tensor& x) { return norm->forward(x.unsqueeze(-1)).squeeze(-1); }
+// A [B, C, L] transposed view normalised per channel as [B x L, C, 1, 1]
+// rows: LibTorch 1.13's CPU batch-norm backward is wrong when input and
+// output gradient are strided differently, which a channels-last-strided
+// view invites (AxialAttention.TrainingGradientEqualsFiniteDifferences).
+torch::Tensor norm_channels(Norm2d& norm, const torch::Tensor& x) {
+  const int64_t batch = x.size(0), channels = x.size(1), length = x.size(2);
+  return norm->forward(x.transpose(1, 2).reshape({-1, channels, 1, 1})).view({batch, length, channels}).transpose(1, 2);
+}
 }  // namespace
 
 void truncated_normal_(torch::Tensor tensor, double std) {
