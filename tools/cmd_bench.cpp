@@ -13,6 +13,8 @@
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -21,12 +23,16 @@
 #include "deeplab/core/logging.h"
 #include "deeplab/core/op_profile.h"
 #include "deeplab/core/runtime.h"
+#include "deeplab/data/dataset_factory.h"
 #include "deeplab/data/loader_bench.h"
 #include "deeplab/experiment/config.h"
 #include "deeplab/experiment/inference_session.h"
 #include "deeplab/experiment/train_bench.h"
 #include "deeplab/models/factory.h"
 #include "deeplab/models/model_bench.h"
+#include "deeplab/models/summary.h"
+#include "deeplab/postprocess/mask_panoptic.h"
+#include "deeplab/postprocess/panoptic_segments.h"
 #include "deeplab/weights/model_io.h"
 #include "tools/commands.h"
 
@@ -48,6 +54,41 @@ void parse_size(const std::string& text, const std::string& flag, int64_t& heigh
   }
 }
 
+// --panoptic: the post-processing of one forward's outputs (random weights
+// unless --weights), timed on its own: mask-wise for a mask transformer,
+// center grouping for Panoptic-DeepLab.
+void time_panoptic_postprocess(models::DeepLabImpl& model, const experiment::Config& config, int64_t height,
+                               int64_t width, int runs) {
+  if (!models::is_panoptic(config.model))
+    throw ConfigError("bench model --panoptic: " + config.model.arch + " is not a panoptic model");
+  const postprocess::PanopticOptions options =
+      postprocess::panoptic_eval_options(config.data, data::load_config_descriptor(config.data),
+                                         models::is_mask_transformer(config.model))
+          .postprocess;
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const c10::Device device = models::module_device(model);
+  const models::ModelOutputs out = model.forward_outputs(torch::randn({1, 3, height, width}, device), false);
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (options.mask_wise) {
+      postprocess::mask_panoptic_batch(out.at(models::output_name::kMaskLogits).value,
+                                       out.at(models::output_name::kClassLogits).value, *options.mask_wise, height,
+                                       width);
+    } else {
+      postprocess::panoptic_from_batch(out.at(models::output_name::kSemantic).value,
+                                       out.at(models::output_name::kCenter).value,
+                                       out.at(models::output_name::kOffset).value, options);
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("  panoptic post-processing (%s) of one image at %ldx%ld: median %.1f ms over %d runs\n",
+              options.mask_wise ? "mask-wise, at the output stride" : "center grouping", height, width,
+              ms[ms.size() / 2], runs);
+}
+
 void add_bench_model(CLI::App& bench) {
   struct Args {
     std::string config, weights, size = "513x513";
@@ -55,6 +96,7 @@ void add_bench_model(CLI::App& bench) {
     int64_t batch = 1;
     int iterations = 10, warmup = 2, profile_passes = 0;
     size_t profile_top = 25;
+    bool panoptic = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = bench.add_subcommand("model", "inference latency, images/s, peak RSS, GFLOP/s vs the GEMM peak");
@@ -69,6 +111,8 @@ void add_bench_model(CLI::App& bench) {
                   "after the timed passes, run this many more under an op-level profiler and print the "
                   "operators by self time per pass (scripts/bench/op_profile.py compares it with Python's)");
   cmd->add_option("--profile-top", args->profile_top, "operators the profile lists")->capture_default_str();
+  cmd->add_flag("--panoptic", args->panoptic,
+                "also time the panoptic post-processing of one image's outputs (a panoptic model's config)");
   add_inference_flags(*cmd, args->flag_sets);
   cmd->callback([args] {
     experiment::SessionOptions session_options;
@@ -107,6 +151,7 @@ void add_bench_model(CLI::App& bench) {
       std::cout << "op profile over " << o.profile_passes << " pass(es), per pass:\n"
                 << core::format_op_table(r.op_stats, o.profile_passes, args->profile_top);
     }
+    if (args->panoptic) time_panoptic_postprocess(*model, config, o.height, o.width, 3);
   });
 }
 

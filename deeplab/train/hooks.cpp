@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <optional>
@@ -30,14 +32,36 @@ void ProgressHook::before_train(Trainer& trainer) {
 }
 
 namespace {
+// The terms the console line shows: deep supervision's per-layer terms
+// ("aux0/pq_class", ...; kMaX-DeepLab has 24) summed into one "aux<0-5>"
+// entry; metrics.jsonl and TensorBoard keep every term.
+std::vector<std::pair<std::string, double>> console_terms(const StepResult& step) {
+  std::vector<std::pair<std::string, double>> shown;
+  double layers_sum = 0;
+  int first = -1, last = -1;
+  for (const auto& [name, value] : step.terms) {
+    const size_t slash = name.find('/');
+    if (name.rfind("aux", 0) != 0 || slash == std::string::npos || slash == 3) {
+      shown.emplace_back(name, value);
+      continue;
+    }
+    const int layer = std::atoi(name.substr(3, slash - 3).c_str());
+    first = first < 0 ? layer : std::min(first, layer);
+    last = std::max(last, layer);
+    layers_sum += value;
+  }
+  if (first >= 0) shown.emplace_back("aux" + std::to_string(first) + "-" + std::to_string(last), layers_sum);
+  return shown;
+}
+
 // "loss 0.8123 (semantic 0.7000, aux 0.1123) lr 0.001000 21.5 img/s"; one term needs no breakdown.
 std::string step_line(const StepResult& step, int world_size) {
   std::ostringstream line;
   line << std::fixed << std::setprecision(4) << "loss " << step.loss;
-  if (step.terms.size() > 1) {
+  const auto terms = console_terms(step);
+  if (terms.size() > 1) {
     line << " (";
-    for (size_t i = 0; i < step.terms.size(); ++i)
-      line << (i ? ", " : "") << step.terms[i].first << " " << step.terms[i].second;
+    for (size_t i = 0; i < terms.size(); ++i) line << (i ? ", " : "") << terms[i].first << " " << terms[i].second;
     line << ")";
   }
   line << " lr " << std::setprecision(6) << step.lr << std::setprecision(1) << " "

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/layers/activation.h"
 
 namespace deeplab::models {
 
@@ -16,10 +17,10 @@ Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes) {
   Chain head;
   head->push_back(same_conv(in, in, kSemanticHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
   head->push_back(Norm2d(in));
-  head->push_back(torch::nn::GELU());
+  head->push_back(Gelu());
   head->push_back(same_conv(in, hidden, 1));
   head->push_back(Norm2d(hidden));
-  head->push_back(torch::nn::GELU());
+  head->push_back(Gelu());
   head->push_back(same_conv(hidden, num_classes, 1, 1, 1, /*bias=*/true));
   return head;
 }

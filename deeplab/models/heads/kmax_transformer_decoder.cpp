@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/layers/activation.h"
 #include "deeplab/models/layers/axial_attention.h"
 #include "deeplab/models/layers/axial_block.h"
 
@@ -19,7 +20,7 @@ Chain pixel_projection(int64_t in, int64_t out, double std) {
   return chain;
 }
 
-torch::Tensor act(const torch::Tensor& x) { return torch::gelu(x); }  // deeplab2: exact (erf) GELU
+torch::Tensor act(const torch::Tensor& x) { return gelu_activation(x); }  // deeplab2: exact (erf) GELU
 }  // namespace
 
 KMaXLayerImpl::KMaXLayerImpl(const KMaXLayerOptions& o) : options_(o) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "deeplab/models/layers/activation.h"
 #include "deeplab/models/layers/axial_attention.h"
 
 namespace deeplab::models {
@@ -47,10 +48,10 @@ MaXHeadImpl::MaXHeadImpl(const MaXHeadOptions& o) : options_(o) {
   Chain head;
   head->push_back(same_conv(in, in, kPixelHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
   head->push_back(Norm2d(in));
-  head->push_back(torch::nn::GELU());
+  head->push_back(Gelu());
   head->push_back(same_conv(in, o.head_channels(), 1));
   head->push_back(Norm2d(o.head_channels()));
-  head->push_back(torch::nn::GELU());
+  head->push_back(Gelu());
   pixel_head_ = register_module("pixel_head", head);
   pixel_final_ = register_module("pixel_final", same_conv(o.head_channels(), o.embedding_channels(), 1, 1, 1, true));
   truncated_normal_(pixel_final_->weight, 0.01);

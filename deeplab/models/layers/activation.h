@@ -37,7 +37,20 @@ class HardSigmoidImpl : public torch::nn::Module {
 };
 TORCH_MODULE(HardSigmoid);
 
-/// "relu" | "relu6" | "hardswish" -> a parameter-free module that works in
+/// The exact (erf) GELU, with its backward handed a contiguous gradient:
+/// LibTorch 1.13's CPU gelu_backward is wrong for a gradient laid out
+/// otherwise than the input (channels-last, or the permuted layout axial
+/// attention's gradient arrives in), by the order of the gradient itself
+/// and at times by 1e34 (tests/models/activation_test.cpp).
+torch::Tensor gelu_activation(const torch::Tensor& x);
+
+class GeluImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) { return gelu_activation(x); }
+};
+TORCH_MODULE(Gelu);
+
+/// "relu" | "relu6" | "hardswish" | "gelu" -> a parameter-free module that works in
 /// place: give it a tensor nothing else reads (a conv's or a BN's output).
 torch::nn::AnyModule make_activation(const std::string& name);
 

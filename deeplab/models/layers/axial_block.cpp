@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/layers/activation.h"
 
 namespace deeplab::models {
 
@@ -16,7 +17,7 @@ void check_activation(const std::string& name) {
 
 torch::Tensor apply_activation(const std::string& name, const torch::Tensor& x) {
   check_activation(name);
-  return name == "relu" ? torch::relu(x) : torch::gelu(x);
+  return name == "relu" ? torch::relu(x) : gelu_activation(x);
 }
 
 torch::Tensor drop_path(const torch::Tensor& x, double keep, bool training) {

@@ -19,11 +19,20 @@ torch::Tensor ReLU6Impl::forward(torch::Tensor x) {
 torch::Tensor HardSwishImpl::forward(torch::Tensor x) { return torch::hardswish_(x); }
 torch::Tensor HardSigmoidImpl::forward(const torch::Tensor& x) { return torch::hardsigmoid(x); }
 
+torch::Tensor gelu_activation(const torch::Tensor& x) {
+  torch::Tensor y = torch::gelu(x);
+  if (torch::GradMode::is_enabled() && y.requires_grad()) {
+    y.register_hook([](const torch::Tensor& grad) { return grad.contiguous(); });
+  }
+  return y;
+}
+
 nn::AnyModule make_activation(const std::string& name) {
   if (name == "relu") return nn::AnyModule(nn::ReLU(nn::ReLUOptions(true)));
   if (name == "relu6") return nn::AnyModule(ReLU6());
   if (name == "hardswish") return nn::AnyModule(HardSwish());
-  throw Error("unknown activation '" + name + "'; expected relu, relu6 or hardswish");
+  if (name == "gelu") return nn::AnyModule(Gelu());
+  throw Error("unknown activation '" + name + "'; expected relu, relu6, hardswish or gelu");
 }
 
 nn::Conv2d same_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilation, bool bias,
