@@ -12,6 +12,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/data/loader.h"
 #include "deeplab/models/factory.h"
+#include "tests/train/train_fixtures.h"
 
 namespace deeplab::train {
 namespace {
@@ -71,19 +72,6 @@ TEST(KMaXTargets, MoreInstancesThanMaskColumnsNamesTheImage) {
   EXPECT_THROW(max_targets_from_batch(batch, 1, 6, options_with_things()), ConfigError);
 }
 
-models::DeepLab tiny_kmax() {
-  models::ModelConfig c;
-  c.arch = "kmax_deeplab";
-  c.num_classes = 19;
-  c.backbone.name = "mobilenet_v2";
-  c.backbone.output_stride = 32;
-  c.kmax.slots = 8;
-  c.kmax.decoder_dims = {16, 16, 8, 8};
-  c.kmax.decoder_blocks = {1, 1, 1, 1};
-  c.kmax.semantic_decoder = false;
-  return models::build_model(c);
-}
-
 data::Batch two_streets() {
   data::Batch a = four_by_six();
   data::Batch batch;
@@ -99,8 +87,7 @@ data::Batch two_streets() {
 }
 
 TEST(KMaXLoss, NamedTermsOfEveryLayerWithGradientsToTheBackbone) {
-  torch::manual_seed(0);
-  models::DeepLab model = tiny_kmax();
+  models::DeepLab model = testing::tiny_kmax();
   model->train();
   const data::Batch batch = two_streets();
   LossConfig config;
