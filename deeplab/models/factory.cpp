@@ -43,9 +43,17 @@ std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c, const std::st
                                           .cascade_blocks(c.cascade_blocks));
 }
 
+// deeplab2's instance, with the config's multipliers (width_mult scales the
+// instance's own width: axial_resnet_s stays half as wide as axial_resnet_l).
 std::shared_ptr<BackboneImpl> make_axial_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
-  return std::make_shared<AxialResNetImpl>(
-      AxialResNetOptions().width_multiplier(c.name == "axial_resnet_s" ? 0.5 : 1.0).output_stride(c.output_stride));
+  AxialResNetOptions options = axial_resnet_instance(c.name);
+  options.output_stride(c.output_stride)
+      .width_multiplier(options.width_multiplier() * c.width_mult)
+      .stem_width_multiplier(c.stem_width_mult)
+      .layer_multiplier(c.layer_mult)
+      .drop_path_keep(c.drop_path_keep)
+      .drop_path_schedule(c.drop_path_schedule);
+  return std::make_shared<AxialResNetImpl>(options);
 }
 
 std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::string& /*arch*/) {
@@ -79,6 +87,12 @@ const core::NamedTable<BackboneBuilder>& backbone_table() {
       {"mobilenet_v3_small", make_mobilenet},
       {"axial_resnet_s", make_axial_resnet},
       {"axial_resnet_l", make_axial_resnet},
+      {"axial_deeplab_s", make_axial_resnet},
+      {"axial_deeplab_l", make_axial_resnet},
+      {"resnet50_beta", make_axial_resnet},
+      {"swidernet", make_axial_resnet},
+      {"axial_swidernet", make_axial_resnet},
+      {"max_deeplab_s_backbone", make_axial_resnet},
   };
   return table;
 }
@@ -120,7 +134,8 @@ AsppOptions aspp_options(const ModelConfig& c, BackboneImpl& backbone) {
   return AsppOptions(backbone.spec(backbone.out_name()).channels, resolve_atrous_rates(c))
       .channels(c.head.channels)
       .dropout(resolve_dropout(c.head))
-      .separable(c.head.separable);
+      .separable(c.head.separable)
+      .projection_only(c.head.aspp_projection_only);
 }
 
 // v3+: one stride-4 level (projection 48), two 3x3 fuse convs, a 1x1 classifier.
@@ -245,6 +260,10 @@ DeepLab build_model(const ModelConfig& c) {
   auto backbone = build_backbone_for(c.backbone, c.arch);
   const HeadBuilder* build_head = core::table_find(arch_table(), c.arch);
   if (!build_head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
+  if (c.head.aspp_projection_only && c.arch != "deeplabv3plus" && c.arch != "panoptic_deeplab") {
+    throw ConfigError("model.head.aspp_projection_only: true is for deeplabv3plus and panoptic_deeplab; model.arch '" +
+                      c.arch + "' has no such ASPP");
+  }
   std::shared_ptr<HeadImpl> head = (*build_head)(c, *backbone);
   torch::nn::Sequential aux = nullptr;
   if (c.aux_loss) aux = make_fcn_head(backbone->spec(backbone->aux_name()).channels, c.num_classes);

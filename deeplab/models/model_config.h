@@ -30,7 +30,17 @@ struct BackboneConfig {
   bool stem_pool = true;
   int cascade_blocks = 0;           // DeepLabv3 cascaded copies of ResNet block4
   std::string layout = "largefov";  // VGG: largefov (DeepLab) or torchvision
+  /// MobileNet's width; on deeplab2's Axial-ResNets and SWideRNets a factor
+  /// on the instance's own width.
   double width_mult = 1.0;
+  /// Axial-ResNets and SWideRNets (deeplab2's stem_width_multiplier and
+  /// backbone_layer_multiplier: SWideRNet-(1, 1, 3) has layer_mult 3).
+  double stem_width_mult = 1.0;
+  double layer_mult = 1.0;
+  /// Axial-ResNets and SWideRNets: the last stage's drop-path keep
+  /// probability and how earlier stages follow it (linear: keep more).
+  double drop_path_keep = 1.0;
+  std::string drop_path_schedule = "linear";
   /// MobileNet: end with the closing 1x1 conv (V2: 1280 channels, torchvision's
   /// `features`); false stops at the last block (V2: 320 channels, TF DeepLab's
   /// mobilenet_v2 feature extractor, `layer_18`).
@@ -50,6 +60,10 @@ struct BackboneConfig {
     v("cascade_blocks", cascade_blocks, in_range(0, 3));
     v("layout", layout, one_of({"largefov", "torchvision"}));
     v("width_mult", width_mult, positive());
+    v("stem_width_mult", stem_width_mult, positive());
+    v("layer_mult", layer_mult, positive());
+    v("drop_path_keep", drop_path_keep, in_range(0.01, 1));
+    v("drop_path_schedule", drop_path_schedule, one_of({"linear", "constant"}));
     v("final_conv", final_conv);
     v("pretrained", pretrained);
   }
@@ -74,6 +88,9 @@ struct HeadConfig {
   /// Dropout after the ASPP projection; -1: by style (paper 0.1, torchvision 0.5).
   double dropout = -1.0;
   bool separable = false;
+  /// The ASPP is one 1x1 conv + BN + ReLU (deeplab2's
+  /// aspp_use_only_1x1_proj_conv, which Axial-DeepLab's configs set).
+  bool aspp_projection_only = false;
 
   template <class V>
   void fields(V& v) {
@@ -85,6 +102,7 @@ struct HeadConfig {
     v("channels", channels, at_least(1));
     v("dropout", dropout, in_half_open(-1, 1));
     v("separable", separable);
+    v("aspp_projection_only", aspp_projection_only);
   }
 };
 

@@ -1,7 +1,7 @@
-// Axial attention, the axial residual unit and Axial-ResNet: parameter counts
-// equal deeplab2's own test constants, the attention equals a direct
+// Axial attention and the axial residual unit: the attention equals a direct
 // restatement of its formula in float64, strides and shapes, units that start
-// as the identity, and drop path.
+// as the identity, and drop path.  The encoders built of them:
+// axial_resnet_test.cpp.
 
 #include "deeplab/models/layers/axial_attention.h"
 
@@ -10,40 +10,11 @@
 
 #include <cmath>
 
-#include "deeplab/models/backbones/axial_resnet.h"
-#include "deeplab/models/factory.h"
 #include "deeplab/models/layers/axial_block.h"
-#include "deeplab/models/summary.h"
 #include "tests/models/gradient_check.h"
 
 namespace deeplab::models {
 namespace {
-
-// deeplab2 model/encoder/axial_resnet_instances_test.py: trainable weights
-// without the classification head.
-TEST(AxialResNet, ParameterCountsEqualDeeplab2Constants) {
-  AxialResNet small(AxialResNetOptions().width_multiplier(0.5));
-  AxialResNet large(AxialResNetOptions().width_multiplier(1.0));
-  EXPECT_EQ(count_parameters(*small), 11466912);
-  EXPECT_EQ(count_parameters(*large), 43714048);
-}
-
-TEST(AxialResNet, FeaturesFollowTheOutputStride) {
-  torch::manual_seed(0);
-  AxialResNet net(AxialResNetOptions().width_multiplier(0.125).output_stride(16));
-  net->eval();
-  const Features features = net->forward(torch::randn({1, 3, 64, 48}));
-  const std::vector<std::pair<std::string, int64_t>> expected = {{"res2", 4}, {"res3", 8}, {"res4", 16}, {"res5", 16}};
-  for (const auto& [name, stride] : expected) {
-    const FeatureSpec spec = net->spec(name);
-    EXPECT_EQ(spec.stride, stride) << name;
-    const torch::Tensor& f = features.at(name);
-    EXPECT_EQ(f.size(1), spec.channels) << name;
-    EXPECT_EQ(f.size(2), 64 / stride) << name;
-    EXPECT_EQ(f.size(3), 48 / stride) << name;
-    EXPECT_GE(f.min().item<double>(), 0.0) << name << ": features are the activated stage outputs";
-  }
-}
 
 // Random affine parameters and running statistics, so that each norm's place
 // in the formula shows in the result.
@@ -160,7 +131,7 @@ TEST(AxialAttention, RelativePositionsBeyondTheSpanShareTheEdgeRows) {
 
 TEST(AxialAttention2D, AttendsAlongBothAxesWithTheStride) {
   torch::manual_seed(1);
-  AxialAttention2D attention(16, 8, /*stride=*/2);
+  AxialAttention2D attention(16, 8, 16, /*stride=*/2);
   attention->eval();
   const torch::Tensor y = attention->forward(torch::randn({2, 16, 9, 7}));
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 16, 5, 4}));
@@ -174,12 +145,13 @@ TEST(AxialAttention2D, AttendsAlongBothAxesWithTheStride) {
 
 TEST(AxialBlock, StartsAsTheIdentityOfItsActivatedInput) {
   torch::manual_seed(2);
-  for (const bool axial : {false, true}) {
-    AxialBlock block(AxialBlockOptions(32, 8).axial(axial));
+  for (const std::string kind : {"conv", "axial", "basic"}) {
+    AxialBlock block(AxialBlockOptions(32, 8).axial(kind == "axial").basic(kind == "basic"));
     block->eval();  // running statistics: the zero-gamma BN gives exactly 0
     const torch::Tensor x = torch::randn({2, 32, 6, 5});
-    EXPECT_TRUE(torch::equal(block->forward(x), torch::relu(x))) << (axial ? "axial" : "conv");
+    EXPECT_TRUE(torch::equal(block->forward(x), torch::relu(x))) << kind;
   }
+  EXPECT_THROW(AxialBlock(AxialBlockOptions(16, 8).axial(true).basic(true)), std::exception);
   AxialBlock strided(AxialBlockOptions(16, 8).axial(true).stride(2));
   EXPECT_EQ(strided->forward(torch::randn({2, 16, 6, 5})).sizes(), (std::vector<int64_t>{2, 32, 3, 3}));
   EXPECT_THROW(AxialBlock(AxialBlockOptions(16, 8).activation("swish")), std::exception);
@@ -195,26 +167,6 @@ TEST(DropPath, KeepsWholeSamplesAndTheExpectation) {
   EXPECT_TRUE(((per_sample.amin(1) == 0) | ((per_sample.amin(1) - 1.25).abs() < 1e-6)).all().item<bool>());
   EXPECT_NEAR(y.mean().item<double>(), 1.0, 0.05);
   EXPECT_TRUE(torch::equal(drop_path(x, 0.8, /*training=*/false), x));
-}
-
-TEST(AxialResNet, TrainsInsidePanopticDeepLab) {
-  torch::manual_seed(5);
-  ModelConfig m;
-  m.arch = "panoptic_deeplab";
-  m.num_classes = 4;
-  m.backbone.name = "axial_resnet_s";
-  m.backbone.output_stride = 16;
-  m.head.channels = 32;
-  DeepLab model = build_model(m);
-  model->train();
-  const ModelOutputs outputs = model->forward_outputs(torch::randn({2, 3, 48, 40}));
-  EXPECT_EQ(outputs.at("semantic").value.sizes(), (std::vector<int64_t>{2, 4, 48, 40}));
-  EXPECT_EQ(outputs.at("offset").value.sizes(), (std::vector<int64_t>{2, 2, 48, 40}));
-  outputs.at("semantic").value.sum().backward();
-  // The gradient reaches the stem through every attention unit.
-  const torch::Tensor stem_grad = model->backbone().named_parameters()["stem.0.weight"].grad();
-  ASSERT_TRUE(stem_grad.defined());
-  EXPECT_GT(stem_grad.abs().sum().item<double>(), 0);
 }
 
 }  // namespace

@@ -10,51 +10,141 @@
 namespace deeplab::models {
 
 namespace {
-constexpr int64_t kStemChannels = 64;
-constexpr int kStages = 4;
+constexpr int kLastStage = 5;
+constexpr int kScheduleStages = 4;  // deeplab2's num_stages for the drop-path schedule
 
-// deeplab2's get_drop_path_keep_prob('linear'): a unit at ResNet stride s
-// (its stage's input stride for the first unit, twice that after) keeps
-// 1 - (1 - keep) * (log2(s) - 1) / 4; units below stride 16 are always kept
-// (drop_path_beyond_stride).  The strides are the ResNet's own, before the
-// output-stride cap.
-double unit_keep(double keep, int64_t resnet_stride) {
-  if (resnet_stride < 16) return 1.0;
-  const double stage = std::log2(static_cast<double>(resnet_stride)) - 1.0;
-  return 1.0 - (1.0 - keep) * stage / kStages;
+bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+// deeplab2's get_drop_path_keep_prob for a unit at ResNet stride `stride`.
+double unit_keep(const AxialResNetOptions& o, int64_t stride) {
+  if (stride < o.drop_path_beyond_stride()) return 1.0;
+  if (o.drop_path_schedule() == "constant") return o.drop_path_keep();
+  const double stage = std::round(std::log2(static_cast<double>(stride)) - 1.0);
+  return 1.0 - (1.0 - o.drop_path_keep()) * stage / kScheduleStages;
+}
+
+void check(const AxialResNetOptions& o) {
+  const std::string& t = o.type();
+  if (t != "resnet" && t != "resnet_beta" && t != "wider_resnet") {
+    throw Error("axial resnet: unknown type '" + t + "'; expected resnet, resnet_beta or wider_resnet");
+  }
+  if (o.blocks().size() != 4) throw Error("axial resnet: expected 4 stage lengths (res2..res5)");
+  if (!is_power_of_two(o.output_stride())) throw Error("axial resnet: the output stride must be a power of 2");
+  if (o.drop_path_schedule() != "linear" && o.drop_path_schedule() != "constant") {
+    throw Error("axial resnet: unknown drop-path schedule '" + o.drop_path_schedule() +
+                "'; expected linear or constant");
+  }
+}
+
+Chain inception_stem(double width) {
+  const auto narrow = static_cast<int64_t>(64 * width), wide = static_cast<int64_t>(128 * width);
+  Chain stem;
+  stem->push_back(conv_bn_act(ConvBnActOptions(3, narrow, 3).stride(2)));
+  stem->push_back(conv_bn_act(ConvBnActOptions(narrow, narrow, 3)));
+  stem->push_back(conv_bn_act(ConvBnActOptions(narrow, wide, 3).activation("")));
+  return stem;
 }
 }  // namespace
 
-AxialResNetImpl::AxialResNetImpl(const AxialResNetOptions& o) {
-  if (o.blocks().size() != kStages) throw Error("axial resnet: expected 4 stage lengths");
-  stem_ = register_module("stem", conv_bn_act(ConvBnActOptions(3, kStemChannels, 7).stride(2).activation("")));
-  StrideTracker tracker(o.output_stride());
-  tracker.next(2);  // the stem
-  int64_t in = kStemChannels;
-  for (int stage = 0; stage < kStages; ++stage) {
-    const int64_t input_stride = int64_t{2} << stage;  // 2, 4, 8, 16 (before the output-stride cap)
-    const auto filters = static_cast<int64_t>(std::lround(double(input_stride) * 32.0 * o.width_multiplier()));
-    const int64_t stride = tracker.next(2).stride;
-    torch::nn::Sequential units;
-    for (int64_t i = 0; i < o.blocks()[stage]; ++i) {
-      units->push_back(
-          AxialBlock(AxialBlockOptions(in, filters)
-                         .stride(i == 0 ? stride : 1)
-                         .axial(true)
-                         .drop_path_keep(unit_keep(o.drop_path_keep(), i == 0 ? input_stride : 2 * input_stride))));
-      in = 4 * filters;
-    }
-    stages_.push_back(register_module("stage" + std::to_string(stage + 2), units));
-    specs_.push_back({"res" + std::to_string(stage + 2), in, tracker.stride()});
+const std::vector<std::string>& axial_resnet_instance_names() {
+  static const std::vector<std::string> names = {"axial_resnet_s",  "axial_resnet_l",        "axial_deeplab_s",
+                                                 "axial_deeplab_l", "resnet50_beta",         "swidernet",
+                                                 "axial_swidernet", "max_deeplab_s_backbone"};
+  return names;
+}
+
+// axial_resnet_instances.py, each an override of its parent's settings.
+AxialResNetOptions axial_resnet_instance(const std::string& name) {
+  AxialResNetOptions o;
+  const bool small = name == "axial_resnet_s" || name == "axial_deeplab_s";
+  if (name == "axial_resnet_s" || name == "axial_resnet_l" || name == "axial_deeplab_s" || name == "axial_deeplab_l") {
+    return o.type(name.rfind("axial_deeplab", 0) == 0 ? "resnet_beta" : "resnet")
+        .width_multiplier(small ? 0.5 : 1.0)
+        .axial_beyond_stride(2);
   }
+  if (name == "resnet50_beta") return o.type("resnet_beta").axial_beyond_stride(0);
+  if (name == "max_deeplab_s_backbone") return o.type("resnet_beta").axial_beyond_stride(16);
+  const bool wide = name == "swidernet" || name == "axial_swidernet";
+  if (!wide) throw Error("axial resnet: unknown instance '" + name + "'");
+  o.type("wider_resnet").blocks({3, 6, 3, 3}).drop_path_beyond_stride(4).axial_beyond_stride(0);
+  if (name == "swidernet") return o;
+  return o.axial_beyond_stride(16).attention_expansion(4).key_expansion(2).value_expansion(4);
+}
+
+AxialResNetImpl::AxialResNetImpl(const AxialResNetOptions& o) : options_(o) {
+  check(o);
+  build_stem();
+  const bool wide = o.type() == "wider_resnet";
+  if (!wide) specs_.push_back({"res1", in_channels_, stride_});
+  if (wide) build_stage(1, 3);
+  for (int stage = 2; stage <= kLastStage; ++stage) {
+    build_stage(stage, static_cast<int64_t>(static_cast<double>(o.blocks()[stage - 2]) * o.layer_multiplier()));
+  }
+}
+
+void AxialResNetImpl::build_stem() {
+  const AxialResNetOptions& o = options_;
+  const auto channels = static_cast<int64_t>(std::lround(64 * o.stem_width_multiplier()));
+  if (o.type() == "resnet_beta") {
+    stem_ = register_module("stem", inception_stem(o.stem_width_multiplier()));
+    in_channels_ = static_cast<int64_t>(128 * o.stem_width_multiplier());
+  } else {
+    const int64_t kernel = o.type() == "resnet" ? 7 : 3;
+    stem_ = register_module("stem", conv_bn_act(ConvBnActOptions(3, channels, kernel).stride(2).activation("")));
+    in_channels_ = channels;
+  }
+  stride_ = 2;
+}
+
+// deeplab2's BlockGroup: `resnet_stride` is the stride the unit would have in
+// a plain ResNet (the stage's input stride, then its output stride after the
+// first unit); the output stride caps the actual one and dilates instead.
+void AxialResNetImpl::build_stage(int stage, int64_t units) {
+  const AxialResNetOptions& o = options_;
+  const bool wide = o.type() == "wider_resnet";
+  const int64_t input_stride = stage == 1 ? 2 : int64_t{1} << (stage - 1);
+  const int64_t stage_stride = stage == 1 ? 1 : 2;
+  const double width = stage == 1 && wide ? o.stem_width_multiplier() : o.width_multiplier();
+  const auto filters = static_cast<int64_t>(std::lround(double(int64_t{1} << (stage - 1)) * 32.0 * width));
+  const int64_t os = o.output_stride();
+  int64_t resnet_stride = input_stride;
+  torch::nn::Sequential sequence;
+  for (int64_t i = 0; i < units; ++i) {
+    const bool first = i == 0;
+    const int64_t stride = first && input_stride < os ? stage_stride : 1;
+    const int64_t dilation = resnet_stride > os ? resnet_stride / os : 1;
+    const int64_t stage_end = input_stride * stage_stride;
+    const bool axial = o.axial_beyond_stride() > 0 && resnet_stride >= o.axial_beyond_stride();
+    const bool basic = !axial && wide && stage_end < 32;
+    AxialBlockOptions unit(in_channels_, filters);
+    unit.stride(stride)
+        .dilation(dilation)
+        .second_dilation(first && stage_end > os ? stage_end / os : dilation)
+        .basic(basic)
+        .axial(axial)
+        .attention_expansion(o.attention_expansion())
+        .key_expansion(o.key_expansion())
+        .value_expansion(o.value_expansion())
+        .middle_expansion(wide && !axial ? 2 : 1)
+        .drop_path_keep(unit_keep(o, resnet_stride));
+    sequence->push_back(AxialBlock(unit));
+    in_channels_ = 4 * filters;
+    stride_ *= stride;
+    if (first) resnet_stride *= stage_stride;
+  }
+  stages_.push_back(register_module("stage" + std::to_string(stage), sequence));
+  const std::string name = "res" + std::to_string(stage);
+  specs_.push_back({name, in_channels_, stride_});
 }
 
 Features AxialResNetImpl::forward(const torch::Tensor& x) {
   Features features;
   torch::Tensor y = stem_->forward(x);
-  for (size_t i = 0; i < stages_.size(); ++i) {
-    y = stages_[i]->forward(y);
-    features[specs_[i].name] = torch::relu(y);
+  size_t spec = 0;
+  if (options_.type() != "wider_resnet") features[specs_[spec++].name] = torch::relu(y);
+  for (auto& stage : stages_) {
+    y = stage->forward(y);
+    features[specs_[spec++].name] = torch::relu(y);
   }
   return features;
 }

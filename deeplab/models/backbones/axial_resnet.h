@@ -1,15 +1,26 @@
 #pragma once
-// Axial-ResNet (Axial-DeepLab, ECCV 2020) as deeplab2 builds it
-// (axial_resnet_instances: axial_resnet_s, axial_resnet_l): a 7x7 stem
-// (conv + BN, no max-pool: the first unit of res2 is strided instead), then
-// four stages of 3, 4, 6, 3 axial-attention units (layers/axial_block.h) of
-// widths 64, 128, 256, 512 x width_multiplier, each ending on 4x that.
-// Attention is global along each axis, so a stage that would pass the
-// output stride just keeps stride 1 (no dilation needed).  Features: res2
-// (/4, low_level), res3 (/8, mid_level), res4 (aux) and res5 (out), each the
+// deeplab2's Axial-ResNet encoder family (model/encoder/axial_resnet.py and
+// axial_resnet_instances.py): ResNets and SWideRNets whose units switch from
+// convolution to position-sensitive axial attention from a given stride on.
+//
+// Three stem and unit kinds (deeplab2's backbone_type):
+//   resnet        7x7 conv stem (BN, no max-pool: the first unit of res2 is
+//                 strided instead); stages res2..res5 of bottleneck units.
+//   resnet_beta   the same with an inception stem: three 3x3 convs
+//                 (64, 64, 128 wide; the first strided).
+//   wider_resnet  a 3x3 conv stem, then five stages (res1 at stride 2 with 3
+//                 units); basic units (two 3x3 convs, 4 x filters wide)
+//                 below stride 32, [f, 2f, 4f] bottlenecks at it (SWideRNet).
+// Stage k has filters 2^(k-1) x 32 x width_multiplier and ends on 4x that.
+// A unit at ResNet stride >= axial_beyond_stride is an axial-attention
+// bottleneck.  Past the output stride a stage keeps stride 1 and dilates its
+// convs (attention is global along each axis and needs none).  Features:
+// res1 (/2: the activated stem, or stage 1 of a SWideRNet), res2 (/4,
+// low_level), res3 (/8, mid_level), res4 (aux) and res5 (out), each the
 // activated stage output.
+//
+// deeplab2's named instances are axial_resnet_instance(name).
 
-#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 
 #include <string>
@@ -21,13 +32,35 @@
 namespace deeplab::models {
 
 struct AxialResNetOptions {
-  TORCH_ARG(double, width_multiplier) = 1.0;  // axial_resnet_s: 0.5, axial_resnet_l: 1
+  TORCH_ARG(std::string, type) = "resnet";  // resnet | resnet_beta | wider_resnet
+  /// Units of res2..res5 (a SWideRNet's res1 always has 3).
   TORCH_ARG(std::vector<int64_t>, blocks) = std::vector<int64_t>{3, 4, 6, 3};
+  /// Scales `blocks`, rounding down (SWideRNet-(1, 1, 4.5): 13, 27, 13, 13).
+  TORCH_ARG(double, layer_multiplier) = 1.0;
+  TORCH_ARG(double, width_multiplier) = 1.0;  // axial_resnet_s: 0.5
+  TORCH_ARG(double, stem_width_multiplier) = 1.0;
+  /// Units at ResNet stride >= this use axial attention; 0: none.
+  TORCH_ARG(int64_t, axial_beyond_stride) = 2;
+  TORCH_ARG(int64_t, attention_expansion) = 2;  // attention input = filters x this
+  TORCH_ARG(int64_t, key_expansion) = 1;
+  TORCH_ARG(int64_t, value_expansion) = 2;
   TORCH_ARG(int64_t, output_stride) = 32;
-  /// Keep probability of the last stage's residual branches (drop path);
-  /// earlier stages keep more, linearly (deeplab2's 'linear' schedule).
+  /// Keep probability of the residual branches (drop path) of the last
+  /// stage; `linear` keeps more in earlier stages (1 - (1 - keep) x
+  /// (log2(stride) - 1) / 4), `constant` the same everywhere.  Units below
+  /// drop_path_beyond_stride are always kept.
   TORCH_ARG(double, drop_path_keep) = 1.0;
+  TORCH_ARG(std::string, drop_path_schedule) = "linear";
+  TORCH_ARG(int64_t, drop_path_beyond_stride) = 16;
 };
+
+/// deeplab2's instance of `name` (axial_resnet_s, axial_resnet_l,
+/// axial_deeplab_s, axial_deeplab_l, resnet50_beta, swidernet,
+/// axial_swidernet, max_deeplab_s_backbone); throws naming it when unknown.
+/// (max_deeplab_l_backbone also stacks a decoder inside the backbone, which
+/// this encoder does not build.)
+AxialResNetOptions axial_resnet_instance(const std::string& name);
+const std::vector<std::string>& axial_resnet_instance_names();
 
 class AxialResNetImpl : public BackboneImpl {
  public:
@@ -40,9 +73,15 @@ class AxialResNetImpl : public BackboneImpl {
   std::string aux_name() const override { return "res4"; }
 
  private:
+  void build_stem();
+  void build_stage(int stage, int64_t units);
+
+  AxialResNetOptions options_;
   Chain stem_{nullptr};
-  std::vector<torch::nn::Sequential> stages_;
-  std::vector<FeatureSpec> specs_;
+  std::vector<torch::nn::Sequential> stages_;  // res1 (SWideRNet) or res2 first
+  std::vector<FeatureSpec> specs_;             // res1 first
+  int64_t in_channels_ = 0;                    // of the next unit
+  int64_t stride_ = 1;                         // the running output stride
 };
 TORCH_MODULE(AxialResNet);
 

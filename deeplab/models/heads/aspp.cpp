@@ -10,8 +10,13 @@ namespace deeplab::models {
 
 namespace nn = torch::nn;
 
-AsppImpl::AsppImpl(const AsppOptions& o) {
+AsppImpl::AsppImpl(const AsppOptions& o) : projection_only_(o.projection_only()) {
   const int64_t in = o.in_channels(), ch = o.channels();
+  if (projection_only_) {
+    project_ = register_module("project",
+                               nn::Sequential(same_conv(in, ch, 1), make_norm(ch), nn::ReLU(nn::ReLUOptions(true))));
+    return;
+  }
   convs_ = register_module("convs", nn::ModuleList());
   auto add_branch = [&](nn::AnyModule branch) {
     convs_->push_back(branch.ptr());
@@ -36,6 +41,7 @@ AsppImpl::AsppImpl(const AsppOptions& o) {
 }
 
 torch::Tensor AsppImpl::forward(const torch::Tensor& x) {
+  if (projection_only_) return project_->forward(x);
   std::vector<torch::Tensor> outputs;
   for (auto& branch : branches_) outputs.push_back(branch.forward(x));
   outputs.push_back(resize_bilinear(pooling_->forward(x), x, /*align_corners=*/false));

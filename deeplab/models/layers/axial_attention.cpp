@@ -92,9 +92,10 @@ torch::Tensor AxialAttentionImpl::forward(const torch::Tensor& x) {
   return retrieved.transpose(1, 2);  // [B, L, V], channel = head * d + i
 }
 
-AxialAttention2DImpl::AxialAttention2DImpl(int64_t in_channels, int64_t filters, int64_t stride) : stride_(stride) {
-  height_axis_ = register_module("height_axis", AxialAttention(in_channels, filters, 2 * filters));
-  width_axis_ = register_module("width_axis", AxialAttention(2 * filters, filters, 2 * filters));
+AxialAttention2DImpl::AxialAttention2DImpl(int64_t in_channels, int64_t key_depth, int64_t value_depth, int64_t stride)
+    : stride_(stride) {
+  height_axis_ = register_module("height_axis", AxialAttention(in_channels, key_depth, value_depth));
+  width_axis_ = register_module("width_axis", AxialAttention(value_depth, key_depth, value_depth));
 }
 
 torch::Tensor AxialAttention2DImpl::forward(const torch::Tensor& x) {

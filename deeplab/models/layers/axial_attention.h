@@ -50,10 +50,13 @@ torch::Tensor relative_distance_index(int64_t length, const torch::Device& devic
 
 class AxialAttention2DImpl : public torch::nn::Module {
  public:
-  /// deeplab2's AxialAttention2D(filters): key depth = filters, value depth
-  /// = 2 x filters, 8 heads; `stride` subsamples after each axis.
-  AxialAttention2DImpl(int64_t in_channels, int64_t filters, int64_t stride = 1);
-  /// [N, in_channels, H, W] -> [N, 2 x filters, H / stride, W / stride].
+  /// deeplab2's AxialAttention2D(filters) with key_expansion and
+  /// value_expansion: key depth = filters x key_expansion, value depth =
+  /// filters x value_expansion (1 and 2 by default; 2 and 4 in
+  /// Axial-SWideRNet and MaX-DeepLab-L), 8 heads; `stride` subsamples after
+  /// each axis.
+  AxialAttention2DImpl(int64_t in_channels, int64_t key_depth, int64_t value_depth, int64_t stride = 1);
+  /// [N, in_channels, H, W] -> [N, value_depth, H / stride, W / stride].
   torch::Tensor forward(const torch::Tensor& x);
   int64_t out_channels() const { return height_axis_->value_depth(); }
 
