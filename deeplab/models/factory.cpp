@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "deeplab/core/error.h"
 #include "deeplab/core/named_table.h"
 #include "deeplab/models/backbones/axial_resnet.h"
@@ -11,6 +13,7 @@
 #include "deeplab/models/backbones/xception.h"
 #include "deeplab/models/heads/heads.h"
 #include "deeplab/models/heads/kmax_head.h"
+#include "deeplab/models/heads/max_deeplab_head.h"
 #include "deeplab/models/heads/multi_level_decoder.h"
 #include "deeplab/models/heads/panoptic_head.h"
 #include "deeplab/models/layers/norm.h"
@@ -45,15 +48,38 @@ std::shared_ptr<BackboneImpl> make_resnet(const BackboneConfig& c, const std::st
 
 // deeplab2's instance, with the config's multipliers (width_mult scales the
 // instance's own width: axial_resnet_s stays half as wide as axial_resnet_l).
-std::shared_ptr<BackboneImpl> make_axial_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
+AxialResNetOptions axial_resnet_options(const BackboneConfig& c) {
   AxialResNetOptions options = axial_resnet_instance(c.name);
-  options.output_stride(c.output_stride)
+  return options.output_stride(c.output_stride)
       .width_multiplier(options.width_multiplier() * c.width_mult)
       .stem_width_multiplier(c.stem_width_mult)
       .layer_multiplier(c.layer_mult)
       .drop_path_keep(c.drop_path_keep)
       .drop_path_schedule(c.drop_path_schedule);
-  return std::make_shared<AxialResNetImpl>(options);
+}
+
+std::shared_ptr<BackboneImpl> make_axial_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
+  return std::make_shared<AxialResNetImpl>(axial_resnet_options(c));
+}
+
+// MaX-DeepLab's encoder: the Axial-ResNet of model.backbone with dual-path
+// transformer layers and a memory from model.max (max_deeplab_s_backbone
+// becomes deeplab2's max_deeplab_s).
+std::shared_ptr<BackboneImpl> make_max_encoder(const ModelConfig& c) {
+  const auto& names = axial_resnet_instance_names();
+  if (std::find(names.begin(), names.end(), c.backbone.name) == names.end()) {
+    throw ConfigError(
+        "model.backbone.name: max_deeplab builds its memory path into an Axial-ResNet "
+        "(max_deeplab_s_backbone for MaX-DeepLab-S); '" +
+        c.backbone.name + "' is not one");
+  }
+  const MaXModelConfig& m = c.max;
+  return std::make_shared<AxialResNetImpl>(axial_resnet_options(c.backbone)
+                                               .transformer_beyond_stride(m.transformer_beyond_stride)
+                                               .memory_slots(m.slots)
+                                               .memory_channels(m.memory_channels)
+                                               .transformer_expansion(m.transformer_expansion)
+                                               .transformer_ffn_channels(m.ffn_channels));
 }
 
 std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::string& /*arch*/) {
@@ -203,11 +229,47 @@ std::shared_ptr<HeadImpl> make_kmax(const ModelConfig& c, BackboneImpl& backbone
   return std::make_shared<KMaXHeadImpl>(options);
 }
 
+// MaX-DeepLab's decoder from the output stride down to stride 4: the
+// encoder's last stage, then the one at each halved stride.
+std::shared_ptr<HeadImpl> make_max(const ModelConfig& c, BackboneImpl& backbone) {
+  const auto* encoder = dynamic_cast<const AxialResNetImpl*>(&backbone);
+  if (encoder == nullptr || !encoder->has_memory()) {
+    throw ConfigError("model.arch: max_deeplab needs its encoder's memory path (built by the factory)");
+  }
+  constexpr int64_t kHighResolutionStride = 4;
+  std::vector<FeatureSpec> stages = {backbone.spec(backbone.out_name())};
+  const auto specs = backbone.feature_specs();
+  for (int64_t stride = stages[0].stride / 2; stride >= kHighResolutionStride; stride /= 2) {
+    const auto it =
+        std::find_if(specs.rbegin(), specs.rend(), [&](const FeatureSpec& s) { return s.stride == stride; });
+    if (it == specs.rend()) throw ConfigError("model.backbone: no stride-" + std::to_string(stride) + " feature");
+    stages.push_back(*it);
+  }
+  const MaXModelConfig& m = c.max;
+  const AxialResNetOptions& e = encoder->options();
+  MultiLevelDecoderOptions semantic = kmax_semantic_decoder_options(
+      stages[0], backbone.spec(backbone.mid_level_name()), backbone.spec(backbone.low_level_name()), c.num_classes,
+      to_int64(m.semantic_projections), m.head_channels);
+  return std::make_shared<MaXDeepLabHeadImpl>(MaXDeepLabHeadOptions(stages, c.num_classes, semantic)
+                                                  .width_multiplier(e.width_multiplier())
+                                                  .attention_expansion(e.attention_expansion())
+                                                  .key_expansion(e.key_expansion())
+                                                  .value_expansion(e.value_expansion())
+                                                  .drop_path_keep(e.drop_path_keep())
+                                                  .memory_channels(m.memory_channels)
+                                                  .transformer_expansion(m.transformer_expansion)
+                                                  .transformer_ffn_channels(m.ffn_channels)
+                                                  .slot_feature_channels(m.slot_feature_channels)
+                                                  .head_channels(m.head_channels)
+                                                  .embedding_channels(m.embedding_channels));
+}
+
 // The one list of architectures: model.arch validation reads its names.
 const core::NamedTable<HeadBuilder>& arch_table() {
   static const core::NamedTable<HeadBuilder> table = {
       {"deeplabv1", make_largefov},   {"deeplabv2", make_aspp_sum},        {"deeplabv3", make_v3},
       {"deeplabv3plus", make_v3plus}, {"panoptic_deeplab", make_panoptic}, {"kmax_deeplab", make_kmax},
+      {"max_deeplab", make_max},
   };
   return table;
 }
@@ -257,7 +319,7 @@ ModelConfig at_output_stride(ModelConfig config, int output_stride) {
 }
 
 DeepLab build_model(const ModelConfig& c) {
-  auto backbone = build_backbone_for(c.backbone, c.arch);
+  auto backbone = c.arch == "max_deeplab" ? make_max_encoder(c) : build_backbone_for(c.backbone, c.arch);
   const HeadBuilder* build_head = core::table_find(arch_table(), c.arch);
   if (!build_head) throw ConfigError("model.arch: '" + c.arch + "' is not a known architecture");
   if (c.head.aspp_projection_only && c.arch != "deeplabv3plus" && c.arch != "panoptic_deeplab") {

@@ -163,6 +163,37 @@ struct KMaXModelConfig {
   }
 };
 
+/// `model.max`: MaX-DeepLab's memory path and heads (deeplab2's MaX-DeepLab-S
+/// defaults; MaX-DeepLab-L has memory_channels 512, transformer_expansion 2,
+/// slot_feature_channels 512).  The encoder is model.backbone (an
+/// Axial-ResNet family member, max_deeplab_s_backbone for MaX-DeepLab-S)
+/// with dual-path transformer layers added from transformer_beyond_stride.
+struct MaXModelConfig {
+  int slots = 128;            // memory slots (mask slots)
+  int memory_channels = 256;  // width of the memory
+  int transformer_beyond_stride = 32;
+  double transformer_expansion = 1.0;                // dual-path filters: 128 x this at stride 16's stage
+  int ffn_channels = 2048;                           // the memory's feed-forward width
+  int slot_feature_channels = 256;                   // class and mask features of the slots
+  int embedding_channels = 128;                      // pixel and mask embeddings
+  int head_channels = 256;                           // the pixel head's and the semantic head's hidden width
+  std::vector<int> semantic_projections = {64, 32};  // the semantic decoder's res3 and res2 projections
+
+  template <class V>
+  void fields(V& v) {
+    using namespace core::check;
+    v("slots", slots, at_least(1));
+    v("memory_channels", memory_channels, at_least(1));
+    v("transformer_beyond_stride", transformer_beyond_stride, one_of({"4", "8", "16", "32"}));
+    v("transformer_expansion", transformer_expansion, positive());
+    v("ffn_channels", ffn_channels, at_least(1));
+    v("slot_feature_channels", slot_feature_channels, at_least(1));
+    v("embedding_channels", embedding_channels, at_least(1));
+    v("head_channels", head_channels, at_least(1));
+    v("semantic_projections", semantic_projections, with_length(at_least(1), 2));
+  }
+};
+
 struct ModelConfig {
   std::string arch = "deeplabv3";
   int num_classes = 21;
@@ -178,6 +209,7 @@ struct ModelConfig {
   double bn_momentum = 0;
   PanopticModelConfig panoptic;
   KMaXModelConfig kmax;
+  MaXModelConfig max;
   bool aux_loss = false;
   bool align_corners = false;
   /// DeepLabv2 multi-scale inputs (max-fused); empty: v2 uses (1, 0.75, 0.5), others none.
@@ -197,6 +229,7 @@ struct ModelConfig {
     v("bn_momentum", bn_momentum, in_half_open(0, 1));
     v.section("panoptic", panoptic);
     v.section("kmax", kmax);
+    v.section("max", max);
     v("aux_loss", aux_loss);
     v("align_corners", align_corners);
     v("msc_scales", msc_scales, positive());
@@ -204,9 +237,12 @@ struct ModelConfig {
   }
 };
 
-/// True for model.arch kmax_deeplab: a mask transformer with mask and class
-/// logits per slot, MaX-DeepLab's losses and mask-wise post-processing.
-inline bool is_mask_transformer(const ModelConfig& config) { return config.arch == "kmax_deeplab"; }
+/// True for model.arch kmax_deeplab and max_deeplab: a mask transformer with
+/// mask and class logits per slot, MaX-DeepLab's losses and mask-based
+/// panoptic post-processing (data.panoptic.mask).
+inline bool is_mask_transformer(const ModelConfig& config) {
+  return config.arch == "kmax_deeplab" || config.arch == "max_deeplab";
+}
 
 /// True for the panoptic models (panoptic_deeplab: semantic, center and
 /// offset outputs; kmax_deeplab): instance targets, panoptic evaluation.

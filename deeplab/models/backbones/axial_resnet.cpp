@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "deeplab/core/error.h"
-#include "deeplab/models/layers/axial_block.h"
+#include "deeplab/models/layers/axial_attention.h"
 
 namespace deeplab::models {
 
@@ -73,6 +73,10 @@ AxialResNetOptions axial_resnet_instance(const std::string& name) {
 
 AxialResNetImpl::AxialResNetImpl(const AxialResNetOptions& o) : options_(o) {
   check(o);
+  if (o.transformer_beyond_stride() > 0) {
+    memory_ = register_parameter("memory", torch::empty({o.memory_slots(), o.memory_channels()}));
+    truncated_normal_(memory_, 1.0);
+  }
   build_stem();
   const bool wide = o.type() == "wider_resnet";
   if (!wide) specs_.push_back({"res1", in_channels_, stride_});
@@ -109,6 +113,8 @@ void AxialResNetImpl::build_stage(int stage, int64_t units) {
   const int64_t os = o.output_stride();
   int64_t resnet_stride = input_stride;
   torch::nn::Sequential sequence;
+  std::vector<AxialBlock> stage_units;
+  std::vector<DualPathTransformer> stage_transformers;
   for (int64_t i = 0; i < units; ++i) {
     const bool first = i == 0;
     const int64_t stride = first && input_stride < os ? stage_stride : 1;
@@ -127,25 +133,51 @@ void AxialResNetImpl::build_stage(int stage, int64_t units) {
         .value_expansion(o.value_expansion())
         .middle_expansion(wide && !axial ? 2 : 1)
         .drop_path_keep(unit_keep(o, resnet_stride));
-    sequence->push_back(AxialBlock(unit));
+    stage_units.emplace_back(unit);
+    sequence->push_back(stage_units.back());
     in_channels_ = 4 * filters;
     stride_ *= stride;
     if (first) resnet_stride *= stage_stride;
+    // deeplab2 places the transformer by the stride after the unit's own.
+    const bool transformer = o.transformer_beyond_stride() > 0 && resnet_stride >= o.transformer_beyond_stride();
+    stage_transformers.push_back(transformer ? make_transformer(stage, i, unit.drop_path_keep())
+                                             : DualPathTransformer(nullptr));
   }
   stages_.push_back(register_module("stage" + std::to_string(stage), sequence));
+  units_.push_back(std::move(stage_units));
+  transformers_.push_back(std::move(stage_transformers));
   const std::string name = "res" + std::to_string(stage);
   specs_.push_back({name, in_channels_, stride_});
+}
+
+DualPathTransformer AxialResNetImpl::make_transformer(int stage, int64_t unit, double keep) {
+  const AxialResNetOptions& o = options_;
+  const double input_stride = stage == 1 ? 1.0 : static_cast<double>(int64_t{1} << (stage - 1));
+  const auto filters = static_cast<int64_t>(std::lround(128.0 * o.transformer_expansion() * input_stride / 16.0));
+  return register_module("stage" + std::to_string(stage) + "_transformer" + std::to_string(unit),
+                         DualPathTransformer(DualPathTransformerOptions(in_channels_, o.memory_channels())
+                                                 .filters(filters)
+                                                 .ffn_channels(o.transformer_ffn_channels())
+                                                 .drop_path_keep(keep)));
 }
 
 Features AxialResNetImpl::forward(const torch::Tensor& x) {
   Features features;
   torch::Tensor y = stem_->forward(x);
+  torch::Tensor memory;
+  if (has_memory()) memory = memory_.unsqueeze(0).expand({x.size(0), -1, -1});
   size_t spec = 0;
   if (options_.type() != "wider_resnet") features[specs_[spec++].name] = torch::relu(y);
-  for (auto& stage : stages_) {
-    y = stage->forward(y);
-    features[specs_[spec++].name] = torch::relu(y);
+  for (size_t stage = 0; stage < units_.size(); ++stage) {
+    for (size_t i = 0; i < units_[stage].size(); ++i) {
+      y = units_[stage][i]->forward(y);
+      if (!transformers_[stage][i].is_empty()) std::tie(y, memory) = transformers_[stage][i]->forward(y, memory);
+    }
+    const std::string& name = specs_[spec++].name;
+    features[name] = torch::relu(y);
+    if (has_memory()) features["stage" + name.substr(3)] = y;  // the sum before its activation
   }
+  if (has_memory()) features["memory"] = memory;
   return features;
 }
 

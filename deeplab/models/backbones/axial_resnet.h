@@ -20,6 +20,13 @@
 // activated stage output.
 //
 // deeplab2's named instances are axial_resnet_instance(name).
+//
+// With transformer_beyond_stride (MaX-DeepLab's encoder: 32), every unit at
+// ResNet stride >= it is followed by a dual-path transformer layer
+// (layers/dual_path_transformer.h) between the pixels and a learned memory
+// of mask slots; forward() then also returns "memory" [B, N, D] and the
+// stage sums before their activation as "stage<k>" (MaX-DeepLab's decoder
+// fuses those).
 
 #include <torch/nn/modules/container/sequential.h>
 
@@ -27,7 +34,9 @@
 #include <vector>
 
 #include "deeplab/models/backbones/backbone.h"
+#include "deeplab/models/layers/axial_block.h"
 #include "deeplab/models/layers/conv_bn_act.h"
+#include "deeplab/models/layers/dual_path_transformer.h"
 
 namespace deeplab::models {
 
@@ -52,6 +61,13 @@ struct AxialResNetOptions {
   TORCH_ARG(double, drop_path_keep) = 1.0;
   TORCH_ARG(std::string, drop_path_schedule) = "linear";
   TORCH_ARG(int64_t, drop_path_beyond_stride) = 16;
+  /// MaX-DeepLab's memory path: 0 for none.
+  TORCH_ARG(int64_t, transformer_beyond_stride) = 0;
+  TORCH_ARG(int64_t, memory_slots) = 128;
+  TORCH_ARG(int64_t, memory_channels) = 256;
+  /// The dual-path layers' filters are 128 x this x (stage input stride / 16).
+  TORCH_ARG(double, transformer_expansion) = 1.0;
+  TORCH_ARG(int64_t, transformer_ffn_channels) = 2048;
 };
 
 /// deeplab2's instance of `name` (axial_resnet_s, axial_resnet_l,
@@ -71,17 +87,23 @@ class AxialResNetImpl : public BackboneImpl {
   std::string low_level_name() const override { return "res2"; }
   std::string mid_level_name() const override { return "res3"; }
   std::string aux_name() const override { return "res4"; }
+  const AxialResNetOptions& options() const { return options_; }
+  bool has_memory() const { return memory_.defined(); }
 
  private:
   void build_stem();
   void build_stage(int stage, int64_t units);
+  DualPathTransformer make_transformer(int stage, int64_t unit, double keep);
 
   AxialResNetOptions options_;
   Chain stem_{nullptr};
-  std::vector<torch::nn::Sequential> stages_;  // res1 (SWideRNet) or res2 first
-  std::vector<FeatureSpec> specs_;             // res1 first
-  int64_t in_channels_ = 0;                    // of the next unit
-  int64_t stride_ = 1;                         // the running output stride
+  std::vector<torch::nn::Sequential> stages_;  // res1 (SWideRNet) or res2 first (module names)
+  std::vector<std::vector<AxialBlock>> units_;
+  std::vector<std::vector<DualPathTransformer>> transformers_;  // per unit; empty where none
+  torch::Tensor memory_;                                        // [slots, channels] when transformers exist
+  std::vector<FeatureSpec> specs_;                              // res1 first
+  int64_t in_channels_ = 0;                                     // of the next unit
+  int64_t stride_ = 1;                                          // the running output stride
 };
 TORCH_MODULE(AxialResNet);
 

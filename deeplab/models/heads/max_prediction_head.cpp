@@ -14,44 +14,17 @@ constexpr int64_t kPixelHeadKernel = 5;
 constexpr double kVoidPrior = 0.9;
 constexpr double kMaskLogitGamma = 0.1;  // deeplab2's pixel_space_mask_batch_norm init
 
-void he_normal_(torch::Tensor weight, int64_t fan_in) {
-  truncated_normal_(weight, std::sqrt(2.0 / static_cast<double>(fan_in)) / 0.87962566103423978);
-}
 }  // namespace
-
-torch::Tensor norm_sequence(Norm2d& norm, const torch::Tensor& x) {
-  // As [B x N, C, 1, 1] rows: contiguous, and so is every gradient reshaped
-  // back into it.  A transposed [B, C, N, 1] view is channels-last-strided,
-  // and LibTorch 1.13's CPU batch-norm backward gives a wrong input gradient
-  // when input and output gradient are strided differently (KMaXGradients).
-  const int64_t channels = x.size(-1);
-  return norm->forward(x.reshape({-1, channels, 1, 1})).view(x.sizes());
-}
-
-SequenceProjectionImpl::SequenceProjectionImpl(int64_t in, int64_t out, bool zero_gamma, double kernel_std) {
-  linear_ = register_module("linear", torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)));
-  if (kernel_std > 0) {
-    truncated_normal_(linear_->weight, kernel_std);
-  } else {
-    he_normal_(linear_->weight, in);
-  }
-  norm_ = register_module("norm", Norm2d(out));
-  if (zero_gamma) torch::nn::init::zeros_(norm_->weight);
-}
-
-torch::Tensor SequenceProjectionImpl::forward(const torch::Tensor& x) {
-  return norm_sequence(norm_, linear_->forward(x));
-}
 
 MaXHeadImpl::MaXHeadImpl(const MaXHeadOptions& o) : options_(o) {
   const int64_t in = o.pixel_channels();
   Chain head;
   head->push_back(same_conv(in, in, kPixelHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
   head->push_back(Norm2d(in));
-  head->push_back(Gelu());
+  head->push_back(make_activation(o.activation()));
   head->push_back(same_conv(in, o.head_channels(), 1));
   head->push_back(Norm2d(o.head_channels()));
-  head->push_back(Gelu());
+  head->push_back(make_activation(o.activation()));
   pixel_head_ = register_module("pixel_head", head);
   pixel_final_ = register_module("pixel_final", same_conv(o.head_channels(), o.embedding_channels(), 1, 1, 1, true));
   truncated_normal_(pixel_final_->weight, 0.01);

@@ -1,8 +1,9 @@
 #pragma once
 // MaX-DeepLab's prediction head (deeplab2's MaXDeepLab decoder without its
 // semantic branch), shared by kMaX-DeepLab's final output and by each of its
-// transformer layers' auxiliary outputs:
-//   pixel embedding  5x5 depthwise-BN-GELU -> 1x1-BN-GELU (head_channels) ->
+// transformer layers' auxiliary outputs, and by MaX-DeepLab (act: GELU in
+// kMaX, ReLU in MaX):
+//   pixel embedding  5x5 depthwise-BN-act -> 1x1-BN-act (head_channels) ->
 //                    1x1 + bias (embedding_channels) -> BN -> L2-normalised;
 //   mask kernels     a 1x1-BN projection of the slots' mask features;
 //   mask logits      embedding . kernel per pixel and slot, then one batch
@@ -15,27 +16,13 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include <string>
+
 #include "deeplab/models/layers/conv_bn_act.h"
 #include "deeplab/models/layers/norm.h"
+#include "deeplab/models/layers/sequence_projection.h"
 
 namespace deeplab::models {
-
-/// A 1x1 projection over a sequence [B, N, in] -> [B, N, out], bias-free,
-/// with a batch norm over (B, N) per channel: deeplab2's Conv1D(use_bn).
-class SequenceProjectionImpl : public torch::nn::Module {
- public:
-  /// `kernel_std` > 0: truncated-normal kernel of that std, else He normal.
-  SequenceProjectionImpl(int64_t in, int64_t out, bool zero_gamma = false, double kernel_std = 0);
-  torch::Tensor forward(const torch::Tensor& x);
-
- private:
-  torch::nn::Linear linear_{nullptr};
-  Norm2d norm_{nullptr};
-};
-TORCH_MODULE(SequenceProjection);
-
-/// Batch norm over the channels of a [B, N, C] sequence (statistics over B and N).
-torch::Tensor norm_sequence(Norm2d& norm, const torch::Tensor& x);
 
 struct MaXHeadOptions {
   MaXHeadOptions(int64_t pixel_channels, int64_t num_classes)
@@ -46,6 +33,8 @@ struct MaXHeadOptions {
   TORCH_ARG(int64_t, slot_channels) = 256;
   TORCH_ARG(int64_t, head_channels) = 256;
   TORCH_ARG(int64_t, embedding_channels) = 128;
+  /// Of the pixel head: gelu (kMaX-DeepLab) or relu (MaX-DeepLab).
+  TORCH_ARG(std::string, activation) = "gelu";
 };
 
 struct MaXHeadOutputs {
