@@ -85,8 +85,10 @@ void time_panoptic_postprocess(models::DeepLabImpl& model, const experiment::Con
   }
   std::sort(ms.begin(), ms.end());
   std::printf("  panoptic post-processing (%s) of one image at %ldx%ld: median %.1f ms over %d runs\n",
-              options.mask_wise ? "mask-wise, at the output stride" : "center grouping", height, width,
-              ms[ms.size() / 2], runs);
+              !options.mask_wise                       ? "center grouping"
+              : options.mask_wise->mode == "pixelwise" ? "pixel-wise, at the input size"
+                                                       : "mask-wise, at the output stride",
+              height, width, ms[ms.size() / 2], runs);
 }
 
 void add_bench_model(CLI::App& bench) {

@@ -46,6 +46,10 @@ inline core::Check odd_window() {
 /// Defaults: deeplab2's Cityscapes kMaX config; COCO: 0.7 / 0.5, 0.8, 400 /
 /// 6400, mask weight 1.  Areas are in input pixels.
 struct MaskPanopticDataConfig {
+  /// maskwise (kMaX-DeepLab) or pixelwise (MaX-DeepLab): deeplab2's
+  /// transformer_post_processing.
+  std::string mode = "maskwise";
+  double class_threshold = 0.7;  // pixelwise: a slot takes part from this class confidence on
   double pixel_confidence_threshold = 0.4;
   double class_threshold_thing = 0.5;
   double class_threshold_stuff = 0.3;
@@ -58,6 +62,8 @@ struct MaskPanopticDataConfig {
   template <class V>
   void fields(V& v) {
     using namespace core::check;
+    v("mode", mode, one_of({"maskwise", "pixelwise"}));
+    v("class_threshold", class_threshold, in_range(0, 1));
     v("pixel_confidence_threshold", pixel_confidence_threshold, in_range(0, 1));
     v("class_threshold_thing", class_threshold_thing, in_range(0, 1));
     v("class_threshold_stuff", class_threshold_stuff, in_range(0, 1));

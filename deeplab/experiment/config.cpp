@@ -42,7 +42,8 @@ void check_across_sections(const Config& config) {
   }
   if (!panoptic && config.eval.best_metric == "PQ") {
     throw ConfigError(
-        "eval.best_metric: PQ needs a panoptic model.arch, panoptic_deeplab or kmax_deeplab (model.arch is " +
+        "eval.best_metric: PQ needs a panoptic model.arch, panoptic_deeplab, kmax_deeplab or max_deeplab (model.arch "
+        "is " +
         config.model.arch + ")");
   }
 }

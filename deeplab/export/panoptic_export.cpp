@@ -45,6 +45,8 @@ void add_panoptic_metadata(ExportMetadata& meta, const data::DataConfig& data,
         "semantic (logits), mask_logits [N, slots, h, w] and pixel_embedding [N, E, h, w] at the output stride, "
         "class_logits [N, slots, classes + 1] (void last); a dict";
     const data::MaskPanopticDataConfig& m = p.mask;
+    meta.extra["panoptic.mask.mode"] = m.mode;
+    meta.extra["panoptic.mask.class_threshold"] = std::to_string(m.class_threshold);
     meta.extra["panoptic.mask.pixel_confidence_threshold"] = std::to_string(m.pixel_confidence_threshold);
     meta.extra["panoptic.mask.class_threshold_thing"] = std::to_string(m.class_threshold_thing);
     meta.extra["panoptic.mask.class_threshold_stuff"] = std::to_string(m.class_threshold_stuff);
@@ -110,6 +112,14 @@ postprocess::PanopticOptions panoptic_options_from_metadata(const ExportMetadata
       postprocess::MaskPanopticOptions m;
       m.thing_ids = o.thing_ids;
       m.label_divisor = o.label_divisor;
+      // Exports older than pixel-wise merging carry no mode: mask-wise.
+      if (meta.extra.count("panoptic.mask.mode")) m.mode = extra(meta, "panoptic.mask.mode");
+      if (m.mode != "maskwise" && m.mode != "pixelwise") {
+        throw DataError("export metadata: panoptic.mask.mode '" + m.mode + "'; expected maskwise or pixelwise");
+      }
+      if (meta.extra.count("panoptic.mask.class_threshold")) {
+        m.class_threshold = std::stod(extra(meta, "panoptic.mask.class_threshold"));
+      }
       m.pixel_confidence_threshold = std::stod(extra(meta, "panoptic.mask.pixel_confidence_threshold"));
       m.class_threshold_thing = std::stod(extra(meta, "panoptic.mask.class_threshold_thing"));
       m.class_threshold_stuff = std::stod(extra(meta, "panoptic.mask.class_threshold_stuff"));

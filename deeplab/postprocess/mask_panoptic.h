@@ -13,6 +13,15 @@
 //      overlap_threshold of its mask is still unpainted;
 //   4. a thing instance with fewer than thing_area_limit pixels, and a stuff
 //      class with fewer than stuff_area_limit, become void.
+// The pixel-wise post-processing of MaX-DeepLab (mode "pixelwise"), at the
+// input size (the mask logits resized bilinearly, aligned corners):
+//   1. as above, each slot's class and confidence; a slot is detected when
+//      its confidence reaches class_threshold; none detected: all void;
+//   2. each pixel takes its best detected slot (by mask logit); it is
+//      confident when the softmax over the detected slots gives that slot
+//      more than pixel_confidence_threshold and no undetected slot has a
+//      higher logit there; other pixels are void;
+//   3. area limits as in 4. above.
 // The class head predicts train ids (its last output is void); the thing
 // ids say which are countable.
 
@@ -32,14 +41,20 @@ namespace deeplab::postprocess {
 PanopticPrediction mask_panoptic(const at::Tensor& mask_logits, const at::Tensor& class_logits,
                                  const MaskPanopticOptions& options);
 
+/// One image, pixel-wise, at the mask logits' size.
+PanopticPrediction pixel_panoptic(const at::Tensor& mask_logits, const at::Tensor& class_logits,
+                                  const MaskPanopticOptions& options);
+
 /// A batch at the model's output stride: `mask_logits` [N, S, h, w],
 /// `class_logits` [N, S, K + 1] -> N predictions at height x width (the
 /// input size).  Each image is merged at h x w with the area limits scaled
 /// from input pixels by (h w) / (height width), then brought to the input
 /// size by nearest neighbour (input pixel y reads row y h / height): the
-/// full-size logits of 256 slots would be 2 GB per Cityscapes image.  Void
-/// pixels of `semantic` get the class of their most likely slot, so a
-/// semantic score sees a class everywhere.
+/// full-size logits of 256 slots would be 2 GB per Cityscapes image.
+/// Pixel-wise (options.mode), each image is merged at the input size from
+/// bilinearly resized logits, as deeplab2 does.  Void pixels of `semantic`
+/// get the class of their most likely slot, so a semantic score sees a class
+/// everywhere.
 std::vector<PanopticPrediction> mask_panoptic_batch(const at::Tensor& mask_logits, const at::Tensor& class_logits,
                                                     const MaskPanopticOptions& options, int64_t height, int64_t width);
 

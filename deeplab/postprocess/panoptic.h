@@ -16,16 +16,24 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace deeplab::postprocess {
 
-/// The mask-wise post-processing of mask transformers (mask_panoptic.h).
+/// The post-processing of mask transformers (mask_panoptic.h), mask-wise
+/// (kMaX-DeepLab) or pixel-wise (MaX-DeepLab; evaluator.proto's default).
 /// deeplab2's defaults are its Cityscapes kMaX config's (evaluator.proto's
-/// names); COCO: thresholds 0.7 / 0.5, overlap 0.8, areas 400 / 6400, mask weight 1.
+/// names); COCO: thresholds 0.7 / 0.5, overlap 0.8, areas 400 / 6400, mask
+/// weight 1; MaX-DeepLab on COCO: pixel-wise, class 0.7, pixel 0.4, areas
+/// 100 / 1600.
 struct MaskPanopticOptions {
   std::vector<int> thing_ids;
   int label_divisor = 1000;
+  /// "maskwise" or "pixelwise" (deeplab2's transformer_post_processing).
+  std::string mode = "maskwise";
+  /// Pixel-wise: a slot takes part where its class confidence reaches this.
+  double class_threshold = 0.7;
   double pixel_confidence_threshold = 0.4;
   double class_threshold_thing = 0.5;
   double class_threshold_stuff = 0.3;

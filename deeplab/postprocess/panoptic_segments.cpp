@@ -122,6 +122,8 @@ PanopticEvalOptions panoptic_eval_options(const data::DataConfig& config, const 
   MaskPanopticOptions mask;
   mask.thing_ids = descriptor.things;
   mask.label_divisor = config.panoptic.label_divisor;
+  mask.mode = m.mode;
+  mask.class_threshold = m.class_threshold;
   mask.pixel_confidence_threshold = m.pixel_confidence_threshold;
   mask.class_threshold_thing = m.class_threshold_thing;
   mask.class_threshold_stuff = m.class_threshold_stuff;

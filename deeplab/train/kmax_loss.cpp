@@ -24,7 +24,7 @@ torch::Tensor strided_downsample(const torch::Tensor& x, int64_t height, int64_t
 
 const torch::Tensor& output_named(const models::ModelOutputs& outputs, const std::string& name) {
   const auto it = outputs.find(name);
-  if (it == outputs.end()) throw ConfigError("the kMaX-DeepLab loss needs a '" + name + "' model output");
+  if (it == outputs.end()) throw ConfigError("the MaX-DeepLab loss needs a '" + name + "' model output");
   return it->second.value;
 }
 
@@ -44,7 +44,7 @@ std::vector<uint64_t> sample_seeds(const data::Batch& batch) {
   std::vector<uint64_t> seeds;
   for (const size_t index : batch.indices) seeds.push_back(static_cast<uint64_t>(index));
   if (seeds.size() != static_cast<size_t>(batch.labels.size(0))) {
-    throw ConfigError("the kMaX-DeepLab loss needs a seed (or dataset index) per image of the batch");
+    throw ConfigError("the MaX-DeepLab loss needs a seed (or dataset index) per image of the batch");
   }
   return seeds;
 }
@@ -54,7 +54,7 @@ std::vector<uint64_t> sample_seeds(const data::Batch& batch) {
 MaXTargets max_targets_from_batch(const data::Batch& batch, int64_t height, int64_t width,
                                   const MaXLossOptions& options) {
   if (!batch.instances.defined()) {
-    throw ConfigError("the kMaX-DeepLab loss needs instance maps (data.dataset: cityscapes_panoptic or coco_panoptic)");
+    throw ConfigError("the MaX-DeepLab loss needs instance maps (data.dataset: cityscapes_panoptic or coco_panoptic)");
   }
   const torch::Tensor semantic = strided_downsample(batch.labels.cpu(), height, width).to(torch::kLong).contiguous();
   const torch::Tensor instances = strided_downsample(batch.instances.cpu(), height, width).to(torch::kLong);
@@ -75,7 +75,7 @@ MaXTargets max_targets_from_batch(const data::Batch& batch, int64_t height, int6
     if (unique.size(0) > options.max_things) {
       throw DataError((b < static_cast<int64_t>(batch.ids.size()) ? batch.ids[static_cast<size_t>(b)] : "an image") +
                       ": " + std::to_string(unique.size(0)) + " thing instances in the crop, more than the " +
-                      std::to_string(options.max_things) + " mask columns of the kMaX-DeepLab loss");
+                      std::to_string(options.max_things) + " mask columns of the MaX-DeepLab loss");
     }
     targets.thing_ids[b].masked_scatter_(mask, inverse);
     // Every pixel of an instance has its class; any one of them names it.
@@ -118,7 +118,7 @@ LossTerms KMaXLoss::terms(const models::ModelOutputs& outputs, const data::Batch
   LossTerms terms;
   if (config_.semantic_weight > 0) {
     if (!batch.semantic_weights.defined()) {
-      throw ConfigError("the kMaX-DeepLab loss needs the loader's 'semantic_weights' (panoptic targets)");
+      throw ConfigError("the MaX-DeepLab loss needs the loader's 'semantic_weights' (panoptic targets)");
     }
     const torch::Tensor& semantic = output_named(outputs, models::output_name::kSemantic);
     terms.emplace_back(models::output_name::kSemantic,

@@ -1,4 +1,5 @@
-// The mask-wise post-processing's round trip through panoptic quality as
+// The mask transformers' post-processing (mask-wise: kMaX-DeepLab;
+// pixel-wise: MaX-DeepLab) round trip through panoptic quality as
 // `deeplab eval` scores it: ground truth (things with instance ids, stuff,
 // every segment above the area limits) turned into ideal slot outputs
 // (a slot's mask logits high on its segment, its class certain; unused
@@ -14,7 +15,7 @@
 namespace deeplab::eval {
 namespace {
 
-TEST(MaskPanopticRoundTrip, IdealSlotsScorePq100) {
+void expect_ideal_slots_score_pq100(postprocess::MaskPanopticOptions options) {
   constexpr int64_t h = 96, w = 128, classes = 5;  // 0-2 stuff, 3-4 things
   auto label = torch::zeros({h, w}, torch::kLong), instances = torch::zeros({h, w}, torch::kInt);
   std::vector<at::Tensor> masks, class_rows;
@@ -52,9 +53,9 @@ TEST(MaskPanopticRoundTrip, IdealSlotsScorePq100) {
     row[classes] = 12;  // void
     class_rows.push_back(row);
   }
-  postprocess::MaskPanopticOptions options;  // Cityscapes' settings; every segment >= its area limit
   options.thing_ids = {3, 4};
-  const auto prediction = postprocess::mask_panoptic(torch::stack(masks), torch::stack(class_rows), options);
+  const auto merge = options.mode == "pixelwise" ? postprocess::pixel_panoptic : postprocess::mask_panoptic;
+  const auto prediction = merge(torch::stack(masks), torch::stack(class_rows), options);
 
   std::vector<postprocess::PanopticCategory> categories;
   for (int c = 0; c < classes; ++c) categories.push_back({c, "class" + std::to_string(c), c >= 3});
@@ -69,6 +70,18 @@ TEST(MaskPanopticRoundTrip, IdealSlotsScorePq100) {
   EXPECT_EQ(result.all.n, classes);
   EXPECT_DOUBLE_EQ(result.things.pq, 1.0);
   EXPECT_DOUBLE_EQ(result.stuff.pq, 1.0);
+}
+
+// Cityscapes' kMaX settings; every segment reaches its area limit.
+TEST(MaskPanopticRoundTrip, IdealSlotsScorePq100) { expect_ideal_slots_score_pq100({}); }
+
+// MaX-DeepLab's COCO settings: class 0.7, pixel 0.4, areas 100 / 1600.
+TEST(MaskPanopticRoundTrip, PixelWiseIdealSlotsScorePq100) {
+  postprocess::MaskPanopticOptions options;
+  options.mode = "pixelwise";
+  options.thing_area_limit = 100;
+  options.stuff_area_limit = 1600;
+  expect_ideal_slots_score_pq100(options);
 }
 
 }  // namespace

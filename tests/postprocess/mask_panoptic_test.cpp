@@ -2,7 +2,8 @@
 // evaluator.proto settings) on constructed slot outputs: overlapping slots
 // (the more confident paints first; one that would mostly repaint is
 // dropped), a slot below every threshold, all-void, the area limits, and a
-// round trip that gives back the ground truth segment for segment.
+// round trip that gives back the ground truth segment for segment; and the
+// pixel-wise post-processing (MaX-DeepLab) on the same kind of outputs.
 
 #include "deeplab/postprocess/mask_panoptic.h"
 
@@ -161,6 +162,69 @@ TEST(MaskPanoptic, BatchMergesAtTheStrideAndUpsamplesToTheInput) {
   const auto none = mask_panoptic_batch(masks.unsqueeze(0), void_classes.unsqueeze(0), o, kH, kW);
   EXPECT_TRUE((none[0].panoptic == -1).all().item<bool>());
   EXPECT_TRUE((none[0].semantic == 1).all().item<bool>());
+}
+
+MaskPanopticOptions pixel_wise() {
+  MaskPanopticOptions o = options();
+  o.mode = "pixelwise";  // class 0.7, pixel 0.4
+  o.thing_area_limit = 0;
+  o.stuff_area_limit = 0;
+  return o;
+}
+
+// Thing A (class 2) on rows 0-31, stuff B (class 0) on rows 32-63; slot C
+// (class 3 at about 0.3 confidence: undetected) peaks on an 8 x 8 box inside
+// B; A, B and stuff D (class 1) tie on rows 0-3.
+TEST(PixelPanoptic, DetectedSlotsClaimTheirPixelsAndUndetectedOrUnsurePixelsAreVoid) {
+  const auto top = box(0, 4, 0, 64), peak = box(40, 48, 0, 8);
+  const at::Tensor a = slot_logits(box(0, 32, 0, 64)), b = slot_logits(box(32, 64, 0, 64) | top);
+  const at::Tensor c = torch::where(peak, 20.0, -10.0).to(torch::kDouble), d = slot_logits(top);
+  const at::Tensor masks = torch::stack({a, b, c, d});
+  const at::Tensor classes = torch::stack({class_row(2, 9), class_row(0, 9), class_row(3, 0.5), class_row(1, 9)});
+  const PanopticPrediction out = pixel_panoptic(masks, classes, pixel_wise());
+  auto got = areas(out.panoptic);
+  // The tie gives the first slot a third of the softmax (< 0.4): void; C's
+  // box has an undetected slot on top: void.
+  EXPECT_EQ(got[-1], 4 * 64 + 8 * 8);
+  EXPECT_EQ(got[2001], 28 * 64);
+  EXPECT_EQ(got[0], 32 * 64 - 8 * 8);
+  EXPECT_EQ(got.size(), 3u) << "D wins no pixel";
+  EXPECT_EQ(out.semantic[10][0].item<int64_t>(), 2);
+  EXPECT_EQ(out.semantic[0][0].item<int64_t>(), -1);
+}
+
+TEST(PixelPanoptic, NoDetectedSlotLeavesEverythingVoidAndAreaLimitsApply) {
+  const at::Tensor masks = torch::stack({slot_logits(box(0, 32, 0, 64)), slot_logits(box(32, 64, 0, 64))});
+  const PanopticPrediction none =
+      pixel_panoptic(masks, torch::stack({class_row(2, 0.5), class_row(0, 0.5)}), pixel_wise());
+  EXPECT_EQ(areas(none.panoptic), (std::map<int32_t, int64_t>{{-1, kH * kW}}));
+  // 2048 px of each: a thing limit of 2049 drops the thing, a stuff limit of
+  // 2048 keeps the stuff.
+  MaskPanopticOptions o = pixel_wise();
+  o.thing_area_limit = 2049;
+  o.stuff_area_limit = 2048;
+  const auto got = areas(pixel_panoptic(masks, torch::stack({class_row(2, 9), class_row(0, 9)}), o).panoptic);
+  EXPECT_EQ(got, (std::map<int32_t, int64_t>{{-1, 2048}, {0, 2048}}));
+}
+
+// The batch form resizes the logits to the input with aligned corners before
+// merging (deeplab2's pixel-wise path): A on columns 0-1 of 5, B on 2-4
+// becomes A on columns 0-3 of 9 (column 3 reads 1.5: a tie, the first slot
+// takes it with half the softmax) and B on 4-8.
+TEST(PixelPanoptic, BatchMergesAtTheInputSizeFromAlignedCornerLogits) {
+  auto left = torch::zeros({5, 5}, torch::kBool);
+  left.slice(1, 0, 2).fill_(true);
+  const at::Tensor masks = torch::stack({torch::where(left, 10.0, -10.0), torch::where(~left, 10.0, -10.0)});
+  const at::Tensor classes = torch::stack({class_row(2, 9), class_row(0, 9)});
+  const auto out = mask_panoptic_batch(masks.unsqueeze(0).to(torch::kFloat), classes.unsqueeze(0), pixel_wise(), 9, 9);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].panoptic.sizes(), (std::vector<int64_t>{9, 9}));
+  EXPECT_EQ(areas(out[0].panoptic), (std::map<int32_t, int64_t>{{0, 45}, {2001, 36}}));
+  EXPECT_EQ(out[0].panoptic[4][3].item<int32_t>(), 2001);
+  EXPECT_EQ(out[0].panoptic[4][4].item<int32_t>(), 0);
+  MaskPanopticOptions bad = pixel_wise();
+  bad.mode = "slotwise";
+  EXPECT_THROW(mask_panoptic_batch(masks.unsqueeze(0), classes.unsqueeze(0), bad, 9, 9), std::exception);
 }
 
 }  // namespace

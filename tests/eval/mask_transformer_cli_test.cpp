@@ -1,4 +1,5 @@
-// kMaX-DeepLab end to end through the CLI on a small model trained 10 steps:
+// kMaX-DeepLab (mask-wise merging) and MaX-DeepLab (pixel-wise) end to end
+// through the CLI on a small model trained 10 steps:
 // `deeplab eval` reports the PQ that `deeplab eval-panoptic` computes from
 // its saved files (to 1e-9); `deeplab predict` from the checkpoint writes
 // eval's panoptic PNGs; the TorchScript export (fixed-size, mask-wise
@@ -48,6 +49,28 @@ std::string tiny_kmax_config(const testing::TempDir& dir, const std::string& roo
   return dir.write("exp.yaml", yaml.str());
 }
 
+// MaX-DeepLab-S's structure at an eighth of its width and a third of its
+// units; pixel-wise merging with a class threshold of 0 for the same reason.
+std::string tiny_max_config(const testing::TempDir& dir, const std::string& root) {
+  std::ostringstream yaml;
+  yaml << "_base_: [" << source_path("configs/_base_/default_runtime.yaml") << "]\n"
+       << "model: {arch: max_deeplab, num_classes: 19, align_corners: true,\n"
+       << "  backbone: {name: max_deeplab_s_backbone, output_stride: 16, width_mult: 0.125, stem_width_mult: 0.25,\n"
+       << "             layer_mult: 0.34},\n"
+       << "  max: {slots: 4, memory_channels: 32, transformer_expansion: 0.25, ffn_channels: 64,\n"
+       << "        slot_feature_channels: 32, embedding_channels: 16, head_channels: 32, semantic_projections: [8, "
+          "8]}}\n"
+       << "data: {dataset: cityscapes_panoptic, root: " << root
+       << ", crop_size: [65, 129], batch_size: 4, workers: 1,\n"
+       << "  panoptic: {small_instance_area: 32, mask: {mode: pixelwise, class_threshold: 0.0,\n"
+       << "             pixel_confidence_threshold: 0.2, thing_area_limit: 4, stuff_area_limit: 16}}}\n"
+       << "train: {max_iters: 10, lr: 0.002, optimizer: {name: adam}, log_every: 5, checkpoint_every: 1000,\n"
+       << "  loss: {instance_sample_k: 256}}\n"
+       << "export: {input_size: [65, 129]}\n"
+       << "runtime: {threads: " << testing::test_threads(2) << ", seed: " << testing::test_seed(0) << "}\n";
+  return dir.write("exp.yaml", yaml.str());
+}
+
 std::multiset<std::string> png_contents(const std::string& folder) {
   std::multiset<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(folder)) {
@@ -56,13 +79,15 @@ std::multiset<std::string> png_contents(const std::string& folder) {
   return out;
 }
 
-TEST(KMaXCli, EvalPredictAndTheExportGiveTheSamePanopticResult) {
+using ConfigWriter = std::string (*)(const testing::TempDir&, const std::string&);
+
+void expect_eval_predict_and_export_agree(ConfigWriter write_config) {
   testing::TempDir dir;
   const std::string root = dir.path() + "/cityscapes";
   auto r = testing::run_deeplab("data synth --layout cityscapes --out " + root +
                                 " --num 16 --val-fraction 0.5 --size 64x128 --seed 4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string config = tiny_kmax_config(dir, root);
+  const std::string config = write_config(dir, root);
   r = testing::run_deeplab("train -c " + config + " --work-dir " + dir.path() + "/run");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string weights = dir.path() + "/run/final.pth";
@@ -109,6 +134,14 @@ TEST(KMaXCli, EvalPredictAndTheExportGiveTheSamePanopticResult) {
   r = testing::run_deeplab("eval -c " + config + " --weights " + weights + " --no-progress --set eval.flip=true");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("eval.flip"), std::string::npos) << r.output;
+}
+
+TEST(KMaXCli, EvalPredictAndTheExportGiveTheSamePanopticResult) {
+  expect_eval_predict_and_export_agree(tiny_kmax_config);
+}
+
+TEST(MaXCli, EvalPredictAndTheExportGiveTheSamePanopticResult) {
+  expect_eval_predict_and_export_agree(tiny_max_config);
 }
 
 }  // namespace
