@@ -7,6 +7,7 @@
 #include "deeplab/core/error.h"
 #include "deeplab/core/named_table.h"
 #include "deeplab/models/backbones/axial_resnet.h"
+#include "deeplab/models/backbones/convnext.h"
 #include "deeplab/models/backbones/mobilenet.h"
 #include "deeplab/models/backbones/resnet.h"
 #include "deeplab/models/backbones/vgg.h"
@@ -82,6 +83,17 @@ std::shared_ptr<BackboneImpl> make_max_encoder(const ModelConfig& c) {
                                                .transformer_ffn_channels(m.ffn_channels));
 }
 
+// ConvNeXt runs at stride 32 only: its 2x2 downsampling convs have no
+// dilated form.
+std::shared_ptr<BackboneImpl> make_convnext(const BackboneConfig& c, const std::string& /*arch*/) {
+  if (c.output_stride != 32) {
+    throw ConfigError("model.backbone.output_stride: " + c.name + " runs at stride 32 only; got " +
+                      std::to_string(c.output_stride));
+  }
+  return std::make_shared<ConvNeXtImpl>(
+      ConvNeXtOptions(c.name.substr(std::string("convnext_").size())).drop_path_keep(c.drop_path_keep));
+}
+
 std::shared_ptr<BackboneImpl> make_xception(const BackboneConfig& c, const std::string& /*arch*/) {
   return std::make_shared<XceptionImpl>(XceptionOptions(c.name == "xception65" ? 65 : 71)
                                             .output_stride(c.output_stride)
@@ -111,6 +123,10 @@ const core::NamedTable<BackboneBuilder>& backbone_table() {
       {"mobilenet_v2", make_mobilenet},
       {"mobilenet_v3_large", make_mobilenet},
       {"mobilenet_v3_small", make_mobilenet},
+      {"convnext_tiny", make_convnext},
+      {"convnext_small", make_convnext},
+      {"convnext_base", make_convnext},
+      {"convnext_large", make_convnext},
       {"axial_resnet_s", make_axial_resnet},
       {"axial_resnet_l", make_axial_resnet},
       {"axial_deeplab_s", make_axial_resnet},
@@ -207,7 +223,12 @@ std::shared_ptr<HeadImpl> make_kmax(const ModelConfig& c, BackboneImpl& backbone
                                      backbone.spec(backbone.low_level_name())};
   if (k.high_resolution_stride == 2) {
     const auto specs = backbone.feature_specs();
-    const auto stem = std::find_if(specs.begin(), specs.end(), [](const FeatureSpec& s) { return s.stride == 2; });
+    auto stem = std::find_if(specs.begin(), specs.end(), [](const FeatureSpec& s) { return s.stride == 2; });
+    // deeplab2 reads its encoder's "stage1" endpoint there; ConvNeXt's is the
+    // stem output at stride 4, so the last decoder stage stays at stride 4.
+    if (stem == specs.end() && c.backbone.name.rfind("convnext", 0) == 0) {
+      stem = std::find_if(specs.begin(), specs.end(), [](const FeatureSpec& s) { return s.name == "res1"; });
+    }
     if (stem == specs.end()) {
       throw ConfigError("model.kmax.high_resolution_stride: 2 needs a stride-2 backbone feature; model.backbone '" +
                         c.backbone.name + "' has none (ResNet: set model.backbone.stem_pool: false)");

@@ -19,6 +19,10 @@ std::string expected_file(const std::string& backbone) {
   if (backbone == "mobilenet_v3_large") return "torchvision's mobilenet_v3_large-8738ca79.pth";
   if (backbone == "mobilenet_v3_small") return "torchvision's mobilenet_v3_small-047dcff4.pth";
   if (backbone == "vgg16") return "torchvision's vgg16-397923af.pth";
+  if (backbone == "convnext_tiny") return "torchvision's convnext_tiny-983f1562.pth";
+  if (backbone == "convnext_small") return "torchvision's convnext_small-0c510722.pth";
+  if (backbone == "convnext_base") return "torchvision's convnext_base-6075fbad.pth";
+  if (backbone == "convnext_large") return "torchvision's convnext_large-ea097f82.pth";
   if (backbone.rfind("xception", 0) == 0) return "timm's " + backbone + ".tf_in1k (model.safetensors)";
   return "ImageNet weights of " + backbone + " in torchvision's names";
 }

@@ -55,6 +55,7 @@ const char* kind_name(TorchvisionKind kind) {
     case TorchvisionKind::kResNet: return "ResNet";
     case TorchvisionKind::kMobileNet: return "MobileNet";
     case TorchvisionKind::kVgg: return "VGG";
+    case TorchvisionKind::kConvNeXt: return "ConvNeXt";
     default: return "segmentation";
   }
 }
@@ -64,7 +65,8 @@ void check_family(TorchvisionKind kind, const std::string& backbone, const std::
   if (kind == TorchvisionKind::kSegmentation) return;
   const bool fits = (kind == TorchvisionKind::kResNet && backbone.rfind("resnet", 0) == 0) ||
                     (kind == TorchvisionKind::kMobileNet && backbone.rfind("mobilenet", 0) == 0) ||
-                    (kind == TorchvisionKind::kVgg && backbone == "vgg16");
+                    (kind == TorchvisionKind::kVgg && backbone == "vgg16") ||
+                    (kind == TorchvisionKind::kConvNeXt && backbone.rfind("convnext", 0) == 0);
   if (!fits) {
     throw IoError(source + ": holds " + kind_name(kind) + " ImageNet weights, but the backbone is " + backbone);
   }
@@ -76,8 +78,10 @@ TorchvisionKind torchvision_kind(const StateDict& entries, const std::string& so
   if (has_prefix(entries, "backbone.")) return TorchvisionKind::kSegmentation;
   if (has_prefix(entries, "layer1.")) return TorchvisionKind::kResNet;
   if (has_prefix(entries, "features.")) {
-    // VGG's features hold bare convs (features.0.weight); MobileNets' hold blocks.
-    return find(entries, "features.0.weight") ? TorchvisionKind::kVgg : TorchvisionKind::kMobileNet;
+    // VGG's features hold bare convs (features.0.weight); MobileNets' and
+    // ConvNeXts' hold blocks, ConvNeXt's with layer scales.
+    if (find(entries, "features.0.weight")) return TorchvisionKind::kVgg;
+    return find(entries, "features.1.0.layer_scale") ? TorchvisionKind::kConvNeXt : TorchvisionKind::kMobileNet;
   }
   throw IoError(source + ": not a torchvision state dict (no backbone.*, layer1.* or features.* keys)");
 }
@@ -91,8 +95,10 @@ models::ModelConfig torchvision_model_config(const std::string& arch, int num_cl
   c.backbone.dilation_rule = "torchvision";
   const std::string prefix = "deeplabv3_";
   c.backbone.name = arch.rfind(prefix, 0) == 0 ? arch.substr(prefix.size()) : arch;
-  // torchvision dilates ResNets to stride 8 and MobileNet-V3 to 16.
+  // torchvision dilates ResNets to stride 8 and MobileNet-V3 to 16;
+  // ConvNeXt stays at 32.
   c.backbone.output_stride = c.backbone.name.rfind("resnet", 0) == 0 ? 8 : 16;
+  if (c.backbone.name.rfind("convnext", 0) == 0) c.backbone.output_stride = 32;
   if (c.backbone.name == "vgg16") {
     c.arch = "deeplabv1";
     c.backbone.output_stride = 8;

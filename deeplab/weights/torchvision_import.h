@@ -15,7 +15,7 @@
 namespace deeplab::weights {
 
 /// What a torchvision file holds.
-enum class TorchvisionKind { kSegmentation, kResNet, kMobileNet, kVgg };
+enum class TorchvisionKind { kSegmentation, kResNet, kMobileNet, kVgg, kConvNeXt };
 
 /// Classifies a torchvision state dict by its keys; throws naming `source`.
 TorchvisionKind torchvision_kind(const StateDict& entries, const std::string& source);

@@ -73,6 +73,31 @@ TEST(KMaXDeepLab, CocoR50WeighsWhatDeeplab2sLayoutGives) {
   EXPECT_EQ(semantic, 15856742 - 257);
 }
 
+// deeplab2's model/kmax_deeplab_test.py: kMaX-DeepLab with ConvNeXt-B on
+// COCO, without the auxiliary semantic head, holds 121,513,304 weights.
+TEST(KMaXDeepLab, CocoConvNeXtBaseWeighsDeeplab2sConstant) {
+  ModelConfig c = coco_r50();
+  c.backbone.name = "convnext_base";
+  DeepLab model = build_model(c);
+  EXPECT_EQ(count_parameters(*model) - parameters_under(*model, "classifier.semantic_decoder."), 121513304);
+}
+
+// Cityscapes' fifth decoder stage reads deeplab2's "stage1" endpoint, which
+// for ConvNeXt is its stem at stride 4: the mask logits stay at stride 4.
+TEST(KMaXDeepLab, CityscapesConvNeXtDecodesToTheStemsStride) {
+  torch::manual_seed(3);
+  ModelConfig c = cityscapes_r50();
+  c.backbone.name = "convnext_tiny";
+  c.kmax.slots = 4;
+  c.kmax.decoder_dims = {32, 16, 16, 8, 8};
+  c.kmax.decoder_blocks = {1, 1, 1, 1, 1};
+  DeepLab model = build_model(c);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const ModelOutputs out = model->forward_outputs(torch::randn({1, 3, 65, 129}));
+  EXPECT_EQ(out.at("mask_logits").value.sizes(), (std::vector<int64_t>{1, 4, 17, 33}));
+}
+
 ModelConfig tiny_kmax() {
   ModelConfig c;
   c.arch = "kmax_deeplab";

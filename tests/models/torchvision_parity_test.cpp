@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "deeplab/models/backbones/convnext.h"
 #include "deeplab/models/backbones/mobilenet.h"
 #include "deeplab/models/backbones/resnet.h"
 #include "deeplab/models/backbones/vgg.h"
 #include "deeplab/models/factory.h"
+#include "deeplab/weights/pretrained_import.h"
 #include "deeplab/weights/pth_reader.h"
 #include "deeplab/weights/state_dict.h"
 #include "tests/support/test_support.h"
@@ -93,10 +95,12 @@ void expect_backbone_parity(const std::string& name, BackboneImpl& backbone, Loa
   EXPECT_TRUE(report.missing.empty()) << report.summary();
   backbone.eval();
   torch::NoGradGuard no_grad;
-  auto out = backbone.forward(f.input).at("out");
+  auto out = backbone.forward(f.input).at(backbone.out_name());
   EXPECT_LE(relative_error(out, f.out), 1e-4);
-  backbone.parameters().front().add_(0.1);  // negative control: the stem conv
-  EXPECT_GT(relative_error(backbone.forward(f.input).at("out"), f.out), 1e-4);
+  // Negative control: the stem conv's first output channel (a change of all
+  // channels alike would vanish in ConvNeXt's channel LayerNorm).
+  backbone.parameters().front()[0].add_(0.1);
+  EXPECT_GT(relative_error(backbone.forward(f.input).at(backbone.out_name()), f.out), 1e-4);
 }
 
 LoadOptions torchvision_features() {
@@ -124,6 +128,38 @@ TEST(TorchvisionParity, MobileNetV3LargeFeatures) {
 TEST(TorchvisionParity, Vgg16Features) {
   Vgg vgg(VggOptions().layout("torchvision").output_stride(32));
   expect_backbone_parity("vgg16_features", *vgg, torchvision_features());
+}
+
+// deeplab's res5 is GELU of torchvision's features (random LayerNorm affines
+// and layer scales of order 1, so every block shows in the output).
+TEST(TorchvisionParity, ConvNeXtTinyFeatures) {
+  ConvNeXt net(ConvNeXtOptions("tiny").pad_for_downstream(false));  // torchvision does not pad
+  expect_backbone_parity("convnext_tiny_features", *net, torchvision_features());
+}
+
+// model.backbone.pretrained with torchvision's ConvNeXt file: recognised as
+// ConvNeXt, every backbone weight filled, the head left as it is.
+TEST(TorchvisionParity, ConvNeXtImageNetFileFillsTheBackboneOfKMaXDeepLab) {
+  const Fixture f = fixture("convnext_tiny_features");
+  if (f.weights.empty()) GTEST_SKIP() << "the oracle Python with torchvision not available";
+  ModelConfig c;
+  c.arch = "kmax_deeplab";
+  c.num_classes = 19;
+  c.backbone.name = "convnext_tiny";
+  c.backbone.output_stride = 32;
+  c.kmax.decoder_dims = {64, 32, 16, 8};
+  c.kmax.decoder_blocks = {1, 1, 1, 1};
+  c.kmax.slots = 8;
+  DeepLab model = build_model(c);
+  const auto report = weights::import_pretrained(*model, f.weights, c.backbone.name);
+  for (const auto& key : report.missing) EXPECT_NE(key.rfind("backbone.", 0), 0u) << key;
+  EXPECT_TRUE(report.unexpected.empty()) << report.summary();
+  EXPECT_EQ(report.loaded.size(), 178u);  // 27,818,592 weights in 178 tensors
+  // A ConvNeXt file for another family is refused by name.
+  c.backbone.name = "mobilenet_v2";
+  c.arch = "deeplabv3";
+  DeepLab other = build_model(c);
+  EXPECT_THROW(weights::import_pretrained(*other, f.weights, "mobilenet_v2"), std::exception);
 }
 
 }  // namespace

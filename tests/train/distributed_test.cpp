@@ -60,6 +60,7 @@ struct RunSpec {
   bool skip_nonfinite = false;
   double ema_decay = 0;  // > 0: keep a weight average (train.ema) too
   bool kmax = false;     // kMaX-DeepLab on street scenes with its MaX losses
+  bool max = false;      // MaX-DeepLab on the same
 };
 
 // One rank's trainer: this rank's shard of the same 8 scenes, batch 4 / world.
@@ -73,7 +74,7 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
   options.rank = rank;
   options.world_size = world;
   std::shared_ptr<data::Dataset> dataset = testing::memory_voc(8, 40);
-  if (spec.kmax) {
+  if (spec.kmax || spec.max) {
     d.crop_size = {64, 96};
     options = data::LoaderOptions::from_config(d, /*train=*/true, /*seed=*/testing::test_seed(0) + 7);
     options.rank = rank;
@@ -87,17 +88,18 @@ Trainer rank_trainer(const RunSpec& spec, const std::shared_ptr<core::ProcessGro
       std::make_unique<data::Loader>(dataset, data::Transform(data::TransformOptions::from_config(d, true)), options);
   TrainConfig config = sgd(spec.steps);
   config.skip_nonfinite = spec.skip_nonfinite;
-  if (spec.kmax) {
+  if (spec.kmax || spec.max) {
     config.loss.top_k_percent = 0.2;  // deeplab2's Cityscapes semantic term: top-k per image
     config.loss.instance_sample_k = 256;
   }
   // Dropout and drop path off: their masks would differ between splits.
-  models::DeepLab model = spec.kmax ? testing::tiny_kmax(spec.norm, /*drop_path_keep=*/1.0)
-                                    : testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);
+  models::DeepLab model = spec.kmax  ? testing::tiny_kmax(spec.norm, /*drop_path_keep=*/1.0)
+                          : spec.max ? testing::tiny_max(spec.norm)
+                                     : testing::tiny_deeplab(spec.norm, spec.aux, /*dropout=*/0);
   GroupedOptimizer optimizer(*model, model->head_parameters(), config);
   LrSchedule schedule(config.lr, config.max_iters, config.schedule);
   LossFn loss = spec.loss;
-  if (!loss && spec.kmax) {
+  if (!loss && (spec.kmax || spec.max)) {
     loss = KMaXLoss::as_function(config.loss, testing::kCityscapesClasses, 255, testing::kCityscapesThings,
                                  global_sum_over(group));
   } else if (!loss) {
@@ -210,6 +212,20 @@ TEST(Distributed, KMaXTwoByTwoGradientEqualsOneByFour) {
   testing::TempDir dir;
   RunSpec spec;
   spec.kmax = true;
+  const auto ranks = two_ranks(spec, dir);
+  ASSERT_EQ(ranks.size(), 2u);
+  const RunResult single = train_run(spec, nullptr, dir.path() + "/single");
+  EXPECT_TRUE(torch::equal(ranks[0].gradient, ranks[1].gradient));
+  EXPECT_LT(max_relative(ranks[0].gradient, single.gradient), 1e-10);
+  EXPECT_NEAR(ranks[0].losses[0].item<double>(), single.losses[0].item<double>(), 1e-10);
+}
+
+// MaX-DeepLab: the same losses with the transformer inside the encoder
+// (dual-path layers, a learned memory); frozen BN for the same reason.
+TEST(Distributed, MaXTwoByTwoGradientEqualsOneByFour) {
+  testing::TempDir dir;
+  RunSpec spec;
+  spec.max = true;
   const auto ranks = two_ranks(spec, dir);
   ASSERT_EQ(ranks.size(), 2u);
   const RunResult single = train_run(spec, nullptr, dir.path() + "/single");
