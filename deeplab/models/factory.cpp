@@ -59,8 +59,11 @@ AxialResNetOptions axial_resnet_options(const BackboneConfig& c) {
       .drop_path_schedule(c.drop_path_schedule);
 }
 
+// Outside MaX-DeepLab nothing reads a decoder stacked inside the backbone
+// (deeplab2's Axial-DeepLab on max_deeplab_l_backbone decodes res5): it is
+// left out rather than carried untrained.
 std::shared_ptr<BackboneImpl> make_axial_resnet(const BackboneConfig& c, const std::string& /*arch*/) {
-  return std::make_shared<AxialResNetImpl>(axial_resnet_options(c));
+  return std::make_shared<AxialResNetImpl>(axial_resnet_options(c).decoder_stacks(0));
 }
 
 // MaX-DeepLab's encoder: the Axial-ResNet of model.backbone with dual-path
@@ -135,6 +138,7 @@ const core::NamedTable<BackboneBuilder>& backbone_table() {
       {"swidernet", make_axial_resnet},
       {"axial_swidernet", make_axial_resnet},
       {"max_deeplab_s_backbone", make_axial_resnet},
+      {"max_deeplab_l_backbone", make_axial_resnet},
   };
   return table;
 }
@@ -250,39 +254,26 @@ std::shared_ptr<HeadImpl> make_kmax(const ModelConfig& c, BackboneImpl& backbone
   return std::make_shared<KMaXHeadImpl>(options);
 }
 
-// MaX-DeepLab's decoder from the output stride down to stride 4: the
-// encoder's last stage, then the one at each halved stride.
+// MaX-DeepLab's decoder on its encoder: the extra part of the stacked
+// decoder, the slot features, the predictor, and the semantic branch.
 std::shared_ptr<HeadImpl> make_max(const ModelConfig& c, BackboneImpl& backbone) {
   const auto* encoder = dynamic_cast<const AxialResNetImpl*>(&backbone);
   if (encoder == nullptr || !encoder->has_memory()) {
     throw ConfigError("model.arch: max_deeplab needs its encoder's memory path (built by the factory)");
   }
-  constexpr int64_t kHighResolutionStride = 4;
-  std::vector<FeatureSpec> stages = {backbone.spec(backbone.out_name())};
-  const auto specs = backbone.feature_specs();
-  for (int64_t stride = stages[0].stride / 2; stride >= kHighResolutionStride; stride /= 2) {
-    const auto it =
-        std::find_if(specs.rbegin(), specs.rend(), [&](const FeatureSpec& s) { return s.stride == stride; });
-    if (it == specs.rend()) throw ConfigError("model.backbone: no stride-" + std::to_string(stride) + " feature");
-    stages.push_back(*it);
-  }
   const MaXModelConfig& m = c.max;
-  const AxialResNetOptions& e = encoder->options();
-  MultiLevelDecoderOptions semantic = kmax_semantic_decoder_options(
-      stages[0], backbone.spec(backbone.mid_level_name()), backbone.spec(backbone.low_level_name()), c.num_classes,
-      to_int64(m.semantic_projections), m.head_channels);
-  return std::make_shared<MaXDeepLabHeadImpl>(MaXDeepLabHeadOptions(stages, c.num_classes, semantic)
-                                                  .width_multiplier(e.width_multiplier())
-                                                  .attention_expansion(e.attention_expansion())
-                                                  .key_expansion(e.key_expansion())
-                                                  .value_expansion(e.value_expansion())
-                                                  .drop_path_keep(e.drop_path_keep())
-                                                  .memory_channels(m.memory_channels)
-                                                  .transformer_expansion(m.transformer_expansion)
-                                                  .transformer_ffn_channels(m.ffn_channels)
-                                                  .slot_feature_channels(m.slot_feature_channels)
-                                                  .head_channels(m.head_channels)
-                                                  .embedding_channels(m.embedding_channels));
+  auto options = MaXDeepLabHeadOptions(encoder->options(), encoder->decoder_channels(), c.num_classes)
+                     .extra_stacks(m.extra_decoder_stacks)
+                     .extra_blocks(m.extra_decoder_blocks)
+                     .slot_feature_channels(m.slot_feature_channels)
+                     .head_channels(m.head_channels)
+                     .embedding_channels(m.embedding_channels);
+  if (m.extra_decoder_stacks == 0) {
+    options.semantic_decoder(kmax_semantic_decoder_options(
+        backbone.spec(backbone.out_name()), backbone.spec(backbone.mid_level_name()),
+        backbone.spec(backbone.low_level_name()), c.num_classes, to_int64(m.semantic_projections), m.head_channels));
+  }
+  return std::make_shared<MaXDeepLabHeadImpl>(options);
 }
 
 // The one list of architectures: model.arch validation reads its names.

@@ -164,8 +164,9 @@ struct KMaXModelConfig {
 };
 
 /// `model.max`: MaX-DeepLab's memory path and heads (deeplab2's MaX-DeepLab-S
-/// defaults; MaX-DeepLab-L has memory_channels 512, transformer_expansion 2,
-/// slot_feature_channels 512).  The encoder is model.backbone (an
+/// defaults; MaX-DeepLab-L, on max_deeplab_l_backbone, has memory_channels
+/// 512, transformer_expansion 2, slot_feature_channels 512,
+/// transformer_beyond_stride 16, extra_decoder_stacks 1, extra_decoder_blocks 3).  The encoder is model.backbone (an
 /// Axial-ResNet family member, max_deeplab_s_backbone for MaX-DeepLab-S)
 /// with dual-path transformer layers added from transformer_beyond_stride.
 struct MaXModelConfig {
@@ -178,6 +179,10 @@ struct MaXModelConfig {
   int embedding_channels = 128;                      // pixel and mask embeddings
   int head_channels = 256;                           // the pixel head's and the semantic head's hidden width
   std::vector<int> semantic_projections = {64, 32};  // the semantic decoder's res3 and res2 projections
+  /// Stacks of the decoder after the encoder (and its stacks) and units per
+  /// stage: MaX-DeepLab-S 0 and 1, MaX-DeepLab-L 1 and 3.
+  int extra_decoder_stacks = 0;
+  int extra_decoder_blocks = 1;
 
   template <class V>
   void fields(V& v) {
@@ -191,6 +196,8 @@ struct MaXModelConfig {
     v("embedding_channels", embedding_channels, at_least(1));
     v("head_channels", head_channels, at_least(1));
     v("semantic_projections", semantic_projections, with_length(at_least(1), 2));
+    v("extra_decoder_stacks", extra_decoder_stacks, in_range(0, 4));
+    v("extra_decoder_blocks", extra_decoder_blocks, at_least(1));
   }
 };
 

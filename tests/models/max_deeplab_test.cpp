@@ -43,17 +43,31 @@ int64_t parameters_under(torch::nn::Module& model, const std::vector<std::string
 // backbone alone (max_deeplab_s_backbone) is 41,343,424.
 TEST(MaXDeepLab, SmallEncoderWeighsDeeplab2sConstant) {
   DeepLab model = build_model(max_deeplab_s_coco());
-  const std::vector<std::string> encoder = {"backbone.",
-                                            "classifier.extra_unit.",
-                                            "classifier.extra_transformer.",
-                                            "classifier.fuse",
-                                            "classifier.decoder_unit",
-                                            "classifier.class_feature.",
+  const std::vector<std::string> encoder = {"backbone.", "classifier.decoder.", "classifier.class_feature.",
                                             "classifier.mask_feature."};
   EXPECT_EQ(parameters_under(*model, encoder), 61726624);
   EXPECT_EQ(parameters_under(*model, {"backbone.stage"}) - parameters_under(*model, {"backbone.stage5_transformer"}) +
                 parameters_under(*model, {"backbone.stem."}),
             41343424);
+}
+
+// deeplab2's max_deeplab_l: Axial-SWideRNet with one decoder stack in the
+// backbone (175,115,392 as max_deeplab_l_backbone, axial_resnet_test.cpp),
+// dual-path layers from stride 16, a 512-wide memory and one more stack of
+// three-unit stages: 450,523,232.
+TEST(MaXDeepLab, LargeEncoderWeighsDeeplab2sConstant) {
+  ModelConfig c = max_deeplab_s_coco();
+  c.backbone.name = "max_deeplab_l_backbone";
+  c.max.memory_channels = 512;
+  c.max.transformer_expansion = 2.0;
+  c.max.slot_feature_channels = 512;
+  c.max.transformer_beyond_stride = 16;
+  c.max.extra_decoder_stacks = 1;
+  c.max.extra_decoder_blocks = 3;
+  DeepLab model = build_model(c);
+  EXPECT_EQ(parameters_under(
+                *model, {"backbone.", "classifier.decoder.", "classifier.class_feature.", "classifier.mask_feature."}),
+            450523232);
 }
 
 // deeplab2's shapes at 65 x 65: the stride-4 pixel feature 17 x 17, 128
@@ -83,6 +97,39 @@ TEST(MaXDeepLab, OutputsHaveDeeplab2sShapesAndKinds) {
   const torch::Tensor memory_grad = model->backbone().named_parameters()["memory"].grad();
   ASSERT_TRUE(memory_grad.defined());
   EXPECT_GT(memory_grad.abs().sum().item<double>(), 0);
+}
+
+// MaX-DeepLab-L's structure at a sixteenth of its width: the decoder goes
+// 16 -> 4 -> 16 inside the backbone and again after it, ending at stride 4;
+// every weight gets a gradient (none is left out of the computation).
+TEST(MaXDeepLab, LargeDecodesThroughBothStacksAndTrainsEveryWeight) {
+  torch::manual_seed(4);
+  ModelConfig c = max_deeplab_s_coco();
+  c.backbone.name = "max_deeplab_l_backbone";
+  c.backbone.width_mult = 0.0625;
+  c.backbone.stem_width_mult = 0.25;
+  c.backbone.layer_mult = 0.34;
+  c.max.slots = 8;
+  c.max.memory_channels = 32;
+  c.max.transformer_expansion = 0.25;
+  c.max.ffn_channels = 64;
+  c.max.slot_feature_channels = 32;
+  c.max.embedding_channels = 16;
+  c.max.head_channels = 32;
+  c.max.transformer_beyond_stride = 16;
+  c.max.extra_decoder_stacks = 1;
+  c.max.extra_decoder_blocks = 1;
+  DeepLab model = build_model(c);
+  model->train();
+  const ModelOutputs outputs = model->forward_outputs(torch::randn({2, 3, 65, 65}));
+  EXPECT_EQ(outputs.at("mask_logits").value.sizes(), (std::vector<int64_t>{2, 8, 17, 17}));
+  EXPECT_EQ(outputs.at("semantic").value.sizes(), (std::vector<int64_t>{2, 133, 65, 65}));
+  (outputs.at("mask_logits").value.square().mean() + outputs.at("class_logits").value.square().mean() +
+   outputs.at("semantic").value.square().mean())
+      .backward();
+  for (const auto& p : model->named_parameters()) {
+    EXPECT_TRUE(p.value().grad().defined()) << p.key();
+  }
 }
 
 TEST(MaXDeepLab, ConfigErrorsNameTheKey) {

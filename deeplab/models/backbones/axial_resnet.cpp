@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "deeplab/core/error.h"
+#include "deeplab/models/backbones/stacked_decoder.h"
 #include "deeplab/models/layers/axial_attention.h"
 
 namespace deeplab::models {
@@ -14,14 +15,6 @@ constexpr int kLastStage = 5;
 constexpr int kScheduleStages = 4;  // deeplab2's num_stages for the drop-path schedule
 
 bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
-
-// deeplab2's get_drop_path_keep_prob for a unit at ResNet stride `stride`.
-double unit_keep(const AxialResNetOptions& o, int64_t stride) {
-  if (stride < o.drop_path_beyond_stride()) return 1.0;
-  if (o.drop_path_schedule() == "constant") return o.drop_path_keep();
-  const double stage = std::round(std::log2(static_cast<double>(stride)) - 1.0);
-  return 1.0 - (1.0 - o.drop_path_keep()) * stage / kScheduleStages;
-}
 
 void check(const AxialResNetOptions& o) {
   const std::string& t = o.type();
@@ -46,10 +39,18 @@ Chain inception_stem(double width) {
 }
 }  // namespace
 
+// deeplab2's get_drop_path_keep_prob for a unit at ResNet stride `stride`.
+double axial_unit_keep(const AxialResNetOptions& o, int64_t stride) {
+  if (stride < o.drop_path_beyond_stride()) return 1.0;
+  if (o.drop_path_schedule() == "constant") return o.drop_path_keep();
+  const double stage = std::round(std::log2(static_cast<double>(stride)) - 1.0);
+  return 1.0 - (1.0 - o.drop_path_keep()) * stage / kScheduleStages;
+}
+
 const std::vector<std::string>& axial_resnet_instance_names() {
-  static const std::vector<std::string> names = {"axial_resnet_s",  "axial_resnet_l",        "axial_deeplab_s",
-                                                 "axial_deeplab_l", "resnet50_beta",         "swidernet",
-                                                 "axial_swidernet", "max_deeplab_s_backbone"};
+  static const std::vector<std::string> names = {"axial_resnet_s",  "axial_resnet_l",         "axial_deeplab_s",
+                                                 "axial_deeplab_l", "resnet50_beta",          "swidernet",
+                                                 "axial_swidernet", "max_deeplab_s_backbone", "max_deeplab_l_backbone"};
   return names;
 }
 
@@ -64,11 +65,13 @@ AxialResNetOptions axial_resnet_instance(const std::string& name) {
   }
   if (name == "resnet50_beta") return o.type("resnet_beta").axial_beyond_stride(0);
   if (name == "max_deeplab_s_backbone") return o.type("resnet_beta").axial_beyond_stride(16);
-  const bool wide = name == "swidernet" || name == "axial_swidernet";
+  const bool wide = name == "swidernet" || name == "axial_swidernet" || name == "max_deeplab_l_backbone";
   if (!wide) throw Error("axial resnet: unknown instance '" + name + "'");
   o.type("wider_resnet").blocks({3, 6, 3, 3}).drop_path_beyond_stride(4).axial_beyond_stride(0);
   if (name == "swidernet") return o;
-  return o.axial_beyond_stride(16).attention_expansion(4).key_expansion(2).value_expansion(4);
+  o.axial_beyond_stride(16).attention_expansion(4).key_expansion(2).value_expansion(4);
+  // MaX-DeepLab-L's backbone: Axial-SWideRNet with one decoder stack.
+  return name == "max_deeplab_l_backbone" ? o.decoder_stacks(1) : o;
 }
 
 AxialResNetImpl::AxialResNetImpl(const AxialResNetOptions& o) : options_(o) {
@@ -84,6 +87,23 @@ AxialResNetImpl::AxialResNetImpl(const AxialResNetOptions& o) : options_(o) {
   for (int stage = 2; stage <= kLastStage; ++stage) {
     build_stage(stage, static_cast<int64_t>(static_cast<double>(o.blocks()[stage - 2]) * o.layer_multiplier()));
   }
+  if (o.decoder_stacks() > 0) {
+    decoder_ =
+        register_module("decoder", std::make_shared<StackedDecoderImpl>(StackedDecoderOptions()
+                                                                            .encoder(o)
+                                                                            .backbone_stacks(o.decoder_stacks())
+                                                                            .backbone_blocks(o.decoder_blocks())
+                                                                            .part("backbone")
+                                                                            .encoder_channels(decoder_channels())));
+  }
+}
+
+std::map<int64_t, int64_t> AxialResNetImpl::decoder_channels() const {
+  std::map<int64_t, int64_t> out;
+  for (size_t k = 0; k < specs_.size(); ++k) {  // res1 .. res5 at ResNet strides 2 .. 32
+    out[std::min<int64_t>(int64_t{2} << k, options_.output_stride())] = specs_[k].channels;
+  }
+  return out;
 }
 
 void AxialResNetImpl::build_stem() {
@@ -132,7 +152,7 @@ void AxialResNetImpl::build_stage(int stage, int64_t units) {
         .key_expansion(o.key_expansion())
         .value_expansion(o.value_expansion())
         .middle_expansion(wide && !axial ? 2 : 1)
-        .drop_path_keep(unit_keep(o, resnet_stride));
+        .drop_path_keep(axial_unit_keep(o, resnet_stride));
     stage_units.emplace_back(unit);
     sequence->push_back(stage_units.back());
     in_channels_ = 4 * filters;
@@ -166,18 +186,32 @@ Features AxialResNetImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = stem_->forward(x);
   torch::Tensor memory;
   if (has_memory()) memory = memory_.unsqueeze(0).expand({x.size(0), -1, -1});
+  DecoderState state;
+  const int64_t os = options_.output_stride();
+  const auto remember = [&](size_t k, const torch::Tensor& sum) {  // res<k + 1>, ResNet stride 2^(k + 1)
+    if (exports_decoder_state()) state.history[std::min<int64_t>(int64_t{2} << k, os)] = {sum};
+  };
   size_t spec = 0;
-  if (options_.type() != "wider_resnet") features[specs_[spec++].name] = torch::relu(y);
+  if (options_.type() != "wider_resnet") {
+    remember(spec, y);
+    features[specs_[spec++].name] = torch::relu(y);
+  }
   for (size_t stage = 0; stage < units_.size(); ++stage) {
     for (size_t i = 0; i < units_[stage].size(); ++i) {
       y = units_[stage][i]->forward(y);
       if (!transformers_[stage][i].is_empty()) std::tie(y, memory) = transformers_[stage][i]->forward(y, memory);
     }
-    const std::string& name = specs_[spec++].name;
-    features[name] = torch::relu(y);
-    if (has_memory()) features["stage" + name.substr(3)] = y;  // the sum before its activation
+    remember(spec, y);
+    features[specs_[spec++].name] = torch::relu(y);
   }
-  if (has_memory()) features["memory"] = memory;
+  if (!exports_decoder_state()) return features;
+  state.current = y;
+  state.memory = memory;
+  if (decoder_) {
+    decoder_->forward(state);
+    features["backbone_output"] = state.backbone_output;
+  }
+  export_decoder_state(state, features);
   return features;
 }
 

@@ -24,12 +24,18 @@
 // With transformer_beyond_stride (MaX-DeepLab's encoder: 32), every unit at
 // ResNet stride >= it is followed by a dual-path transformer layer
 // (layers/dual_path_transformer.h) between the pixels and a learned memory
-// of mask slots; forward() then also returns "memory" [B, N, D] and the
-// stage sums before their activation as "stage<k>" (MaX-DeepLab's decoder
-// fuses those).
+// of mask slots.  With decoder_stacks (MaX-DeepLab-L's backbone) the
+// backbone part of deeplab2's stacked decoder follows the last stage
+// (stacked_decoder.h); its activated output is "backbone_output".  With
+// either, forward() also returns what MaX-DeepLab's decoder continues from:
+// "memory" [B, N, D] (when built), "decoder/current" and the features seen
+// at each stride, "decoder/history/<stride>/<k>" (stage sums before their
+// activation, then the decoder's stages).
 
 #include <torch/nn/modules/container/sequential.h>
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,13 +74,20 @@ struct AxialResNetOptions {
   /// The dual-path layers' filters are 128 x this x (stage input stride / 16).
   TORCH_ARG(double, transformer_expansion) = 1.0;
   TORCH_ARG(int64_t, transformer_ffn_channels) = 2048;
+  /// Stacks of deeplab2's stacked decoder inside the backbone (MaX-DeepLab-L: 1).
+  TORCH_ARG(int64_t, decoder_stacks) = 0;
+  TORCH_ARG(int64_t, decoder_blocks) = 1;  // units per decoder stage
 };
+
+/// deeplab2's drop-path keep probability of a unit at ResNet stride `stride`.
+double axial_unit_keep(const AxialResNetOptions& options, int64_t stride);
+
+class StackedDecoderImpl;
 
 /// deeplab2's instance of `name` (axial_resnet_s, axial_resnet_l,
 /// axial_deeplab_s, axial_deeplab_l, resnet50_beta, swidernet,
-/// axial_swidernet, max_deeplab_s_backbone); throws naming it when unknown.
-/// (max_deeplab_l_backbone also stacks a decoder inside the backbone, which
-/// this encoder does not build.)
+/// axial_swidernet, max_deeplab_s_backbone, max_deeplab_l_backbone); throws
+/// naming it when unknown.
 AxialResNetOptions axial_resnet_instance(const std::string& name);
 const std::vector<std::string>& axial_resnet_instance_names();
 
@@ -89,6 +102,12 @@ class AxialResNetImpl : public BackboneImpl {
   std::string aux_name() const override { return "res4"; }
   const AxialResNetOptions& options() const { return options_; }
   bool has_memory() const { return memory_.defined(); }
+  /// Whether forward() returns the decoder state (memory or stacked decoder).
+  bool exports_decoder_state() const { return has_memory() || decoder_ != nullptr; }
+  /// Widths of the stage sums by stride as the stacked decoder starts from
+  /// them (deeplab2's stride_to_features; the stride-32 stage's sum at the
+  /// output stride).
+  std::map<int64_t, int64_t> decoder_channels() const;
 
  private:
   void build_stem();
@@ -101,6 +120,7 @@ class AxialResNetImpl : public BackboneImpl {
   std::vector<std::vector<AxialBlock>> units_;
   std::vector<std::vector<DualPathTransformer>> transformers_;  // per unit; empty where none
   torch::Tensor memory_;                                        // [slots, channels] when transformers exist
+  std::shared_ptr<StackedDecoderImpl> decoder_;                 // decoder_stacks > 0
   std::vector<FeatureSpec> specs_;                              // res1 first
   int64_t in_channels_ = 0;                                     // of the next unit
   int64_t stride_ = 1;                                          // the running output stride

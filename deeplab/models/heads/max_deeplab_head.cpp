@@ -2,90 +2,74 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "deeplab/core/error.h"
-#include "deeplab/models/layers/resize.h"
+#include "deeplab/models/layers/activation.h"
 
 namespace deeplab::models {
 
 namespace {
-// deeplab2's decoder widths: stride x 64 x the width multiplier.
-int64_t decoder_channels(int64_t stride, double width) {
-  return static_cast<int64_t>(std::lround(static_cast<double>(stride) * 64.0 * width));
+constexpr int64_t kSemanticHeadKernel = 5;
+
+// deeplab2's PanopticDeepLabSingleHead with ReLU: 5x5 depthwise-BN-ReLU,
+// 1x1-BN-ReLU to `hidden`, 1x1 with bias to the classes.
+Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes) {
+  Chain head;
+  head->push_back(same_conv(in, in, kSemanticHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
+  head->push_back(Norm2d(in));
+  head->push_back(make_activation("relu"));
+  head->push_back(same_conv(in, hidden, 1));
+  head->push_back(Norm2d(hidden));
+  head->push_back(make_activation("relu"));
+  head->push_back(same_conv(hidden, num_classes, 1, 1, 1, /*bias=*/true));
+  return head;
 }
 }  // namespace
 
 MaXDeepLabHeadImpl::MaXDeepLabHeadImpl(const MaXDeepLabHeadOptions& o) : options_(o) {
-  if (o.stages().size() < 2) throw Error("MaX-DeepLab head: expected the output-stride stage and at least one below");
-  const FeatureSpec& top = o.stages().front();
-  // The extra stage: deeplab2's stage5_extra, an axial unit at ResNet stride
-  // 32 (filters 512 x width) and its dual-path layer.
-  const auto filters = static_cast<int64_t>(std::lround(512.0 * o.width_multiplier()));
-  extra_unit_ = register_module("extra_unit", AxialBlock(AxialBlockOptions(top.channels, filters)
-                                                             .axial(true)
-                                                             .attention_expansion(o.attention_expansion())
-                                                             .key_expansion(o.key_expansion())
-                                                             .value_expansion(o.value_expansion())
-                                                             .drop_path_keep(o.drop_path_keep())));
-  int64_t channels = extra_unit_->out_channels();
-  extra_transformer_ = register_module(
-      "extra_transformer",
-      DualPathTransformer(DualPathTransformerOptions(channels, o.memory_channels())
-                              .filters(static_cast<int64_t>(std::lround(128.0 * o.transformer_expansion())))
-                              .ffn_channels(o.transformer_ffn_channels())
-                              .drop_path_keep(o.drop_path_keep())));
-  for (size_t i = 1; i < o.stages().size(); ++i) {
-    const FeatureSpec& skip = o.stages()[i];
-    const int64_t width = decoder_channels(skip.stride, o.width_multiplier());
-    if (skip.channels != width) {
-      throw Error("MaX-DeepLab head: the encoder's stride-" + std::to_string(skip.stride) + " stage has " +
-                  std::to_string(skip.channels) + " channels; the decoder fuses it at " + std::to_string(width));
-    }
-    const std::string index = std::to_string(i);
-    fuse_convs_.push_back(
-        register_module("fuse" + index, conv_bn_act(ConvBnActOptions(channels, width, 1).activation(""))));
-    decoder_units_.push_back(register_module("decoder_unit" + index, AxialBlock(AxialBlockOptions(width, width / 4))));
-    channels = width;
-  }
-  class_feature_ = register_module("class_feature", SequenceProjection(o.memory_channels(), o.slot_feature_channels()));
-  mask_feature_ = register_module("mask_feature", SequenceProjection(o.memory_channels(), o.slot_feature_channels()));
-  predictor_ = register_module("predictor", MaXHead(MaXHeadOptions(channels, o.num_classes() + 1)
+  const AxialResNetOptions& e = o.encoder();
+  decoder_ =
+      register_module("decoder", StackedDecoder(StackedDecoderOptions()
+                                                    .encoder(e)
+                                                    .backbone_stacks(e.decoder_stacks())
+                                                    .backbone_blocks(e.decoder_blocks())
+                                                    .extra_stacks(o.extra_stacks())
+                                                    .extra_blocks(o.extra_blocks())
+                                                    .extra_transformer_beyond_stride(e.transformer_beyond_stride())
+                                                    .part("extra")
+                                                    .encoder_channels(o.encoder_channels())));
+  const int64_t memory = e.memory_channels();
+  class_feature_ = register_module("class_feature", SequenceProjection(memory, o.slot_feature_channels()));
+  mask_feature_ = register_module("mask_feature", SequenceProjection(memory, o.slot_feature_channels()));
+  const int64_t pixels = decoder_->out_channels();
+  predictor_ = register_module("predictor", MaXHead(MaXHeadOptions(pixels, o.num_classes() + 1)
                                                         .slot_channels(o.slot_feature_channels())
                                                         .head_channels(o.head_channels())
                                                         .embedding_channels(o.embedding_channels())
                                                         .activation("relu")));
-  semantic_decoder_ = register_module("semantic_decoder", MultiLevelDecoder(o.semantic()));
+  if (o.extra_stacks() > 0) {
+    semantic_head_ = register_module("semantic_head", single_semantic_head(pixels, o.head_channels(), o.num_classes()));
+  } else {
+    if (!o.semantic_decoder()) throw Error("MaX-DeepLab head: no extra stacks and no semantic decoder");
+    semantic_decoder_ = register_module("semantic_decoder", MultiLevelDecoder(*o.semantic_decoder()));
+  }
 }
 
-// deeplab2's ResizedFuse of [current, skip]: the skip has the stage's width
-// and is only resized (the identity here: it is at the stage's size); the
-// current feature is activated, projected and resized, aligned corners.
-torch::Tensor MaXDeepLabHeadImpl::fuse(size_t stage, const torch::Tensor& current, const torch::Tensor& skip) {
-  const torch::Tensor projected = fuse_convs_[stage]->forward(torch::relu(current));
-  return resize_bilinear(projected, skip.size(2), skip.size(3), /*align_corners=*/true) + skip;
+torch::Tensor MaXDeepLabHeadImpl::forward(const Features& features) {
+  return forward_outputs(features).at(output_name::kSemantic).value;
 }
-
-torch::Tensor MaXDeepLabHeadImpl::forward(const Features& features) { return semantic_decoder_->forward(features); }
 
 ModelOutputs MaXDeepLabHeadImpl::forward_outputs(const Features& features) {
-  const auto stage_sum = [&](const FeatureSpec& spec) { return features.at("stage" + spec.name.substr(3)); };
-  const auto memory_it = features.find("memory");
-  if (memory_it == features.end()) {
-    throw Error(
-        "MaX-DeepLab head: the encoder returned no memory (an Axial-ResNet built with transformer_beyond_stride)");
-  }
-  torch::Tensor pixels = extra_unit_->forward(stage_sum(options_.stages().front()));
-  torch::Tensor memory;
-  std::tie(pixels, memory) = extra_transformer_->forward(pixels, memory_it->second);
-  for (size_t i = 0; i < decoder_units_.size(); ++i) {
-    pixels = decoder_units_[i]->forward(fuse(i, pixels, stage_sum(options_.stages()[i + 1])));
-  }
-  const torch::Tensor class_features = torch::relu(class_feature_->forward(memory));
-  const torch::Tensor mask_features = torch::relu(mask_feature_->forward(memory));
-  const MaXHeadOutputs prediction = predictor_->forward(torch::relu(pixels), class_features, mask_features);
+  DecoderState state = import_decoder_state(features);
+  if (!state.memory.defined()) throw Error("MaX-DeepLab head: the encoder returned no memory");
+  decoder_->forward(state);
+  const torch::Tensor class_features = torch::relu(class_feature_->forward(state.memory));
+  const torch::Tensor mask_features = torch::relu(mask_feature_->forward(state.memory));
+  const MaXHeadOutputs prediction = predictor_->forward(state.high_resolution.back(), class_features, mask_features);
   ModelOutputs outputs;
-  outputs[output_name::kSemantic] = {semantic_decoder_->forward(features), OutputKind::kLogits};
+  outputs[output_name::kSemantic] = {semantic_decoder_.is_empty()
+                                         ? semantic_head_->forward(state.high_resolution.front())
+                                         : semantic_decoder_->forward(features),
+                                     OutputKind::kLogits};
   outputs[output_name::kMaskLogits] = {prediction.mask_logits, OutputKind::kStrided};
   outputs[output_name::kPixelEmbedding] = {prediction.pixel_embedding, OutputKind::kStrided};
   outputs[output_name::kClassLogits] = {prediction.class_logits, OutputKind::kPerSlot};
