@@ -163,7 +163,7 @@ void AxialResNetImpl::build_stage(int stage, int64_t units) {
     stage_transformers.push_back(transformer ? make_transformer(stage, i, unit.drop_path_keep())
                                              : DualPathTransformer(nullptr));
   }
-  stages_.push_back(register_module("stage" + std::to_string(stage), sequence));
+  register_module("stage" + std::to_string(stage), sequence);  // the units' names: stage<k>.<i>
   units_.push_back(std::move(stage_units));
   transformers_.push_back(std::move(stage_transformers));
   const std::string name = "res" + std::to_string(stage);

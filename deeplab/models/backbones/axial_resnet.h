@@ -116,7 +116,6 @@ class AxialResNetImpl : public BackboneImpl {
 
   AxialResNetOptions options_;
   Chain stem_{nullptr};
-  std::vector<torch::nn::Sequential> stages_;  // res1 (SWideRNet) or res2 first (module names)
   std::vector<std::vector<AxialBlock>> units_;
   std::vector<std::vector<DualPathTransformer>> transformers_;  // per unit; empty where none
   torch::Tensor memory_;                                        // [slots, channels] when transformers exist

@@ -11,20 +11,6 @@ namespace {
 
 constexpr int64_t kSemanticHeadKernel = 5;
 
-// deeplab2's PanopticDeepLabSingleHead with GELU: 5x5 depthwise-BN-GELU,
-// 1x1-BN-GELU to `hidden`, 1x1 with bias to the classes.
-Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes) {
-  Chain head;
-  head->push_back(same_conv(in, in, kSemanticHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
-  head->push_back(Norm2d(in));
-  head->push_back(Gelu());
-  head->push_back(same_conv(in, hidden, 1));
-  head->push_back(Norm2d(hidden));
-  head->push_back(Gelu());
-  head->push_back(same_conv(hidden, num_classes, 1, 1, 1, /*bias=*/true));
-  return head;
-}
-
 std::vector<int64_t> transformer_levels(const KMaXPixelDecoderImpl& decoder) {
   return {decoder.out_channels(0), decoder.out_channels(1), decoder.out_channels(2)};
 }
@@ -67,8 +53,8 @@ KMaXHeadImpl::KMaXHeadImpl(const KMaXHeadOptions& o) : options_(o) {
   if (o.semantic_decoder()) {
     semantic_decoder_ = register_module("semantic_decoder", MultiLevelDecoder(*o.semantic_decoder()));
   } else {
-    semantic_head_ = register_module(
-        "semantic_head", single_semantic_head(o.encoder_levels().front().channels, o.head_channels(), o.num_classes()));
+    semantic_head_ = register_module("semantic_head", single_semantic_head(o.encoder_levels().front().channels,
+                                                                           o.head_channels(), o.num_classes(), "gelu"));
   }
 }
 

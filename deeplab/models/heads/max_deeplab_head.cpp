@@ -3,27 +3,8 @@
 #include <torch/torch.h>
 
 #include "deeplab/core/error.h"
-#include "deeplab/models/layers/activation.h"
 
 namespace deeplab::models {
-
-namespace {
-constexpr int64_t kSemanticHeadKernel = 5;
-
-// deeplab2's PanopticDeepLabSingleHead with ReLU: 5x5 depthwise-BN-ReLU,
-// 1x1-BN-ReLU to `hidden`, 1x1 with bias to the classes.
-Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes) {
-  Chain head;
-  head->push_back(same_conv(in, in, kSemanticHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
-  head->push_back(Norm2d(in));
-  head->push_back(make_activation("relu"));
-  head->push_back(same_conv(in, hidden, 1));
-  head->push_back(Norm2d(hidden));
-  head->push_back(make_activation("relu"));
-  head->push_back(same_conv(hidden, num_classes, 1, 1, 1, /*bias=*/true));
-  return head;
-}
-}  // namespace
 
 MaXDeepLabHeadImpl::MaXDeepLabHeadImpl(const MaXDeepLabHeadOptions& o) : options_(o) {
   const AxialResNetOptions& e = o.encoder();
@@ -47,7 +28,8 @@ MaXDeepLabHeadImpl::MaXDeepLabHeadImpl(const MaXDeepLabHeadOptions& o) : options
                                                         .embedding_channels(o.embedding_channels())
                                                         .activation("relu")));
   if (o.extra_stacks() > 0) {
-    semantic_head_ = register_module("semantic_head", single_semantic_head(pixels, o.head_channels(), o.num_classes()));
+    semantic_head_ =
+        register_module("semantic_head", single_semantic_head(pixels, o.head_channels(), o.num_classes(), "relu"));
   } else {
     if (!o.semantic_decoder()) throw Error("MaX-DeepLab head: no extra stacks and no semantic decoder");
     semantic_decoder_ = register_module("semantic_decoder", MultiLevelDecoder(*o.semantic_decoder()));
@@ -55,6 +37,9 @@ MaXDeepLabHeadImpl::MaXDeepLabHeadImpl(const MaXDeepLabHeadOptions& o) : options
 }
 
 torch::Tensor MaXDeepLabHeadImpl::forward(const Features& features) {
+  // MaX-DeepLab-S's semantic decoder reads the encoder alone; L's head reads
+  // the extra decoder, so only then is the whole head run.
+  if (!semantic_decoder_.is_empty()) return semantic_decoder_->forward(features);
   return forward_outputs(features).at(output_name::kSemantic).value;
 }
 

@@ -10,7 +10,7 @@
 namespace deeplab::models {
 
 namespace {
-constexpr int64_t kPixelHeadKernel = 5;
+constexpr int64_t kPixelHeadKernel = 5;  // also the semantic head's
 constexpr double kVoidPrior = 0.9;
 constexpr double kMaskLogitGamma = 0.1;  // deeplab2's pixel_space_mask_batch_norm init
 
@@ -54,6 +54,18 @@ MaXHeadOutputs MaXHeadImpl::forward(const torch::Tensor& pixels, const torch::Te
   prior[k - 1] = void_bias;
   out.class_logits = class_head_->forward(class_features) + prior;
   return out;
+}
+
+Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes, const std::string& activation) {
+  Chain head;
+  head->push_back(same_conv(in, in, kPixelHeadKernel, 1, 1, /*bias=*/false, /*groups=*/in));
+  head->push_back(Norm2d(in));
+  head->push_back(make_activation(activation));
+  head->push_back(same_conv(in, hidden, 1));
+  head->push_back(Norm2d(hidden));
+  head->push_back(make_activation(activation));
+  head->push_back(same_conv(hidden, num_classes, 1, 1, 1, /*bias=*/true));
+  return head;
 }
 
 }  // namespace deeplab::models

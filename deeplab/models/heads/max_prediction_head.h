@@ -60,4 +60,9 @@ class MaXHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MaXHead);
 
+/// deeplab2's PanopticDeepLabSingleHead as the mask transformers' auxiliary
+/// semantic head: 5x5 depthwise-BN-act, 1x1-BN-act to `hidden`, 1x1 with
+/// bias to the classes (act: gelu in kMaX-DeepLab, relu in MaX-DeepLab).
+Chain single_semantic_head(int64_t in, int64_t hidden, int64_t num_classes, const std::string& activation);
+
 }  // namespace deeplab::models
